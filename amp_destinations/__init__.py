@@ -1,0 +1,68 @@
+"""amp-destinations: a host framework for customer-data destinations.
+
+The public API is what ``__all__`` lists; everything in a module whose name starts
+with an underscore is private and may change.
+"""
+
+from ._base import Credential, CredentialType, Destination, Reader
+from ._errors import (
+    AlreadyExistsError,
+    AmpDestError,
+    ConnectionTestFailed,
+    DeliveryFatal,
+    DuplicateNameError,
+    InputError,
+    NotFoundError,
+    PluginError,
+    SecretStoreError,
+    ValidationError,
+)
+from ._fields import Secret, SecureUrl, is_loopback_host
+from ._hookspecs import hookimpl, hookspec
+from ._plugins import PluginInfo, Registry, load_plugins
+from ._results import (
+    Batch,
+    BatchOutcome,
+    Check,
+    ConnectionStatus,
+    FailureType,
+    ItemRejection,
+    RecordError,
+    RecordWarning,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AlreadyExistsError",
+    "AmpDestError",
+    "Batch",
+    "BatchOutcome",
+    "Check",
+    "ConnectionStatus",
+    "ConnectionTestFailed",
+    "Credential",
+    "CredentialType",
+    "DeliveryFatal",
+    "Destination",
+    "DuplicateNameError",
+    "FailureType",
+    "InputError",
+    "ItemRejection",
+    "NotFoundError",
+    "PluginError",
+    "PluginInfo",
+    "Reader",
+    "RecordError",
+    "RecordWarning",
+    "Registry",
+    "Secret",
+    "SecretStoreError",
+    "SecureUrl",
+    "ValidationError",
+    "__version__",
+    "hookimpl",
+    "hookspec",
+    "is_loopback_host",
+    "load_plugins",
+]

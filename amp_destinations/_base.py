@@ -1,0 +1,196 @@
+"""The small base classes a plugin subclasses: CredentialType, Destination, Reader.
+
+A plugin author overrides a handful of methods; the host does the rest (validation,
+secrets, batching, retries, splitting, run records). See docs/plugins.md.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Hashable, Iterator, Mapping, Sequence
+
+import orjson
+from marshmallow import Schema
+
+from ._results import Batch, BatchOutcome, ConnectionStatus, RecordError, RecordWarning
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["CredentialType", "Credential", "Destination", "Reader"]
+
+
+def secret_field_names(schema: type[Schema]) -> list[str]:
+    """Fields marked ``metadata={"secret": True}``: they live in the keyring only."""
+    return [
+        name
+        for name, declared in schema._declared_fields.items()
+        if declared.metadata.get("secret")
+    ]
+
+
+class CredentialType:
+    """A kind of credential: its name, its title, and the schema of its fields.
+
+    Mark secret fields with ``metadata={"secret": True}`` (``amp_destinations.Secret``
+    does it and makes them ``load_only``); the host keeps them in the keyring.
+    """
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    schema: ClassVar[type[Schema]]
+
+    @classmethod
+    def secret_fields(cls) -> list[str]:
+        return secret_field_names(cls.schema)
+
+    def refresh(self, credential: "Credential", session: "httpx.Client") -> dict | None:
+        """Return rotated secrets for the host to persist, or None when nothing changed."""
+        return None
+
+
+class Credential:
+    """A stored credential as a destination sees it: fields and secrets by name.
+
+    ``repr`` and ``str`` never show a secret. ``rotate`` persists new secret values
+    (a refreshed token, say) atomically through the host.
+    """
+
+    __slots__ = ("name", "type", "_values", "_secret_names", "_persist")
+
+    def __init__(
+        self,
+        name: str,
+        type: CredentialType,
+        values: Mapping[str, Any],
+        persist: Callable[[str, dict], None] | None = None,
+    ):
+        self.name = name
+        self.type = type
+        self._values = dict(values)
+        self._secret_names = frozenset(type.secret_fields())
+        self._persist = persist
+
+    def __getitem__(self, field: str) -> Any:
+        return self._values[field]
+
+    def get(self, field: str, default: Any = None) -> Any:
+        value = self._values.get(field)
+        return default if value is None else value
+
+    def rotate(self, new_secrets: Mapping[str, str]) -> None:
+        unknown = set(new_secrets) - self._secret_names
+        if unknown:
+            raise ValueError(f"not secret fields of {self.type.name}: {sorted(unknown)}")
+        if self._persist is not None:
+            self._persist(self.name, dict(new_secrets))
+        self._values.update(new_secrets)
+
+    def refresh(self, session: "httpx.Client") -> dict | None:
+        """Ask the credential type for rotated secrets and persist them if any."""
+        rotated = self.type.refresh(self, session)
+        if rotated:
+            self.rotate(rotated)
+        return rotated
+
+    def __repr__(self) -> str:
+        shown = {k: v for k, v in self._values.items() if k not in self._secret_names}
+        return f"<Credential {self.name!r} {self.type.name} {shown}>"
+
+    __str__ = __repr__
+
+
+class Destination:
+    """A remote system that receives records. Subclass it and register the class.
+
+    The host builds one instance per configured destination, from settings already
+    loaded by ``settings_schema`` and the credential (None when ``credential_type`` is
+    None). Override:
+
+    - ``test_connection(session)``: read-only checks; never send a record.
+    - ``prepare(row, warnings)``: the hot path. Turn one input row (a mapping of column
+      to value) into one item, or return a ``RecordError``. Append ``RecordWarning``
+      objects to ``warnings`` for optional fields you dropped. Compile what you can in
+      ``start_run`` so that this is plain Python.
+    - ``deliver(batch, session)``: send ``batch.body`` and classify the answer as a
+      ``BatchOutcome``. ``session`` is the host's pooled ``httpx.Client``.
+
+    and optionally ``on_save``, ``start_run``, ``batch_key``, ``encode_item`` and
+    ``encode_batch``.
+    """
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    credential_type: ClassVar[str | None] = None
+    settings_schema: ClassVar[type[Schema]]
+    max_batch_size: ClassVar[int] = 500
+    max_batch_bytes: ClassVar[int | None] = None
+    # The input column that identifies a record, copied into the rejects file.
+    id_field: ClassVar[str | None] = None
+    # Identifier coverage for the run summary: label -> alternatives, each a tuple of
+    # input columns that must all be non-empty, e.g. {"ip with user agent": (("ip", "agent"),)}.
+    identifiers: ClassVar[Mapping[str, Sequence[Sequence[str]]]] = {}
+
+    def __init__(self, settings: Mapping[str, Any], credential: Credential | None = None):
+        self.settings = dict(settings)
+        self.credential = credential
+
+    def test_connection(self, session: "httpx.Client") -> ConnectionStatus:
+        raise NotImplementedError
+
+    def on_save(self, session: "httpx.Client", previous: Mapping[str, Any] | None) -> list[str]:
+        """Called when the destination is saved, after its connection test passed.
+
+        Apply settings that live on the remote side and return one line per change
+        made, for the operator. ``previous`` holds the former settings on an update.
+        """
+        return []
+
+    def start_run(self, columns: Sequence[str] | None) -> None:
+        """Called once before the first ``prepare`` of a run, with the input's columns
+        when the reader knows them. Compile lookups and patterns here."""
+
+    def prepare(self, row: Mapping[str, Any], warnings: list[RecordWarning]) -> Any:
+        raise NotImplementedError
+
+    # Items with different keys never share a batch. The host skips the call
+    # entirely when a subclass does not override this.
+    def batch_key(self, item: Any) -> Hashable:
+        return None
+
+    def encode_item(self, item: Any) -> bytes:
+        return orjson.dumps(item)
+
+    def encode_batch(self, key: Hashable, parts: Sequence[bytes]) -> bytes:
+        """The exact request body for these encoded items. The default is a JSON array."""
+        return b"[" + b",".join(parts) + b"]"
+
+    def deliver(self, batch: Batch, session: "httpx.Client") -> BatchOutcome:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+
+class Reader:
+    """An input format. Iterating yields one mapping per record, in input order, or a
+    ``RecordError`` for a record that cannot be decoded (the run goes on).
+
+    Raise ``amp_destinations.InputError`` from ``__init__`` or the first iteration when
+    the file cannot be read at all: the run stops before anything is sent.
+    """
+
+    name: ClassVar[str]
+    suffixes: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, path: str):
+        self.path = path
+
+    @property
+    def columns(self) -> list[str] | None:
+        return None
+
+    def __iter__(self) -> Iterator[Mapping[str, Any] | RecordError]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass

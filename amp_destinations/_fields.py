@@ -1,0 +1,51 @@
+"""Marshmallow fields that plugin schemas share: secrets and URLs that must be encrypted."""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from marshmallow import ValidationError, fields
+
+__all__ = ["Secret", "SecureUrl", "is_loopback_host"]
+
+
+def Secret(**kwargs) -> fields.String:
+    """A secret string: kept in the keyring, never dumped, ``writeOnly`` in JSON Schema."""
+    metadata = {"secret": True, **kwargs.pop("metadata", {})}
+    return fields.String(load_only=True, metadata=metadata, **kwargs)
+
+
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class SecureUrl(fields.String):
+    """An ``https`` URL, or plain ``http`` only for a loopback host, so that tokens
+    never travel unencrypted over a network."""
+
+    default_error_messages = {
+        "scheme": "must be an https:// URL (http:// is allowed only for 127.0.0.1 or localhost).",
+        "host": "must be a URL with a host name.",
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip().rstrip("/")
+        try:
+            parts = urlsplit(text)
+        except ValueError as exc:
+            raise ValidationError(self.error_messages["host"]) from exc
+        if not parts.hostname:
+            raise self.make_error("host")
+        if parts.scheme == "https":
+            return text
+        if parts.scheme == "http" and is_loopback_host(parts.hostname):
+            return text
+        raise self.make_error("scheme")

@@ -1,0 +1,298 @@
+"""Finding plugins and collecting what they register.
+
+Three sources, in this order: the built-in plugins (registered explicitly, through the
+same hooks), the ``amp_destinations`` entry-point group, and an optional directory of
+``.py`` files for local development. A plugin that fails to import, to validate or to
+register is recorded and reported, and the others keep working, unless strict mode
+(``AMP_DEST_STRICT_PLUGINS=1``) makes that fatal. ``AMP_DEST_TRACE_HOOKS=1`` writes
+every hook call to stderr.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import pluggy
+
+from . import _hookspecs
+from ._base import CredentialType, Destination, Reader
+from ._errors import DuplicateNameError, NotFoundError, PluginError
+
+__all__ = ["PluginInfo", "Registry", "load_plugins", "BUILTIN_PLUGINS"]
+
+BUILTIN_PLUGINS = (
+    "amp_destinations.builtins.readers",
+    "amp_destinations.builtins.file",
+    "amp_destinations.builtins.webhook",
+)
+
+STRICT_ENV = "AMP_DEST_STRICT_PLUGINS"
+TRACE_ENV = "AMP_DEST_TRACE_HOOKS"
+PLUGINS_DIR_ENV = "AMP_DEST_PLUGINS_DIR"
+
+_KINDS = {
+    "register_credential_types": ("credential_types", CredentialType),
+    "register_destinations": ("destinations", Destination),
+    "register_readers": ("readers", Reader),
+}
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    source: str  # "builtin", "entry point" or "directory"
+    distribution: str | None = None
+    version: str | None = None
+    registered: dict[str, list[str]] = field(default_factory=dict)
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "source": self.source,
+            "distribution": self.distribution,
+            "version": self.version,
+            "registered": self.registered,
+            "error": self.error,
+        }
+
+
+class Registry:
+    """What the loaded plugins registered, by kind and name, with the plugin behind each."""
+
+    def __init__(self, pm: pluggy.PluginManager, plugins: list[PluginInfo]):
+        self.pm = pm
+        self.plugins = plugins
+        self.credential_types: dict[str, type[CredentialType]] = {}
+        self.destinations: dict[str, type[Destination]] = {}
+        self.readers: dict[str, type[Reader]] = {}
+        self._owners: dict[tuple[str, str], str] = {}
+
+    @property
+    def errors(self) -> list[PluginInfo]:
+        return [info for info in self.plugins if info.error]
+
+    def destination(self, name: str) -> type[Destination]:
+        return self._lookup("destinations", name, "destination type")
+
+    def credential_type(self, name: str) -> type[CredentialType]:
+        return self._lookup("credential_types", name, "credential type")
+
+    def reader(self, name: str) -> type[Reader]:
+        return self._lookup("readers", name, "input format")
+
+    def reader_for(self, path: str) -> type[Reader]:
+        lowered = path.lower().removesuffix(".gz")
+        for reader in self.readers.values():
+            if any(lowered.endswith(suffix) for suffix in reader.suffixes):
+                return reader
+        known = ", ".join(sorted(self.readers))
+        raise NotFoundError(
+            f"cannot tell the format of {Path(path).name}: pass --format ({known})"
+        )
+
+    def _lookup(self, kind: str, name: str, what: str):
+        table = getattr(self, kind)
+        try:
+            return table[name]
+        except KeyError:
+            known = ", ".join(sorted(table)) or "none"
+            raise NotFoundError(
+                f"no {what} named {name!r} (known: {known}); "
+                "run `amp-dest plugins list` to see what loaded"
+            ) from None
+
+    def _add(self, kind: str, cls: Any, plugin: str) -> None:
+        base = {k: b for k, b in _KINDS.values()}[kind]
+        if not (isinstance(cls, type) and issubclass(cls, base)):
+            raise PluginError(f"plugin {plugin} registered {cls!r}, which is not a {base.__name__}")
+        name = getattr(cls, "name", None)
+        if not isinstance(name, str) or not name:
+            raise PluginError(f"plugin {plugin} registered {cls.__name__} without a name")
+        table = getattr(self, kind)
+        if name in table:
+            first = self._owners[(kind, name)]
+            raise DuplicateNameError(
+                f"{kind.rstrip('s').replace('_', ' ')} {name!r} is registered by both "
+                f"plugin {first} and plugin {plugin}; uninstall or rename one"
+            )
+        table[name] = cls
+        self._owners[(kind, name)] = plugin
+
+
+def _trace_writer(message: str) -> None:
+    sys.stderr.write(message)
+
+
+def _builtin_modules() -> Iterable[tuple[str, Any]]:
+    for module_name in BUILTIN_PLUGINS:
+        yield module_name.rsplit(".", 1)[-1], importlib.import_module(module_name)
+
+
+def _load_directory(directory: Path, infos: list[PluginInfo], strict: bool, pm) -> None:
+    if not directory.is_dir():
+        raise PluginError(f"plugins directory {directory} does not exist")
+    for path in sorted(directory.glob("*.py")):
+        info = PluginInfo(name=path.stem, source="directory", distribution=str(path))
+        infos.append(info)
+        try:
+            module_name = f"amp_destinations_local_plugins.{path.stem}"
+            spec = importlib.util.spec_from_file_location(module_name, path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            pm.register(module, name=info.name)
+        except Exception as exc:  # a broken plugin must not take the host down
+            _record_failure(info, exc, strict)
+
+
+def _record_failure(info: PluginInfo, exc: BaseException, strict: bool) -> None:
+    if isinstance(exc, PluginError):
+        info.error = str(exc)
+    else:
+        info.error = f"{type(exc).__name__}: {exc}".strip()
+    if strict:
+        if isinstance(exc, PluginError):
+            raise exc
+        raise PluginError(f"plugin {info.name} failed to load: {info.error}") from exc
+    sys.stderr.write(
+        f"amp-dest: plugin {info.name} failed to load and is skipped: {info.error}\n"
+    )
+
+
+def load_plugins(
+    *,
+    entry_points: bool = True,
+    builtins: bool = True,
+    plugins_dir: str | os.PathLike | None = None,
+    extra: Iterable[Any] = (),
+    strict: bool | None = None,
+    trace: bool | None = None,
+) -> Registry:
+    """Build a fresh plugin manager, load plugins and collect their registrations.
+
+    Nothing happens at import time: every call builds its own manager, so tests and
+    embedding programs get isolated registries. ``extra`` takes plugin objects
+    (modules or instances) to register as well, which is handy in tests.
+    """
+    strict = _env_flag(STRICT_ENV) if strict is None else strict
+    trace = _env_flag(TRACE_ENV) if trace is None else trace
+    if plugins_dir is None and os.environ.get(PLUGINS_DIR_ENV):
+        plugins_dir = os.environ[PLUGINS_DIR_ENV]
+
+    pm = pluggy.PluginManager(_hookspecs.PROJECT)
+    pm.add_hookspecs(_hookspecs)
+    if trace:
+        pm.trace.root.setwriter(_trace_writer)
+        pm.enable_tracing()
+
+    infos: list[PluginInfo] = []
+    if builtins:
+        for name, module in _builtin_modules():
+            pm.register(module, name=name)
+            infos.append(PluginInfo(name=name, source="builtin", distribution="amp-destinations",
+                                    version=_version("amp-destinations")))
+    if entry_points:
+        for ep in importlib.metadata.entry_points(group=_hookspecs.PROJECT):
+            dist = getattr(ep, "dist", None)
+            info = PluginInfo(
+                name=ep.name,
+                source="entry point",
+                distribution=dist.name if dist else None,
+                version=dist.version if dist else None,
+            )
+            infos.append(info)
+            try:
+                pm.register(ep.load(), name=ep.name)
+            except Exception as exc:
+                _record_failure(info, exc, strict)
+    if plugins_dir:
+        _load_directory(Path(plugins_dir), infos, strict, pm)
+    for index, plugin in enumerate(extra):
+        name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{index}"
+        pm.register(plugin, name=name)
+        infos.append(PluginInfo(name=name, source="extra"))
+
+    by_name = {info.name: info for info in infos}
+    _drop_misspelled_hooks(pm, by_name, strict)
+
+    registry = Registry(pm, infos)
+    for hook_name, (kind, _base) in _KINDS.items():
+        for plugin_name, caller in _per_plugin_callers(pm, hook_name):
+            info = by_name[plugin_name]
+            if info.error:
+                continue
+            added: list[str] = []
+
+            def register(cls, _kind=kind, _plugin=plugin_name, _added=added):
+                registry._add(_kind, cls, _plugin)
+                _added.append(cls.name)
+
+            try:
+                caller(register=register)
+            except Exception as exc:
+                _record_failure(info, exc, strict)
+                continue
+            if added:
+                info.registered.setdefault(kind, []).extend(added)
+    return registry
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _drop_misspelled_hooks(pm: pluggy.PluginManager, infos: dict[str, PluginInfo], strict: bool):
+    """``check_pending`` flags a hookimpl that matches no hookspec (a typo, usually).
+    Report the plugin and unregister it, so that it cannot half-work."""
+    while True:
+        try:
+            pm.check_pending()
+            return
+        except pluggy.PluginValidationError as exc:
+            name = pm.get_name(exc.plugin)
+            info = infos.get(name) or PluginInfo(name=str(name), source="unknown")
+            pm.unregister(exc.plugin)
+            _record_failure(info, exc, strict)
+
+
+def _per_plugin_callers(pm: pluggy.PluginManager, hook_name: str):
+    """One caller per plugin that implements ``hook_name``, so that an exception is
+    attributed to the plugin that raised it and the others still register."""
+    hook = getattr(pm.hook, hook_name)
+    implementers = [impl.plugin for impl in hook.get_hookimpls()]
+    for plugin in reversed(implementers):  # pluggy calls last-registered first; undo that
+        others = [other for other in implementers if other is not plugin]
+        yield pm.get_name(plugin), pm.subset_hook_caller(hook_name, others)
+
+
+def register_commands(registry: Registry, cli) -> None:
+    """Let plugins add CLI commands; a failing plugin is reported like a load error."""
+    by_name = {info.name: info for info in registry.plugins}
+    for plugin_name, caller in _per_plugin_callers(registry.pm, "register_commands"):
+        info = by_name.get(plugin_name)
+        if info is None or info.error:
+            continue
+        before = set(cli.commands)
+        try:
+            caller(cli=cli)
+        except Exception as exc:
+            _record_failure(info, exc, _env_flag(STRICT_ENV))
+            continue
+        added = sorted(set(cli.commands) - before)
+        if added:
+            info.registered.setdefault("commands", []).extend(added)
+

@@ -1,0 +1,206 @@
+"""The values a plugin hands back to the host: connection checks, row verdicts, batch outcomes.
+
+They are plain, immutable-by-convention objects so that the hot path stays cheap:
+``RecordError`` and ``RecordWarning`` use ``__slots__`` and are built per bad row only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Sequence
+
+__all__ = [
+    "FailureType",
+    "Check",
+    "ConnectionStatus",
+    "RecordError",
+    "RecordWarning",
+    "Batch",
+    "BatchOutcome",
+    "ItemRejection",
+]
+
+
+class FailureType(str, Enum):
+    """Why something failed, so an operator knows whom to call."""
+
+    AUTH = "auth"  # the credential is wrong, expired or lacks a permission
+    CONFIG = "config"  # a setting points at something that does not exist
+    TRANSIENT = "transient"  # try again later: rate limit, outage, timeout
+    SYSTEM = "system"  # a bug or an answer nobody expected
+
+
+@dataclass(frozen=True)
+class Check:
+    """One named step of a connection test, such as "token accepted"."""
+
+    name: str
+    ok: bool
+    message: str = ""
+    hint: str = ""  # what to do when it failed; empty when ok
+    failure: FailureType | None = None
+
+    @classmethod
+    def passed(cls, name: str, message: str = "") -> "Check":
+        return cls(name, True, message)
+
+    @classmethod
+    def failed(cls, name: str, message: str, hint: str, failure: FailureType) -> "Check":
+        return cls(name, False, message, hint, FailureType(failure))
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "message": self.message,
+            "hint": self.hint,
+            "failure": self.failure.value if self.failure else None,
+        }
+
+
+@dataclass(frozen=True)
+class ConnectionStatus:
+    """The result of ``Destination.test_connection``: ok only when every check passed.
+
+    A check that could not run because an earlier one failed is simply left out, so
+    the first failed check is the one to fix.
+    """
+
+    checks: tuple[Check, ...]
+
+    def __init__(self, checks: Sequence[Check]):
+        object.__setattr__(self, "checks", tuple(checks))
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(check.ok for check in self.checks)
+
+    @property
+    def failure(self) -> FailureType | None:
+        for check in self.checks:
+            if not check.ok:
+                return check.failure or FailureType.SYSTEM
+        return None
+
+    @property
+    def first_failure(self) -> Check | None:
+        return next((check for check in self.checks if not check.ok), None)
+
+    def to_dict(self) -> dict:
+        return {
+            "ok": self.ok,
+            "failure": self.failure.value if self.failure else None,
+            "checks": [check.to_dict() for check in self.checks],
+        }
+
+
+class RecordError:
+    """``prepare`` returns this for a row that cannot be sent.
+
+    ``code`` is a stable, documented string such as ``email.missing``; ``field`` names
+    the input column; ``message`` explains the rule and never quotes the raw value.
+    """
+
+    __slots__ = ("code", "field", "message")
+
+    def __init__(self, code: str, field: str | None, message: str):
+        self.code = code
+        self.field = field
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"RecordError({self.code!r}, {self.field!r}, {self.message!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RecordError) and (
+            (self.code, self.field, self.message) == (other.code, other.field, other.message)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class RecordWarning(RecordError):
+    """A problem ``prepare`` fixed by dropping an optional field; the row is still sent."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"RecordWarning({self.code!r}, {self.field!r}, {self.message!r})"
+
+
+@dataclass
+class Batch:
+    """Items on their way to ``deliver``, already encoded once.
+
+    ``parts[i]`` is the encoded form of the i-th item (see ``Destination.encode_item``),
+    ``rows[i]`` its 1-based input row number and ``ids[i]`` its record id (or None).
+    ``body`` is the exact request body built by ``Destination.encode_batch``.
+    """
+
+    key: object
+    rows: list[int]
+    ids: list
+    parts: list[bytes]
+    body: bytes
+
+    def __len__(self) -> int:
+        return len(self.parts)
+
+
+@dataclass(frozen=True)
+class ItemRejection:
+    """One item of a batch that the remote system refused, by its index in the batch."""
+
+    index: int
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What became of one batch. Build it with the class methods.
+
+    kind is one of:
+      delivered       the remote system accepted the batch (``note`` keeps its remark)
+      retry           nothing is known to be accepted; send again (after ``retry_after``
+                      seconds when the remote system said)
+      rejected        the batch was refused as a whole; the host splits it to find the
+                      bad items, and rejects a single item with ``code`` and ``message``
+      rejected_items  these items were refused, the others were accepted
+      fatal           stop the run: no later batch can succeed (auth, config)
+    """
+
+    kind: str
+    message: str = ""
+    code: str = ""
+    retry_after: float | None = None
+    failure: FailureType | None = None
+    rejections: tuple[ItemRejection, ...] = field(default=())
+    note: str = ""
+    throttled: bool = False
+
+    @classmethod
+    def delivered(cls, note: str = "") -> "BatchOutcome":
+        return cls("delivered", note=note)
+
+    @classmethod
+    def retry(
+        cls, message: str, retry_after: float | None = None, throttled: bool = False
+    ) -> "BatchOutcome":
+        """``throttled`` marks a rate limit: the host slows the whole run, not one batch."""
+        return cls("retry", message=message, retry_after=retry_after, throttled=throttled)
+
+    @classmethod
+    def rejected(cls, code: str, message: str) -> "BatchOutcome":
+        return cls("rejected", message=message, code=code)
+
+    @classmethod
+    def rejected_items(
+        cls, rejections: Sequence[ItemRejection], note: str = ""
+    ) -> "BatchOutcome":
+        return cls("rejected_items", rejections=tuple(rejections), note=note)
+
+    @classmethod
+    def fatal(cls, message: str, failure: FailureType | str = FailureType.CONFIG) -> "BatchOutcome":
+        return cls("fatal", message=message, failure=FailureType(failure))

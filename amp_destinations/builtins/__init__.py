@@ -1,0 +1,1 @@
+"""The host's own plugins, written against the same hooks as any other plugin."""

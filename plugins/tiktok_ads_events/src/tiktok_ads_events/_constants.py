@@ -1,0 +1,46 @@
+"""Facts about TikTok's Events API that the plugin and the emulator both rely on."""
+
+from __future__ import annotations
+
+NAME = "tiktok-offline-events"
+TITLE = "TikTok Ads Events"
+PARTNER_NAME = "AmpDestinations"
+DEFAULT_API_BASE_URL = "https://business-api.tiktok.com"
+API_PREFIX = "/open_api/v1.3"
+
+TRACK_PATH = f"{API_PREFIX}/event/track/"
+OFFLINE_GET_PATH = f"{API_PREFIX}/offline/get/"
+OFFLINE_UPDATE_PATH = f"{API_PREFIX}/offline/update/"
+PIXEL_LIST_PATH = f"{API_PREFIX}/pixel/list/"
+REFRESH_TOKEN_PATH = f"{API_PREFIX}/oauth2/refresh_token/"
+
+MAX_EVENTS_PER_REQUEST = 1000
+# TikTok documents no byte limit; we cap request bodies well below what proxies refuse.
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
+MAX_EVENT_AGE_DAYS = 28
+
+# Standard event names. TikTok renamed some in 2025 and accepts both spellings.
+STANDARD_EVENTS = frozenset(
+    {
+        "AddPaymentInfo", "AddToCart", "AddToWishlist", "ApplicationApproval",
+        "ClickButton", "CompletePayment", "CompleteRegistration", "Contact",
+        "CustomizeProduct", "Download", "FindLocation", "InitiateCheckout", "Lead",
+        "PlaceAnOrder", "Purchase", "Schedule", "Search", "StartTrial",
+        "SubmitApplication", "SubmitForm", "Subscribe", "ViewContent",
+    }
+)
+
+EVENT_CHANNELS = frozenset({"email", "website", "phone_call", "in_store", "crm", "other"})
+CONTENT_TYPES = frozenset({"product", "product_group"})
+
+# Answer codes (HTTP 200 is normal even for errors: the body's code decides).
+OK = 0
+PARTIAL_SUCCESS = 20001
+INVALID_PARAMETER = frozenset({40000, 40002})
+PERMISSION = frozenset({40001, 40106, 40300, 40301})
+TOKEN_INVALID = frozenset({40102, 40103, 40104, 40105})
+TOKEN_NOT_REFRESHABLE = 40107
+RATE_LIMITED = frozenset({40016, 40100, 40132, 40133})
+DUPLICATE_REQUEST = 40050
+WRITE_CONFLICT = 40202
+SERVER_ERROR = frozenset({50000, 50002, 51305, 60001})
