@@ -18,7 +18,11 @@ from ._errors import (
     ValidationError,
 )
 from ._fields import Secret, SecureUrl, is_loopback_host
+from ._delivery import RetryPolicy
+from ._engine import RunResult
 from ._hookspecs import hookimpl, hookspec
+from ._host import Host, SaveResult
+from ._secrets import SecretStore
 from ._plugins import PluginInfo, Registry, load_plugins
 from ._results import (
     Batch,
@@ -31,7 +35,7 @@ from ._results import (
     RecordWarning,
 )
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "AlreadyExistsError",
@@ -47,6 +51,7 @@ __all__ = [
     "Destination",
     "DuplicateNameError",
     "FailureType",
+    "Host",
     "InputError",
     "ItemRejection",
     "NotFoundError",
@@ -56,7 +61,11 @@ __all__ = [
     "RecordError",
     "RecordWarning",
     "Registry",
+    "RetryPolicy",
+    "RunResult",
+    "SaveResult",
     "Secret",
+    "SecretStore",
     "SecretStoreError",
     "SecureUrl",
     "ValidationError",

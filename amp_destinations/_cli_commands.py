@@ -1,0 +1,418 @@
+"""The ``amp-dest`` commands: plugins, credentials, destinations, send, runs."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+
+from ._cli import (
+    EXIT_FAILED,
+    EXIT_INCOMPLETE,
+    EXIT_INTERRUPTED,
+    CliError,
+    _print_json,
+    _state,
+    json_option,
+    read_secrets,
+)
+from ._results import ConnectionStatus
+from ._schemas import parse_assignments
+
+__all__ = ["add_commands"]
+
+set_option = click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+                          help="A setting or non-secret field; repeat for more.")
+
+
+def _when(timestamp: float | None) -> str:
+    if not timestamp:
+        return "-"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
+
+
+def _table(rows: list[list[str]], header: list[str]) -> None:
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+# plugins ---------------------------------------------------------------------------
+
+@click.group()
+def plugins():
+    """What plugins loaded, and what they registered."""
+
+
+@plugins.command("list")
+@json_option
+@click.pass_context
+def plugins_list(ctx, as_json):
+    """List plugins with their distribution, version, registrations and load errors."""
+    infos = _state(ctx).registry.plugins
+    if as_json:
+        _print_json([info.to_dict() for info in infos])
+        return
+    for info in infos:
+        origin = f"{info.distribution or '?'} {info.version or ''}".strip()
+        click.echo(f"{info.name}  ({info.source}: {origin})")
+        for kind, names in sorted(info.registered.items()):
+            click.echo(f"    {kind.replace('_', ' ')}: {', '.join(names)}")
+        if info.error:
+            click.echo(f"    FAILED TO LOAD: {info.error}")
+
+
+# credentials -----------------------------------------------------------------------
+
+@click.group()
+def credentials():
+    """Credentials: secrets go to the system keyring, the rest to the database."""
+
+
+def _show_credential(record: dict) -> None:
+    click.echo(f"{record['name']}  type: {record['type']}")
+    for key, value in sorted(record["fields"].items()):
+        click.echo(f"    {key}: {value}")
+    for field, source in sorted(record["secrets"].items()):
+        click.echo(f"    {field}: {'set (' + source + ')' if source else 'not set'}")
+
+
+@credentials.command("add")
+@click.argument("name")
+@click.option("--type", "type_name", required=True, help="Credential type, see `plugins list`.")
+@set_option
+@click.option("--secret", "ask", multiple=True, metavar="FIELD",
+              help="Also prompt for this optional secret field.")
+@click.option("--secrets-stdin", is_flag=True,
+              help='Read secret fields as one JSON object from stdin, e.g. {"token": "..."}.')
+@json_option
+@click.pass_context
+def credentials_add(ctx, name, type_name, sets, ask, secrets_stdin, as_json):
+    """Add a credential. Secret fields are prompted for (hidden) or read from stdin."""
+    host = _state(ctx).host
+    credential_type = host.registry.credential_type(type_name)
+    fields = parse_assignments(credential_type.schema, sets, f"credential {name}")
+    secrets = read_secrets(ctx, credential_type, name, secrets_stdin, ask)
+    record = host.add_credential(name, type_name, fields, secrets)
+    if as_json:
+        _print_json(record)
+    else:
+        click.echo(f"added credential {name}")
+        _show_credential(record)
+
+
+@credentials.command("update")
+@click.argument("name")
+@set_option
+@click.option("--secret", "ask", multiple=True, metavar="FIELD",
+              help="Prompt for a new value of this secret field.")
+@click.option("--secrets-stdin", is_flag=True, help="Read new secret values as JSON from stdin.")
+@json_option
+@click.pass_context
+def credentials_update(ctx, name, sets, ask, secrets_stdin, as_json):
+    """Change fields (--set) or secrets (--secret FIELD, --secrets-stdin) of a credential."""
+    host = _state(ctx).host
+    record = host.store.credential(name)
+    credential_type = host.registry.credential_type(record["type"])
+    fields = parse_assignments(credential_type.schema, sets, f"credential {name}")
+    secrets = {}
+    if ask or secrets_stdin:
+        secrets = read_secrets(ctx, credential_type, name, secrets_stdin, ask, required_only=False)
+    record = host.update_credential(name, fields, secrets)
+    if as_json:
+        _print_json(record)
+    else:
+        click.echo(f"updated credential {name}")
+        _show_credential(record)
+
+
+@credentials.command("list")
+@json_option
+@click.pass_context
+def credentials_list(ctx, as_json):
+    """List credentials (which secrets are set, never their values)."""
+    records = _state(ctx).host.credentials()
+    if as_json:
+        _print_json(records)
+        return
+    if not records:
+        click.echo("no credentials; add one with `amp-dest credentials add NAME --type TYPE`")
+        return
+    _table([[r["name"], r["type"],
+             ", ".join(f"{f}={s or 'missing'}" for f, s in sorted(r["secrets"].items()))]
+            for r in records], ["NAME", "TYPE", "SECRETS"])
+
+
+@credentials.command("show")
+@click.argument("name")
+@json_option
+@click.pass_context
+def credentials_show(ctx, name, as_json):
+    """Show a credential's fields and where each secret comes from."""
+    record = _state(ctx).host.credential(name)
+    _print_json(record) if as_json else _show_credential(record)
+
+
+@credentials.command("remove")
+@click.argument("name")
+@click.pass_context
+def credentials_remove(ctx, name):
+    """Remove a credential and its keyring entries."""
+    _state(ctx).host.remove_credential(name)
+    click.echo(f"removed credential {name}")
+
+
+# destinations ----------------------------------------------------------------------
+
+@click.group()
+def destinations():
+    """Configured destinations: add, test, inspect."""
+
+
+def _print_status(status: ConnectionStatus) -> None:
+    for check in status.checks:
+        mark = "ok  " if check.ok else "FAIL"
+        click.echo(f"  [{mark}] {check.name}" + (f": {check.message}" if check.message else ""))
+        if not check.ok and check.hint:
+            click.echo(f"         hint: {check.hint}")
+
+
+def _report_save(verb: str, name: str, result, as_json: bool) -> None:
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    if result.status is None:
+        click.echo(f"{verb} destination {name} without testing the connection "
+                   "(remote settings were not applied)")
+    else:
+        click.echo(f"connection test passed for {name}:")
+        _print_status(result.status)
+        click.echo(f"{verb} destination {name}")
+    for message in result.messages:
+        click.echo(f"  applied: {message}")
+
+
+@destinations.command("add")
+@click.argument("name")
+@click.option("--type", "type_name", required=True, help="Destination type, see `plugins list`.")
+@click.option("--credential", help="The credential to use (`credentials list`).")
+@set_option
+@click.option("--no-test", is_flag=True, help="Save without testing the connection.")
+@json_option
+@click.pass_context
+def destinations_add(ctx, name, type_name, credential, sets, no_test, as_json):
+    """Add a destination; its connection is tested before it is saved."""
+    host = _state(ctx).host
+    destination_cls = host.registry.destination(type_name)
+    settings = parse_assignments(destination_cls.settings_schema, sets, f"settings for {name}")
+    result = host.add_destination(name, type_name, credential, settings, test=not no_test)
+    _report_save("added", name, result, as_json)
+
+
+@destinations.command("update")
+@click.argument("name")
+@click.option("--credential", help="Switch to another credential.")
+@set_option
+@click.option("--no-test", is_flag=True, help="Save without testing the connection.")
+@json_option
+@click.pass_context
+def destinations_update(ctx, name, credential, sets, no_test, as_json):
+    """Change settings (--set KEY=VALUE; KEY= clears) or the credential."""
+    host = _state(ctx).host
+    record = host.store.destination(name)
+    destination_cls = host.registry.destination(record["type"])
+    settings = parse_assignments(destination_cls.settings_schema, sets, f"settings for {name}")
+    result = host.update_destination(name, settings, credential=credential, test=not no_test)
+    _report_save("updated", name, result, as_json)
+
+
+@destinations.command("list")
+@json_option
+@click.pass_context
+def destinations_list(ctx, as_json):
+    """List configured destinations."""
+    records = _state(ctx).host.destinations()
+    if as_json:
+        _print_json(records)
+        return
+    if not records:
+        click.echo("no destinations; add one with `amp-dest destinations add NAME --type TYPE`")
+        return
+    _table([[r["name"], r["type"], r["credential"] or "-", _when(r["updated_at"])]
+            for r in records], ["NAME", "TYPE", "CREDENTIAL", "UPDATED"])
+
+
+@destinations.command("show")
+@click.argument("name")
+@json_option
+@click.pass_context
+def destinations_show(ctx, name, as_json):
+    """Show a destination's settings (defaults included)."""
+    record = _state(ctx).host.destination_info(name)
+    if as_json:
+        _print_json(record)
+        return
+    click.echo(f"{record['name']}  type: {record['type']}  credential: {record['credential'] or '-'}")
+    for key, value in sorted(record["settings"].items()):
+        click.echo(f"    {key}: {value}")
+
+
+@destinations.command("remove")
+@click.argument("name")
+@click.pass_context
+def destinations_remove(ctx, name):
+    """Remove a destination (its run history stays)."""
+    _state(ctx).host.remove_destination(name)
+    click.echo(f"removed destination {name}")
+
+
+@destinations.command("test")
+@click.argument("name")
+@json_option
+@click.pass_context
+def destinations_test(ctx, name, as_json):
+    """Test a destination's connection; exit 0 only when every check passed."""
+    status = _state(ctx).host.test_destination(name)
+    if as_json:
+        _print_json(status.to_dict())
+    else:
+        click.echo(f"connection test for {name}: {'passed' if status.ok else 'FAILED'}")
+        _print_status(status)
+    if not status.ok:
+        ctx.exit(EXIT_FAILED)
+
+
+@destinations.command("schema")
+@click.argument("type_name", metavar="TYPE")
+@click.pass_context
+def destinations_schema(ctx, type_name):
+    """Print the JSON Schema of a destination type's settings and credential."""
+    _print_json(_state(ctx).host.schema(type_name))
+
+
+# send ------------------------------------------------------------------------------
+
+def _print_summary(result) -> None:
+    s = result.summary
+    verb = "would deliver" if s.get("dry_run") else "delivered"
+    click.echo(
+        f"run {result.id} {result.status}: {s['rows_read']:,} rows read, {s['delivered']:,} "
+        f"{verb}, {s['rejected']:,} rejected, {s['pending']:,} pending "
+        f"in {s['elapsed_seconds']:.2f}s ({s['rows_per_second']:,.0f} rows/s)"
+    )
+    if s["rejected_by_code"]:
+        click.echo("  rejected by reason: " + ", ".join(
+            f"{code} {count:,}" for code, count in s["rejected_by_code"].items()))
+    if s["warnings_by_code"]:
+        click.echo("  warnings: " + ", ".join(
+            f"{code} {count:,}" for code, count in s["warnings_by_code"].items()))
+    click.echo(f"  batches: {s['batches']:,}, requests: {s['requests']:,}, "
+               f"retries: {s['retries']:,}")
+    if s["identifier_coverage"]:
+        click.echo("  identifier coverage: " + ", ".join(
+            f"{label} {share:.0%}" for label, share in s["identifier_coverage"].items()))
+    for note in s.get("remote_notes", []):
+        click.echo(f"  remote said: {note}")
+    if result.rejects_path:
+        click.echo(f"  rejects file: {result.rejects_path}")
+    if result.output_path:
+        click.echo(f"  request bodies: {result.output_path}")
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option("--input", "input_path", type=click.Path(dir_okay=False),
+              help="CSV, JSONL or Parquet file (optionally .gz).")
+@click.option("--format", "format_name", help="Input format when the suffix does not tell.")
+@click.option("--dry-run", is_flag=True, help="Do everything but send; write request bodies.")
+@click.option("--rejects", type=click.Path(dir_okay=False), help="Where to write rejected rows.")
+@click.option("--output", type=click.Path(file_okay=False),
+              help="Dry run: the folder for request bodies.")
+@click.option("--resume", type=int, metavar="RUN_ID", help="Continue an unfinished run.")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Batches in flight at once.")
+@click.option("--batch-size", type=click.IntRange(1), help="Fewer items per request.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@json_option
+@click.pass_context
+def send(ctx, name, input_path, format_name, dry_run, rejects, output, resume, concurrency,
+         batch_size, no_progress, as_json):
+    """Send a file through a destination, or resume a run with --resume RUN_ID."""
+    if resume is None and (not name or not input_path):
+        raise CliError("give a destination and --input PATH, or --resume RUN_ID")
+    host = _state(ctx).host
+    result = host.send(
+        name, input=input_path, format=format_name, dry_run=dry_run, rejects=rejects,
+        output=output, resume=resume, concurrency=concurrency, batch_size=batch_size,
+        progress=not (as_json or no_progress) and sys.stderr.isatty(),
+    )
+    if as_json:
+        _print_json(result.to_dict())
+    else:
+        _print_summary(result)
+    if result.status == "succeeded":
+        return
+    if not as_json:
+        click.echo(f"amp-dest: error: run {result.id} {result.status}: {result.error}; "
+                   f"resume with `amp-dest send --resume {result.id}`", err=True)
+    codes = {"interrupted": EXIT_INTERRUPTED, "incomplete": EXIT_INCOMPLETE}
+    ctx.exit(codes.get(result.status, EXIT_FAILED))
+
+
+# runs ------------------------------------------------------------------------------
+
+@click.group()
+def runs():
+    """Run history."""
+
+
+@runs.command("list")
+@click.option("--destination", help="Only runs of this destination.")
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
+@json_option
+@click.pass_context
+def runs_list(ctx, destination, limit, as_json):
+    """The latest runs, newest first."""
+    records = _state(ctx).host.runs(destination, limit)
+    if as_json:
+        _print_json(records)
+        return
+    if not records:
+        click.echo("no runs yet")
+        return
+    _table([[r["id"], r["destination"], r["status"] + (" (dry run)" if r["dry_run"] else ""),
+             _when(r["started_at"]), f"{r['rows_read']:,}", f"{r['delivered']:,}",
+             f"{r['rejected']:,}", f"{r['pending']:,}"] for r in records],
+           ["ID", "DESTINATION", "STATUS", "STARTED", "READ", "DELIVERED", "REJECTED",
+            "PENDING"])
+
+
+@runs.command("show")
+@click.argument("run_id", type=int)
+@json_option
+@click.pass_context
+def runs_show(ctx, run_id, as_json):
+    """One run with its summary."""
+    record = _state(ctx).host.run(run_id)
+    if as_json:
+        _print_json(record)
+        return
+    for key in ("id", "destination", "destination_type", "status", "input", "format",
+                "dry_run", "rows_read", "delivered", "rejected", "pending", "rejects_path",
+                "output_path", "error"):
+        if record[key] not in (None, ""):
+            click.echo(f"{key}: {record[key]}")
+    click.echo(f"started: {_when(record['started_at'])}  ended: {_when(record['ended_at'])}")
+    summary = record["summary"]
+    for key in ("rejected_by_code", "warnings_by_code", "identifier_coverage"):
+        if summary.get(key):
+            click.echo(f"{key}: " + ", ".join(f"{k} {v}" for k, v in summary[key].items()))
+    for key in ("retries", "batches", "requests", "elapsed_seconds", "rows_per_second"):
+        if key in summary:
+            click.echo(f"{key}: {summary[key]}")
+
+
+def add_commands(cli: click.Group) -> None:
+    for command in (plugins, credentials, destinations, send, runs):
+        cli.add_command(command)

@@ -1,0 +1,179 @@
+"""Getting one batch to its fate: retries with backoff, a shared throttle, and splitting
+a batch that was refused as a whole until the bad items stand alone.
+
+This runs in worker threads; it only reads shared state (the throttle, the stop event)
+and returns a ``BatchResult`` for the engine's thread to record.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import httpx
+
+from ._base import Destination
+from ._results import Batch, BatchOutcome, FailureType
+
+__all__ = ["RetryPolicy", "Throttle", "BatchResult", "BatchSender"]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 8  # sends of one batch, the first included
+    max_elapsed: float = 300.0  # seconds one batch may spend retrying
+    base_delay: float = 0.5
+    max_delay: float = 60.0
+
+    def backoff(self, attempt: int, jitter: float) -> float:
+        """Exponential backoff with full jitter: uniform in [d/2, d] with d doubling."""
+        ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        return ceiling * (0.5 + 0.5 * jitter)
+
+
+class Throttle:
+    """A rate-limited answer holds back every worker's next send, so the whole run
+    slows down instead of each batch discovering the limit on its own."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._not_before = 0.0
+        self.pauses = 0
+
+    def push_back(self, seconds: float) -> None:
+        with self._lock:
+            until = time.monotonic() + seconds
+            if until > self._not_before:
+                self._not_before = until
+                self.pauses += 1
+
+    def wait(self, stop: threading.Event) -> None:
+        delay = self._not_before - time.monotonic()
+        if delay > 0:
+            stop.wait(delay)
+
+
+@dataclass
+class BatchResult:
+    rows: list[int]
+    delivered: list[int] = field(default_factory=list)
+    # (row, record id, reason code, message) for items the remote system refused
+    rejected: list[tuple[int, object, str, str]] = field(default_factory=list)
+    pending: list[int] = field(default_factory=list)
+    retries: int = 0
+    requests: int = 0
+    notes: list[str] = field(default_factory=list)
+    fatal: BatchOutcome | None = None
+    gave_up: str | None = None  # why a batch stayed pending after its retries
+
+
+class BatchSender:
+    def __init__(
+        self,
+        destination: Destination,
+        session: httpx.Client,
+        rebuild: Callable[[object, list[int], list, list[bytes]], Batch],
+        policy: RetryPolicy,
+        throttle: Throttle,
+        stop: threading.Event,
+        jitter: Callable[[], float] = random.random,
+    ):
+        self.destination = destination
+        self.session = session
+        self.rebuild = rebuild
+        self.policy = policy
+        self.throttle = throttle
+        self.stop = stop
+        self.jitter = jitter
+
+    def send(self, batch: Batch) -> BatchResult:
+        result = BatchResult(rows=list(batch.rows))
+        self._send(batch, result)
+        return result
+
+    def _attempt(self, batch: Batch) -> BatchOutcome:
+        try:
+            return self.destination.deliver(batch, self.session)
+        except httpx.TransportError as exc:
+            # The outcome is unknown; resending is safe where the remote deduplicates.
+            return BatchOutcome.retry(f"{type(exc).__name__} talking to {self.destination.name}")
+        except Exception as exc:  # a plugin bug must end the run, not hang it
+            return BatchOutcome.fatal(
+                f"the {self.destination.name} plugin failed while delivering "
+                f"({type(exc).__name__}: {exc}); report this to the plugin's authors",
+                FailureType.SYSTEM,
+            )
+
+    def _send(self, batch: Batch, result: BatchResult) -> None:
+        policy = self.policy
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            self.throttle.wait(self.stop)
+            if self.stop.is_set() or result.fatal or result.gave_up:
+                result.pending.extend(batch.rows)
+                return
+            outcome = self._attempt(batch)
+            result.requests += 1
+            kind = outcome.kind
+            if kind == "delivered":
+                result.delivered.extend(batch.rows)
+                if outcome.note:
+                    result.notes.append(outcome.note)
+                return
+            if kind == "rejected_items":
+                self._record_item_rejections(batch, outcome, result)
+                return
+            if kind == "rejected":
+                if len(batch) > 1:
+                    self._split(batch, result)
+                else:
+                    result.rejected.append(
+                        (batch.rows[0], batch.ids[0], outcome.code or "remote.rejected",
+                         outcome.message)
+                    )
+                return
+            if kind == "fatal":
+                result.fatal = outcome
+                result.pending.extend(batch.rows)
+                return
+            attempt += 1
+            result.retries += 1
+            delay = policy.backoff(attempt, self.jitter())
+            if outcome.retry_after is not None:
+                delay = max(delay, outcome.retry_after)
+            if outcome.throttled:
+                self.throttle.push_back(delay)
+            elapsed = time.monotonic() - started
+            if attempt >= policy.max_attempts or elapsed + delay > policy.max_elapsed:
+                result.gave_up = (
+                    f"{self.destination.name} kept answering '{outcome.message}' "
+                    f"after {attempt} attempts over {elapsed:.0f}s"
+                )
+                result.pending.extend(batch.rows)
+                return
+            self.stop.wait(delay)
+
+    def _split(self, batch: Batch, result: BatchResult) -> None:
+        middle = len(batch) // 2
+        for lo, hi in ((0, middle), (middle, len(batch))):
+            half = self.rebuild(batch.key, batch.rows[lo:hi], batch.ids[lo:hi], batch.parts[lo:hi])
+            self._send(half, result)
+
+    def _record_item_rejections(self, batch: Batch, outcome: BatchOutcome,
+                                result: BatchResult) -> None:
+        refused = {}
+        for rejection in outcome.rejections:
+            if 0 <= rejection.index < len(batch):
+                refused[rejection.index] = rejection
+        for index, row in enumerate(batch.rows):
+            rejection = refused.get(index)
+            if rejection is None:
+                result.delivered.append(row)
+            else:
+                result.rejected.append((row, batch.ids[index], rejection.code, rejection.message))
+        if outcome.note:
+            result.notes.append(outcome.note)

@@ -1,0 +1,359 @@
+"""The embedded SQLite database: credentials (non-secret fields), destinations, runs and
+the delivery ledger.
+
+It lives at ``$AMP_DEST_HOME/amp-destinations.sqlite3`` (default: the user's data
+directory). The schema is versioned with ``PRAGMA user_version``; ``MIGRATIONS[i]``
+takes version i to i+1, so a later release appends and never edits.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+import orjson
+import platformdirs
+
+from ._errors import AlreadyExistsError, NotFoundError
+
+__all__ = ["Store", "default_home", "HOME_ENV"]
+
+HOME_ENV = "AMP_DEST_HOME"
+DB_NAME = "amp-destinations.sqlite3"
+
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE credentials (
+        name TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE destinations (
+        name TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        credential TEXT REFERENCES credentials(name),
+        settings TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        destination TEXT NOT NULL,
+        destination_type TEXT NOT NULL,
+        input TEXT,
+        format TEXT,
+        dry_run INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        ended_at REAL,
+        rows_read INTEGER NOT NULL DEFAULT 0,
+        delivered INTEGER NOT NULL DEFAULT 0,
+        rejected INTEGER NOT NULL DEFAULT 0,
+        pending INTEGER NOT NULL DEFAULT 0,
+        rejects_path TEXT,
+        output_path TEXT,
+        error TEXT,
+        summary TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX runs_by_destination ON runs(destination, id);
+    -- Row ranges whose fate is settled (delivered or rejected). Written only after the
+    -- remote system answered, so a resumed run skips exactly these rows.
+    CREATE TABLE ledger (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        first_row INTEGER NOT NULL,
+        last_row INTEGER NOT NULL,
+        outcome TEXT NOT NULL
+    );
+    CREATE INDEX ledger_by_run ON ledger(run_id, first_row);
+    -- Rejected rows: the rejects file is written from here, so a resumed run rewrites
+    -- it exactly. No raw values: a record id, a reason code, a field and a message.
+    CREATE TABLE rejects (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        row INTEGER NOT NULL,
+        record_id TEXT,
+        code TEXT NOT NULL,
+        field TEXT,
+        message TEXT NOT NULL
+    );
+    CREATE INDEX rejects_by_run ON rejects(run_id, row);
+    """,
+]
+
+RUN_COLUMNS = (
+    "id", "destination", "destination_type", "input", "format", "dry_run", "status",
+    "started_at", "ended_at", "rows_read", "delivered", "rejected", "pending",
+    "rejects_path", "output_path", "error", "summary",
+)
+
+
+def default_home() -> Path:
+    override = os.environ.get(HOME_ENV)
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_data_dir("amp-destinations", appauthor=False))
+
+
+def _now() -> float:
+    return time.time()
+
+
+class Store:
+    def __init__(self, home: str | os.PathLike | None = None):
+        self.home = Path(home) if home is not None else default_home()
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.path = self.home / DB_NAME
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode: a committed ledger entry survives a killed process.
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        version = self.schema_version
+        if version > len(MIGRATIONS):
+            raise RuntimeError(
+                f"{self.path} was written by a newer amp-destinations (schema {version}); upgrade"
+            )
+        for index in range(version, len(MIGRATIONS)):
+            with self.transaction():
+                for statement in _statements(MIGRATIONS[index]):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {index + 1}")
+
+    def transaction(self):
+        return _Transaction(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def exists(self, table: str, name: str) -> bool:
+        assert table in ("credentials", "destinations")
+        row = self.db.execute(f"SELECT 1 FROM {table} WHERE name = ?", (name,)).fetchone()
+        return row is not None
+
+    # credentials ------------------------------------------------------------------
+
+    def insert_credential(self, name: str, type_name: str, fields: dict) -> None:
+        now = _now()
+        try:
+            self.db.execute(
+                "INSERT INTO credentials VALUES (?, ?, ?, ?, ?)",
+                (name, type_name, _dumps(fields), now, now),
+            )
+        except sqlite3.IntegrityError:
+            raise AlreadyExistsError(
+                f"a credential named {name!r} exists; use `amp-dest credentials update {name}`"
+            ) from None
+
+    def update_credential(self, name: str, fields: dict) -> None:
+        self.db.execute(
+            "UPDATE credentials SET fields = ?, updated_at = ? WHERE name = ?",
+            (_dumps(fields), _now(), name),
+        )
+
+    def credential(self, name: str) -> dict:
+        row = self.db.execute("SELECT * FROM credentials WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise NotFoundError(
+                f"no credential named {name!r}; see `amp-dest credentials list`"
+            )
+        return _credential_dict(row)
+
+    def credentials(self) -> list[dict]:
+        rows = self.db.execute("SELECT * FROM credentials ORDER BY name").fetchall()
+        return [_credential_dict(row) for row in rows]
+
+    def delete_credential(self, name: str) -> None:
+        users = [
+            row[0]
+            for row in self.db.execute(
+                "SELECT name FROM destinations WHERE credential = ? ORDER BY name", (name,)
+            )
+        ]
+        if users:
+            raise AlreadyExistsError(
+                f"credential {name!r} is used by destination(s) {', '.join(users)}; "
+                "remove or update them first"
+            )
+        self.db.execute("DELETE FROM credentials WHERE name = ?", (name,))
+
+    # destinations -----------------------------------------------------------------
+
+    def insert_destination(self, name: str, type_name: str, credential: str | None,
+                           settings: dict) -> None:
+        now = _now()
+        try:
+            self.db.execute(
+                "INSERT INTO destinations VALUES (?, ?, ?, ?, ?, ?)",
+                (name, type_name, credential, _dumps(settings), now, now),
+            )
+        except sqlite3.IntegrityError:
+            raise AlreadyExistsError(
+                f"a destination named {name!r} exists; use `amp-dest destinations update {name}`"
+            ) from None
+
+    def update_destination(self, name: str, credential: str | None, settings: dict) -> None:
+        self.db.execute(
+            "UPDATE destinations SET credential = ?, settings = ?, updated_at = ? WHERE name = ?",
+            (credential, _dumps(settings), _now(), name),
+        )
+
+    def destination(self, name: str) -> dict:
+        row = self.db.execute("SELECT * FROM destinations WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise NotFoundError(
+                f"no destination named {name!r}; see `amp-dest destinations list`"
+            )
+        return _destination_dict(row)
+
+    def destinations(self) -> list[dict]:
+        rows = self.db.execute("SELECT * FROM destinations ORDER BY name").fetchall()
+        return [_destination_dict(row) for row in rows]
+
+    def delete_destination(self, name: str) -> None:
+        self.destination(name)
+        self.db.execute("DELETE FROM destinations WHERE name = ?", (name,))
+
+    # runs -------------------------------------------------------------------------
+
+    def insert_run(self, **values: Any) -> int:
+        values.setdefault("started_at", _now())
+        values.setdefault("status", "running")
+        if "summary" in values:
+            values["summary"] = _dumps(values["summary"])
+        columns = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        cursor = self.db.execute(
+            f"INSERT INTO runs ({columns}) VALUES ({marks})", tuple(values.values())
+        )
+        return int(cursor.lastrowid)
+
+    def update_run(self, run_id: int, **values: Any) -> None:
+        if "summary" in values:
+            values["summary"] = _dumps(values["summary"])
+        assignments = ", ".join(f"{column} = ?" for column in values)
+        self.db.execute(
+            f"UPDATE runs SET {assignments} WHERE id = ?", (*values.values(), run_id)
+        )
+
+    def run(self, run_id: int) -> dict:
+        row = self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no run with id {run_id}; see `amp-dest runs list`")
+        return _run_dict(row)
+
+    def runs(self, destination: str | None = None, limit: int = 20) -> list[dict]:
+        if destination:
+            rows = self.db.execute(
+                "SELECT * FROM runs WHERE destination = ? ORDER BY id DESC LIMIT ?",
+                (destination, limit),
+            )
+        else:
+            rows = self.db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))
+        return [_run_dict(row) for row in rows.fetchall()]
+
+    # ledger -----------------------------------------------------------------------
+
+    def add_ledger(self, run_id: int, ranges: Iterable[tuple[int, int, str]]) -> None:
+        self.db.executemany(
+            "INSERT INTO ledger VALUES (?, ?, ?, ?)",
+            ((run_id, first, last, outcome) for first, last, outcome in ranges),
+        )
+
+    def add_rejects(self, run_id: int, rejects: Iterable[tuple]) -> None:
+        """``rejects`` holds (row, record id, code, field, message) tuples."""
+        self.db.executemany(
+            "INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?)",
+            ((run_id, *reject) for reject in rejects),
+        )
+
+    def rejects(self, run_id: int) -> list[tuple]:
+        rows = self.db.execute(
+            "SELECT row, record_id, code, field, message FROM rejects WHERE run_id = ? "
+            "ORDER BY row",
+            (run_id,),
+        )
+        return [tuple(row) for row in rows.fetchall()]
+
+    def reject_counts(self, run_id: int) -> dict[str, int]:
+        rows = self.db.execute(
+            "SELECT code, COUNT(*) FROM rejects WHERE run_id = ? GROUP BY code ORDER BY code",
+            (run_id,),
+        )
+        return {code: count for code, count in rows.fetchall()}
+
+    def delivered_count(self, run_id: int) -> int:
+        row = self.db.execute(
+            "SELECT COALESCE(SUM(last_row - first_row + 1), 0) FROM ledger "
+            "WHERE run_id = ? AND outcome = 'delivered'",
+            (run_id,),
+        ).fetchone()
+        return int(row[0])
+
+    def ledger(self, run_id: int) -> list[tuple[int, int, str]]:
+        rows = self.db.execute(
+            "SELECT first_row, last_row, outcome FROM ledger WHERE run_id = ? ORDER BY first_row",
+            (run_id,),
+        )
+        return [tuple(row) for row in rows.fetchall()]
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self):
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type, exc, tb):
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        return False
+
+
+def _statements(script: str) -> list[str]:
+    lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
+    return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _credential_dict(row: sqlite3.Row) -> dict:
+    return {
+        "name": row["name"],
+        "type": row["type"],
+        "fields": orjson.loads(row["fields"]),
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }
+
+
+def _destination_dict(row: sqlite3.Row) -> dict:
+    return {
+        "name": row["name"],
+        "type": row["type"],
+        "credential": row["credential"],
+        "settings": orjson.loads(row["settings"]),
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }
+
+
+def _run_dict(row: sqlite3.Row) -> dict:
+    data = {column: row[column] for column in RUN_COLUMNS}
+    data["dry_run"] = bool(data["dry_run"])
+    data["summary"] = orjson.loads(data["summary"] or "{}")
+    return data

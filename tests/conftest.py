@@ -1,0 +1,178 @@
+"""Shared fixtures: an isolated home, an in-memory keyring, and a scriptable plugin.
+
+The ``recorder`` destination is a real plugin registered through the hooks; its
+``deliver`` follows a script (retry N times, reject batches holding a poisoned email,
+fail fatally) so that the engine's behaviour can be asserted without a network.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import keyring
+import keyring.backend
+import orjson
+import pytest
+from marshmallow import Schema, fields
+
+import amp_destinations as amp
+from amp_destinations._cli import build_cli
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    priority = 1
+
+    def __init__(self):
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service, username):
+        return self.entries.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service, username):
+        if (service, username) not in self.entries:
+            raise keyring.errors.PasswordDeleteError(username)
+        del self.entries[(service, username)]
+
+
+class EchoTokenSchema(Schema):
+    token = amp.Secret(required=True, metadata={"description": "Any token; 'good' passes tests."})
+    account = fields.String(metadata={"description": "An account label."})
+
+
+class EchoToken(amp.CredentialType):
+    name = "echo-token"
+    title = "Echo token"
+    schema = EchoTokenSchema
+
+
+class RecorderSettings(Schema):
+    label = fields.String(required=True, metadata={"description": "A label."})
+    poison = fields.List(fields.String(), load_default=list,
+                         metadata={"description": "Emails whose batch is rejected whole."})
+    retries = fields.Integer(load_default=0, metadata={"description": "Answer retry this often."})
+    fatal_after = fields.Integer(load_default=-1,
+                                 metadata={"description": "Stop the run after N batches."})
+    enabled = fields.Boolean(load_default=True, metadata={"description": "A bool setting."})
+
+
+class Script:
+    """What the recorder received and how it should answer; reset for every test."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.received: list[dict] = []
+        self.calls = 0
+        self.bodies: list[bytes] = []
+
+
+class Recorder(amp.Destination):
+    name = "recorder"
+    title = "Recorder (tests)"
+    credential_type = "echo-token"
+    settings_schema = RecorderSettings
+    max_batch_size = 10
+    id_field = "id"
+    identifiers = {"email": (("email",),), "phone with id": (("phone", "id"),)}
+    script = Script()
+
+    def test_connection(self, session):
+        if self.credential["token"] == "good":
+            return amp.ConnectionStatus([amp.Check.passed("token accepted")])
+        return amp.ConnectionStatus([
+            amp.Check.failed("token accepted", "the token was refused",
+                             "update it with `amp-dest credentials update`", amp.FailureType.AUTH)
+        ])
+
+    def on_save(self, session, previous):
+        if previous is None or previous.get("label") != self.settings["label"]:
+            return [f"label set to {self.settings['label']}"]
+        return []
+
+    def prepare(self, row, warnings):
+        email = row.get("email")
+        if not email:
+            return amp.RecordError("email.missing", "email", "email is required")
+        if row.get("extra"):
+            warnings.append(amp.RecordWarning("extra.ignored", "extra", "extra is not sent"))
+        return {"id": row.get("id"), "email": email}
+
+    def deliver(self, batch, session):
+        script = self.script
+        with script.lock:
+            script.calls += 1
+            calls = script.calls
+        if calls <= self.settings["retries"]:
+            return amp.BatchOutcome.retry("busy", retry_after=0)
+        if 0 <= self.settings["fatal_after"] < calls:
+            return amp.BatchOutcome.fatal("the account was suspended", amp.FailureType.AUTH)
+        items = orjson.loads(batch.body)
+        if any(item["email"] in self.settings["poison"] for item in items):
+            return amp.BatchOutcome.rejected("recorder.poisoned", "a poisoned email")
+        with script.lock:
+            script.received.extend(items)
+            script.bodies.append(batch.body)
+        return amp.BatchOutcome.delivered()
+
+
+class RecorderPlugin:
+    __name__ = "recorder-plugin"
+
+    @amp.hookimpl
+    def register_credential_types(self, register):
+        register(EchoToken)
+
+    @amp.hookimpl
+    def register_destinations(self, register):
+        register(Recorder)
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring():
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch):
+    path = tmp_path / "home"
+    monkeypatch.setenv("AMP_DEST_HOME", str(path))
+    for name in ("AMP_DEST_STRICT_PLUGINS", "AMP_DEST_TRACE_HOOKS", "AMP_DEST_PLUGINS_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    return path
+
+
+@pytest.fixture
+def script():
+    Recorder.script = Script()
+    return Recorder.script
+
+
+@pytest.fixture
+def registry():
+    return amp.load_plugins(entry_points=False, extra=[RecorderPlugin()])
+
+
+@pytest.fixture
+def host(home, registry, script):
+    with amp.Host(home, registry=registry) as host:
+        yield host
+
+
+@pytest.fixture
+def cli(registry):
+    return build_cli(registry)
+
+
+@pytest.fixture
+def ready_host(host):
+    """A host with a good credential and a saved recorder destination."""
+    host.add_credential("cred", "echo-token", {"account": "acme"}, {"token": "good"})
+    host.add_destination("rec", "recorder", "cred", {"label": "one"})
+    return host

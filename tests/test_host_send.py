@@ -1,0 +1,147 @@
+"""The Python API's send pipeline: counts add up, rejects, warnings, retries, splitting,
+fatal stops, resume and dry runs, through the scriptable recorder destination."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+import amp_destinations as amp
+
+FAST = amp.RetryPolicy(max_attempts=4, base_delay=0.001, max_delay=0.01)
+
+
+def rows(count, overrides=None):
+    out = []
+    for i in range(1, count + 1):
+        row = {"id": f"E{i}", "email": f"user{i}@example.com"}
+        row.update((overrides or {}).get(i, {}))
+        out.append(row)
+    return out
+
+
+def read_rejects(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def assert_counts_add_up(result):
+    s = result.summary
+    assert s["rows_read"] == s["delivered"] + s["rejected"] + s["pending"]
+
+
+def test_send_delivers_every_row_in_batches(ready_host, script):
+    result = ready_host.send("rec", rows(25), retry=FAST)
+    assert result.status == "succeeded"
+    assert [item["id"] for item in script.received] == [f"E{i}" for i in range(1, 26)]
+    assert result.summary["batches"] == 3  # max_batch_size 10
+    assert_counts_add_up(result)
+
+
+def test_rejected_rows_go_to_the_rejects_file_with_reason_codes(ready_host, script):
+    data = rows(5, {2: {"email": ""}, 4: {"extra": "x"}})
+    result = ready_host.send("rec", data, retry=FAST)
+    assert result.summary["rejected_by_code"] == {"email.missing": 1}
+    assert result.summary["warnings_by_code"] == {"extra.ignored": 1}
+    rejects = read_rejects(result.rejects_path)
+    assert rejects == [{"row": "2", "record_id": "E2", "code": "email.missing",
+                        "field": "email", "message": "email is required"}]
+    assert_counts_add_up(result)
+
+
+def test_retries_then_delivers(ready_host, script):
+    ready_host.update_destination("rec", {"retries": 2})
+    result = ready_host.send("rec", rows(3), retry=FAST)
+    assert result.status == "succeeded"
+    assert result.summary["retries"] == 2
+    assert len(script.received) == 3
+
+
+def test_exhausted_retries_leave_rows_pending_and_resume_finishes(ready_host, script):
+    ready_host.update_destination("rec", {"retries": 4})
+    first = ready_host.send("rec", rows(8), retry=FAST, concurrency=1)
+    assert first.status == "incomplete"
+    assert first.summary["pending"] == 8
+    assert "kept answering" in first.error
+    resumed = ready_host.send(rows=rows(8), resume=first.id, retry=FAST)
+    assert resumed.status == "succeeded"
+    assert resumed.summary["delivered"] == 8
+    assert sorted(item["id"] for item in script.received) == sorted(f"E{i}" for i in range(1, 9))
+
+
+def test_a_wholly_rejected_batch_is_split_to_isolate_bad_rows(ready_host, script):
+    ready_host.update_destination("rec", {"poison": ["user7@example.com"]})
+    result = ready_host.send("rec", rows(10), retry=FAST)
+    assert result.summary["delivered"] == 9
+    assert result.summary["rejected_by_code"] == {"recorder.poisoned": 1}
+    assert [r["row"] for r in read_rejects(result.rejects_path)] == ["7"]
+    assert "E7" not in {item["id"] for item in script.received}
+    assert_counts_add_up(result)
+
+
+def test_fatal_answer_stops_the_run_and_resume_sends_the_rest_once(ready_host, script):
+    ready_host.update_destination("rec", {"fatal_after": 2})
+    first = ready_host.send("rec", rows(50), retry=FAST, concurrency=1)
+    assert first.status == "failed"
+    assert first.error == "the account was suspended"
+    delivered_first = {item["id"] for item in script.received}
+    assert len(delivered_first) == first.summary["delivered"] == 20
+    assert_counts_add_up(first)
+
+    ready_host.update_destination("rec", {"fatal_after": -1})
+    second = ready_host.send(rows=rows(50), resume=first.id, retry=FAST)
+    assert second.status == "succeeded"
+    ids = [item["id"] for item in script.received]
+    assert len(ids) == len(set(ids)) == 50  # nothing lost, nothing sent twice
+    assert second.summary["delivered"] == 50
+
+
+def test_dry_run_writes_exact_bodies_and_sends_nothing(ready_host, script, tmp_path):
+    result = ready_host.send("rec", rows(12), dry_run=True, output=tmp_path / "bodies")
+    assert script.calls == 0
+    files = sorted((tmp_path / "bodies").iterdir())
+    assert [f.name for f in files] == ["request-000001.json", "request-000002.json"]
+    assert files[0].read_bytes().startswith(b'[{"id":"E1"')
+    assert result.summary["dry_run"] is True
+    assert ready_host.run(result.id)["dry_run"] is True
+
+
+def test_identifier_coverage_counts_rows_with_all_columns(ready_host):
+    data = rows(4, {1: {"phone": "+1"}, 2: {"phone": ""}})
+    result = ready_host.send("rec", data, retry=FAST)
+    assert result.summary["identifier_coverage"] == {"email": 1.0, "phone with id": 0.25}
+
+
+def test_runs_are_recorded(ready_host):
+    result = ready_host.send("rec", rows(3), retry=FAST)
+    record = ready_host.run(result.id)
+    assert record["status"] == "succeeded"
+    assert record["delivered"] == 3 and record["rows_read"] == 3
+    assert record["ended_at"] >= record["started_at"]
+    assert ready_host.runs()[0]["id"] == result.id
+
+
+def test_send_reads_a_csv_file(ready_host, script, tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("id,email\nE1,a@example.com\nE2,\n")
+    result = ready_host.send("rec", input=path, retry=FAST)
+    assert result.summary["delivered"] == 1
+    assert result.summary["rejected_by_code"] == {"email.missing": 1}
+
+
+def test_a_resume_refuses_a_changed_input(ready_host, tmp_path):
+    ready_host.update_destination("rec", {"fatal_after": 0})
+    path = tmp_path / "in.csv"
+    path.write_text("id,email\nE1,a@example.com\n")
+    first = ready_host.send("rec", input=path, retry=FAST)
+    assert first.status == "failed"
+    path.write_text("id,email\nE1,a@example.com\nE2,b@example.com\n")
+    with pytest.raises(amp.InputError, match="changed since run"):
+        ready_host.send(resume=first.id)
+
+
+def test_a_succeeded_run_cannot_be_resumed(ready_host):
+    result = ready_host.send("rec", rows(1), retry=FAST)
+    with pytest.raises(amp.AmpDestError, match="already succeeded"):
+        ready_host.send(rows=rows(1), resume=result.id)
