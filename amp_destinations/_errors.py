@@ -56,7 +56,9 @@ class ValidationError(AmpDestError):
     def __init__(self, what: str, errors: dict[str, list[str]]):
         self.what = what
         self.errors = errors
-        detail = "; ".join(f"{field}: {' '.join(rules)}" for field, rules in sorted(errors.items()))
+        detail = "; ".join(
+            f"{field}: {' '.join(rules).rstrip('.')}" for field, rules in sorted(errors.items())
+        )
         super().__init__(f"invalid {what}: {detail}")
 
 

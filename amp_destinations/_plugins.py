@@ -274,7 +274,7 @@ def _per_plugin_callers(pm: pluggy.PluginManager, hook_name: str):
     attributed to the plugin that raised it and the others still register."""
     hook = getattr(pm.hook, hook_name)
     implementers = [impl.plugin for impl in hook.get_hookimpls()]
-    for plugin in reversed(implementers):  # pluggy calls last-registered first; undo that
+    for plugin in implementers:  # registration order: built-ins, entry points, directory
         others = [other for other in implementers if other is not plugin]
         yield pm.get_name(plugin), pm.subset_hook_caller(hook_name, others)
 

@@ -36,8 +36,12 @@ def load_with(schema_cls: type[marshmallow.Schema], data: Mapping[str, Any], wha
         errors = _flatten(exc.messages)
         known = ", ".join(schema_cls._declared_fields)
         for field, rules in errors.items():
-            if rules == ["Unknown field."]:
-                errors[field] = [f"unknown setting (known: {known})."]
+            errors[field] = [
+                f"unknown setting (known: {known})." if rule == "Unknown field."
+                else "is required." if rule == "Missing data for required field."
+                else rule
+                for rule in rules
+            ]
         raise ValidationError(what, errors) from None
 
 

@@ -1,0 +1,56 @@
+"""Docs that cannot drift: every hook is documented with an example that runs, and the
+public API is exactly what ``__all__`` says."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+
+import amp_destinations
+from amp_destinations import _hookspecs
+
+ROOT = Path(__file__).resolve().parents[1]
+HOOKS_DOC = ROOT / "docs" / "hooks.md"
+
+
+def hook_names():
+    return sorted(
+        name for name, obj in vars(_hookspecs).items()
+        if inspect.isfunction(obj) and hasattr(obj, f"{_hookspecs.PROJECT}_spec")
+    )
+
+
+def sections():
+    text = HOOKS_DOC.read_text()
+    found = {}
+    for match in re.finditer(r"^## (\w+)\n(.*?)(?=^## |\Z)", text, re.M | re.S):
+        found[match.group(1)] = match.group(2)
+    return found
+
+
+def test_there_are_hooks_to_document():
+    assert {"register_credential_types", "register_destinations"} <= set(hook_names())
+
+
+@pytest.mark.parametrize("hook", hook_names())
+def test_every_hook_has_a_documented_section_with_a_runnable_example(hook):
+    section = sections().get(hook)
+    assert section is not None, f"docs/hooks.md has no '## {hook}' section"
+    assert f"{hook}(" in section, "the section should show the hook's signature"
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert blocks, f"the {hook} section has no python example"
+    for block in blocks:
+        exec(compile(block, f"docs/hooks.md#{hook}", "exec"), {"__name__": "docs_example"})
+
+
+def test_public_api_is_curated():
+    exported = set(amp_destinations.__all__)
+    assert len(exported) == len(amp_destinations.__all__), "duplicates in __all__"
+    for name in exported:
+        assert hasattr(amp_destinations, name), f"__all__ names {name} but it is missing"
+    public = {name for name in vars(amp_destinations)
+              if not name.startswith("_") and not inspect.ismodule(getattr(amp_destinations, name))}
+    assert public == exported - {"__version__"}, "public names and __all__ differ"
