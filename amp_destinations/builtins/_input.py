@@ -1,0 +1,101 @@
+"""What the built-in readers share: opening a file, gzip-compressed or not, with
+errors an operator can act on, and closing it when iteration ends.
+
+A reader opens its file, and reads the header when there is one, in ``__init__``: a
+file that cannot be read at all fails there, before the host sends anything. A
+reader is iterated once; the file is closed when iteration ends, stops early or
+``close()`` is called.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from typing import Any, BinaryIO, Iterator, Mapping
+
+from amp_destinations import InputError, Reader, RecordError
+
+__all__ = ["CHUNK_SIZE", "FileReader", "open_input", "read_failure"]
+
+# Readers pull the file in blocks of this size: large enough for the C code to do
+# the work, small enough to keep memory flat.
+CHUNK_SIZE = 1 << 16
+
+# What reading a damaged file raises, from the disk or from the gzip layer.
+_READ_ERRORS = (OSError, EOFError, zlib.error)
+
+
+def open_input(path: str) -> BinaryIO:
+    """Open ``path`` for binary reading, through gzip when it ends in ``.gz``."""
+    try:
+        if not path.lower().endswith(".gz"):
+            return open(path, "rb")
+        file = gzip.open(path, "rb")
+        try:
+            file.peek(1)  # reads the gzip header: a plain file fails here, not mid-run
+        except BaseException:
+            file.close()
+            raise
+        return file
+    except gzip.BadGzipFile:
+        raise InputError(
+            f"{path} ends in .gz but is not gzip-compressed: rename it without .gz, "
+            "or compress it with gzip"
+        ) from None
+    except FileNotFoundError:
+        raise InputError(f"{path} does not exist: check the path") from None
+    except IsADirectoryError:
+        raise InputError(f"{path} is a directory: pass the path of a file") from None
+    except PermissionError:
+        raise InputError(
+            f"{path} cannot be read: permission denied; check the file's permissions"
+        ) from None
+    except _READ_ERRORS as exc:
+        raise read_failure(path, exc) from exc
+
+
+def read_failure(path: str, exc: BaseException) -> InputError:
+    """The one-line error for a file that broke while being read."""
+    if isinstance(exc, EOFError):
+        return InputError(f"{path} ends early: its gzip data is cut short; copy or export it again")
+    if isinstance(exc, (zlib.error, gzip.BadGzipFile)):
+        return InputError(f"{path} is damaged: its gzip data is corrupt; copy or export it again")
+    reason = getattr(exc, "strerror", None) or type(exc).__name__
+    return InputError(f"{path} could not be read: {reason}")
+
+
+class FileReader(Reader):
+    """A reader over one file. Subclasses implement ``_records`` and, when something
+    must be known before the first record (a header), ``_start``."""
+
+    def __init__(self, path: str):
+        super().__init__(path)
+        self._file = open_input(path)
+        try:
+            self._start()
+        except _READ_ERRORS as exc:
+            self.close()
+            raise read_failure(path, exc) from exc
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self) -> None:
+        pass
+
+    def _records(self) -> Iterator[Mapping[str, Any] | RecordError]:
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[Mapping[str, Any] | RecordError]:
+        try:
+            yield from self._records()
+        except _READ_ERRORS as exc:
+            raise read_failure(self.path, exc) from exc
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.path}>"

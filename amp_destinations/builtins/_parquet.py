@@ -1,0 +1,74 @@
+"""Parquet input, read a record batch at a time through pyarrow (an optional extra).
+
+Values come as pyarrow turns them into Python: int, float, str, bool, None,
+datetime, date, Decimal, bytes, lists and dicts. A gzipped Parquet file works but is
+slow, because Parquet reads its footer first and gzip cannot seek cheaply; Parquet
+compresses its own pages, so there is rarely a reason to gzip it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Iterator, Mapping
+
+from amp_destinations import InputError, RecordError
+
+from ._input import FileReader
+
+__all__ = ["ParquetReader"]
+
+# Rows converted to Python at a time: memory stays flat, and the per-batch cost of
+# pyarrow's conversion is spread over many rows.
+BATCH_ROWS = 4096
+
+PYARROW_MISSING = "reading Parquet needs pyarrow: pip install 'amp-destinations[parquet]'"
+
+
+class ParquetReader(FileReader):
+    """Parquet files; ``columns`` are the schema's field names."""
+
+    name = "parquet"
+    suffixes = (".parquet",)
+
+    def _start(self) -> None:
+        try:
+            import pyarrow
+            import pyarrow.parquet
+        except ImportError:
+            raise InputError(PYARROW_MISSING) from None
+        self._arrow_error = pyarrow.ArrowException
+        if not self._file.peek(1):
+            raise InputError(f"{self.path} is empty: a Parquet file holds at least its schema")
+        try:
+            self._parquet = pyarrow.parquet.ParquetFile(self._file)
+        except pyarrow.ArrowException:
+            raise InputError(
+                f"{self.path} is not a Parquet file, or it is damaged: export it again"
+            ) from None
+        names = self._parquet.schema_arrow.names
+        twice = sorted(name for name, count in Counter(names).items() if count > 1)
+        if twice:
+            raise InputError(
+                f"the schema of {self.path} names column {twice[0]!r} more than once: "
+                "rename the duplicates"
+            )
+        self._columns = names
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self._columns)
+
+    def _records(self) -> Iterator[Mapping[str, Any] | RecordError]:
+        try:
+            for batch in self._parquet.iter_batches(batch_size=BATCH_ROWS):
+                yield from batch.to_pylist()
+        except self._arrow_error:
+            raise InputError(
+                f"{self.path} is damaged: a part of it cannot be read as Parquet; export it again"
+            ) from None
+
+    def close(self) -> None:
+        parquet = getattr(self, "_parquet", None)
+        if parquet is not None:
+            parquet.close()
+        super().close()
