@@ -38,6 +38,8 @@ OK = 0
 PARTIAL_SUCCESS = 20001
 INVALID_PARAMETER = frozenset({40000, 40002})
 PERMISSION = frozenset({40001, 40106, 40300, 40301})
+# The part of PERMISSION that points at the advertiser id rather than the account's role.
+ADVERTISER_NOT_MATCHED = frozenset({40300, 40301})
 TOKEN_INVALID = frozenset({40102, 40103, 40104, 40105})
 TOKEN_NOT_REFRESHABLE = 40107
 RATE_LIMITED = frozenset({40016, 40100, 40132, 40133})

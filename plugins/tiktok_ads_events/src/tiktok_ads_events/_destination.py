@@ -1,0 +1,414 @@
+"""The TikTok Ads Events destination: connection test, auto tracking on save, batch
+encoding and delivery. Rows become events in ``_prepare``; HTTP details live in
+``_client``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Hashable, Mapping, Sequence
+
+import httpx
+import orjson
+
+from amp_destinations import (
+    AmpDestError,
+    Batch,
+    BatchOutcome,
+    Check,
+    ConnectionStatus,
+    Credential,
+    Destination,
+    FailureType,
+    RecordWarning,
+)
+
+from ._client import (
+    TRANSIENT_KINDS,
+    Answer,
+    Kind,
+    TikTokClient,
+    TokenError,
+    event_rejections,
+    reauthorize_hint,
+)
+from ._constants import (
+    DEFAULT_API_BASE_URL,
+    MAX_EVENTS_PER_REQUEST,
+    MAX_REQUEST_BYTES,
+    NAME,
+    OFFLINE_GET_PATH,
+    OFFLINE_UPDATE_PATH,
+    PARTNER_NAME,
+    PIXEL_LIST_PATH,
+    TITLE,
+    TRACK_PATH,
+)
+from ._prepare import EventPreparer
+from ._settings import OFFLINE, TikTokSettingsSchema
+
+__all__ = ["TikTokAdsEvents"]
+
+API = "api reachable"
+TOKEN = "token accepted"
+ADVERTISER = "advertiser reachable"
+EVENT_SET = "event set found"
+PIXEL = "pixel found"
+NAME_MATCHES = "name matches"
+AUTO_TRACKING = "auto tracking state"
+
+ROLE_ADVICE = (
+    "the account that authorized the credential needs the Ad Account Operator or Admin "
+    "role on this ad account (Analyst cannot send); ask an admin in TikTok Business "
+    "Center, then re-authorize"
+)
+ADVERTISER_HINT = (
+    "check advertiser_id: TikTok Ads Manager shows the ad account id (about 19 digits) "
+    "in the account menu at the top right"
+)
+EVENT_SET_HINT = (
+    "check event_set_id: in TikTok Ads Manager open Assets > Events > Offline > Manage; "
+    "each event set has its own card and its id (about 19 digits) is under its name"
+)
+PIXEL_HINT = (
+    "check event_set_id: for web events it is the pixel code (about 20 upper-case letters "
+    "and digits) shown under the pixel's name in Assets > Events > Web Events > Manage"
+)
+TRANSIENT_HINT = "try again in a few minutes; nothing was changed."
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a call failed: the check it fails, what happened and what to do."""
+
+    check: str
+    message: str
+    hint: str
+    failure: FailureType
+
+    def one_line(self) -> str:
+        return f"{self.message}: {self.hint}"
+
+
+class TikTokAdsEvents(Destination):
+    """Offline and web conversion events to the TikTok Events API (``/event/track/``)."""
+
+    name = NAME
+    title = TITLE
+    credential_type = NAME
+    settings_schema = TikTokSettingsSchema
+    max_batch_size = MAX_EVENTS_PER_REQUEST
+    max_batch_bytes = MAX_REQUEST_BYTES
+    id_field = "event_id"
+    identifiers = {
+        "email": (("email",),),
+        "phone": (("phone",),),
+        "external_id": (("external_id",),),
+        "ttclid or ttp": (("tiktok_click_id",), ("cookie_id",)),
+        "ip with user agent": (("ip", "agent"),),
+    }
+
+    def __init__(self, settings: Mapping[str, Any], credential: Credential | None = None):
+        super().__init__(settings, credential)
+        self._advertiser_id = self.settings["advertiser_id"]
+        self._event_set_id = self.settings["event_set_id"]
+        self._offline = self.settings.get("event_source", OFFLINE) == OFFLINE
+        self._base_url = self.settings.get("api_base_url") or DEFAULT_API_BASE_URL
+        self._client = (TikTokClient(self._base_url, credential)
+                        if credential is not None else None)
+        test_event_code = self.settings.get("test_event_code")
+        self._body_head = (
+            b'{"event_source":' + orjson.dumps(self.settings.get("event_source", OFFLINE))
+            + b',"event_source_id":'
+        )
+        self._body_middle = (
+            b',"partner_name":' + orjson.dumps(PARTNER_NAME)
+            + (b',"test_event_code":' + orjson.dumps(test_event_code) if test_event_code else b"")
+            + b',"data":['
+        )
+
+    # -- preparing and encoding -------------------------------------------------------
+
+    def start_run(self, columns: Sequence[str] | None) -> None:
+        preparer = EventPreparer(self.settings)
+        preparer.start(columns)
+        # The hot path calls the preparer's bound method directly, not through us.
+        self.prepare = preparer.prepare
+
+    def prepare(self, row: Mapping[str, Any], warnings: list[RecordWarning]) -> Any:
+        self.start_run(None)
+        return self.prepare(row, warnings)
+
+    def batch_key(self, item: tuple[str, dict]) -> Hashable:
+        return item[0]
+
+    def encode_item(self, item: tuple[str, dict]) -> bytes:
+        return orjson.dumps(item[1])
+
+    def encode_batch(self, key: Hashable, parts: Sequence[bytes]) -> bytes:
+        return (self._body_head + orjson.dumps(key) + self._body_middle
+                + b",".join(parts) + b"]}")
+
+    # -- connection test ----------------------------------------------------------------
+
+    def test_connection(self, session: httpx.Client) -> ConnectionStatus:
+        try:
+            answer = self._lookup(session)
+        except TokenError as exc:
+            return ConnectionStatus(self._checks_until(self._token_problem(exc)))
+        except httpx.HTTPError as exc:
+            return ConnectionStatus(self._checks_until(self._transport_problem(exc)))
+        if answer.kind is not Kind.OK:
+            return ConnectionStatus(self._checks_until(self._problem(answer)))
+        checks = self._checks_before(self._found_check)
+        entry, problem = self._find_entry(answer)
+        if problem:
+            return ConnectionStatus(checks + [self._failed(problem)])
+        checks.append(Check.passed(self._found_check, self._found_message(entry)))
+        expected_name = self.settings.get("event_set_name")
+        if expected_name:
+            actual_name = entry.get("name" if self._offline else "pixel_name")
+            if not isinstance(actual_name, str) or actual_name.strip() != expected_name:
+                checks.append(Check.failed(
+                    NAME_MATCHES,
+                    f"{self._what} {self._event_set_id} is named {actual_name!r} in TikTok, "
+                    f"not {expected_name!r}",
+                    "correct event_set_name, or event_set_id if it points at the wrong set.",
+                    FailureType.CONFIG,
+                ))
+                return ConnectionStatus(checks)
+            checks.append(Check.passed(NAME_MATCHES, f"named {actual_name!r}"))
+        if self._offline:
+            checks.append(self._auto_tracking_check(entry))
+        return ConnectionStatus(checks)
+
+    @property
+    def _found_check(self) -> str:
+        return EVENT_SET if self._offline else PIXEL
+
+    @property
+    def _what(self) -> str:
+        return "offline event set" if self._offline else "pixel"
+
+    def _lookup(self, session: httpx.Client) -> Answer:
+        """Read the event set (offline) or the pixel (web): read-only."""
+        if self._offline:
+            params = {"advertiser_id": self._advertiser_id,
+                      "event_set_ids": orjson.dumps([self._event_set_id]).decode()}
+            return self._require_client().call(session, "GET", OFFLINE_GET_PATH, params=params)
+        params = {"advertiser_id": self._advertiser_id, "code": self._event_set_id}
+        return self._require_client().call(session, "GET", PIXEL_LIST_PATH, params=params)
+
+    def _find_entry(self, answer: Answer) -> tuple[dict | None, Problem | None]:
+        list_key, id_key = ("event_set_list", "event_set_id") if self._offline else (
+            "pixels", "pixel_code")
+        entries = answer.data.get(list_key, [])
+        if not isinstance(entries, list):
+            return None, Problem(
+                self._found_check,
+                f"TikTok's answer has no readable {list_key} ({answer.describe()})",
+                "report it with the request id; nothing was changed.",
+                FailureType.SYSTEM,
+            )
+        for entry in entries:
+            if isinstance(entry, dict) and str(entry.get(id_key)) == self._event_set_id:
+                return entry, None
+        return None, Problem(
+            self._found_check,
+            f"advertiser {self._advertiser_id} has no {self._what} {self._event_set_id}",
+            (EVENT_SET_HINT if self._offline else PIXEL_HINT)
+            + f", and that it belongs to advertiser {self._advertiser_id}.",
+            FailureType.CONFIG,
+        )
+
+    def _found_message(self, entry: Mapping[str, Any]) -> str:
+        name = entry.get("name" if self._offline else "pixel_name")
+        named = f" ({name!r})" if name else ""
+        return f"{self._what} {self._event_set_id}{named} found"
+
+    def _auto_tracking_check(self, entry: Mapping[str, Any]) -> Check:
+        wanted = bool(self.settings.get("auto_tracking"))
+        actual = entry.get("auto_tracking")
+        if not isinstance(actual, bool):
+            return Check.passed(AUTO_TRACKING, "TikTok did not report the event set's auto "
+                                               "tracking; saving the destination applies it")
+        if actual == wanted:
+            return Check.passed(AUTO_TRACKING, f"auto tracking is {_on_off(actual)}, as set")
+        # Saving applies the setting (on_save), so a difference is news, not a failure.
+        return Check.passed(
+            AUTO_TRACKING,
+            f"auto tracking is {_on_off(actual)} on the event set in TikTok but "
+            f"{_on_off(wanted)} in the settings; saving the destination turns it "
+            f"{_on_off(wanted)}",
+        )
+
+    def _checks_before(self, failing: str) -> list[Check]:
+        passed = {
+            API: f"{self._base_url} answered",
+            TOKEN: "TikTok accepted the "
+                   + ("access token exchanged from the refresh token"
+                      if self._require_client().tokens.can_refresh else "token"),
+            ADVERTISER: f"advertiser {self._advertiser_id} is reachable with this credential",
+        }
+        checks = []
+        for name, message in passed.items():
+            if name == failing:
+                break
+            checks.append(Check.passed(name, message))
+        return checks
+
+    def _checks_until(self, problem: Problem) -> list[Check]:
+        return self._checks_before(problem.check) + [self._failed(problem)]
+
+    @staticmethod
+    def _failed(problem: Problem) -> Check:
+        return Check.failed(problem.check, problem.message, problem.hint, problem.failure)
+
+    # -- classifying failures -------------------------------------------------------------
+
+    def _problem(self, answer: Answer) -> Problem:
+        """What a failed answer means to an operator, for checks, saves and runs alike."""
+        what = answer.describe()
+        kind = answer.kind
+        if kind is Kind.RATE_LIMITED:
+            return Problem(API, f"TikTok is rate-limiting this app ({what})", TRANSIENT_HINT,
+                           FailureType.TRANSIENT)
+        if kind in TRANSIENT_KINDS:
+            return Problem(API, f"TikTok is busy or down ({what})", TRANSIENT_HINT,
+                           FailureType.TRANSIENT)
+        if kind is Kind.MALFORMED:
+            return Problem(
+                API, f"{self._base_url} did not answer like TikTok's API ({what})",
+                f"check api_base_url (normally {DEFAULT_API_BASE_URL}) and any proxy in "
+                "between.", FailureType.SYSTEM)
+        if kind in (Kind.TOKEN_INVALID, Kind.TOKEN_NOT_REFRESHABLE):
+            name = self.credential.name
+            return Problem(TOKEN, f"TikTok refused the token of credential {name} ({what})",
+                           reauthorize_hint(name), FailureType.AUTH)
+        if kind is Kind.PERMISSION:
+            return Problem(
+                ADVERTISER,
+                f"the credential may not act for advertiser {self._advertiser_id} ({what})",
+                f"{ROLE_ADVICE}; if the role is right, {ADVERTISER_HINT}.", FailureType.AUTH)
+        if kind is Kind.ADVERTISER_NOT_MATCHED:
+            return Problem(
+                ADVERTISER,
+                f"TikTok does not match advertiser {self._advertiser_id} to this credential "
+                f"({what})", f"{ADVERTISER_HINT}; if it is right, {ROLE_ADVICE}.",
+                FailureType.CONFIG)
+        if kind is Kind.INVALID_PARAMETER:
+            # TikTok's message names the parameter; point at the setting behind it.
+            if any(word in answer.message.lower() for word in ("event_set", "pixel")):
+                return Problem(self._found_check, f"TikTok refused event_set_id ({what})",
+                               (EVENT_SET_HINT if self._offline else PIXEL_HINT) + ".",
+                               FailureType.CONFIG)
+            return Problem(ADVERTISER, f"TikTok refused the request's parameters ({what})",
+                           f"{ADVERTISER_HINT}; and {EVENT_SET_HINT}.", FailureType.CONFIG)
+        return Problem(API, f"TikTok gave an answer this plugin does not expect ({what})",
+                       "report it with the request id; nothing was changed.",
+                       FailureType.SYSTEM)
+
+    @staticmethod
+    def _token_problem(exc: TokenError) -> Problem:
+        check = TOKEN if exc.failure is FailureType.AUTH else API
+        return Problem(check, str(exc), exc.hint, exc.failure)
+
+    def _transport_problem(self, exc: httpx.HTTPError) -> Problem:
+        if isinstance(exc, httpx.TimeoutException):
+            reason = "TikTok did not answer in time"
+        else:
+            reason = f"could not reach {self._base_url} ({type(exc).__name__})"
+        failure = (FailureType.TRANSIENT if isinstance(exc, httpx.TransportError)
+                   else FailureType.SYSTEM)
+        return Problem(API, reason, "check the network, any proxy and api_base_url, then "
+                                    "try again.", failure)
+
+    def _require_client(self) -> TikTokClient:
+        if self._client is None:
+            raise AmpDestError(
+                f"destination {NAME} needs a credential of type {NAME}; add one with "
+                "`amp-dest credentials add`."
+            )
+        return self._client
+
+    # -- saving -------------------------------------------------------------------------
+
+    def on_save(self, session: httpx.Client, previous: Mapping[str, Any] | None) -> list[str]:
+        """Offline: make the event set's auto tracking match the setting."""
+        if not self._offline:
+            return []
+        wanted = bool(self.settings.get("auto_tracking"))
+        event_set = self._event_set_id
+        failed = f"auto tracking could not be set for event set {event_set}"
+        try:
+            answer = self._lookup(session)
+            if answer.kind is not Kind.OK:
+                raise AmpDestError(f"{failed}: {self._problem(answer).one_line()}")
+            entry, problem = self._find_entry(answer)
+            if problem:
+                raise AmpDestError(f"{failed}: {problem.one_line()}")
+            if entry.get("auto_tracking") is wanted:
+                return []
+            answer = self._require_client().call(session, "POST", OFFLINE_UPDATE_PATH, json={
+                "advertiser_id": self._advertiser_id,
+                "event_set_id": event_set,
+                "auto_tracking": wanted,
+            })
+        except TokenError as exc:
+            raise AmpDestError(f"{failed}: {self._token_problem(exc).one_line()}") from None
+        except httpx.HTTPError as exc:
+            raise AmpDestError(f"{failed}: {self._transport_problem(exc).one_line()}") from None
+        if answer.kind is not Kind.OK:
+            raise AmpDestError(f"{failed}: {self._problem(answer).one_line()}")
+        return [f"auto tracking turned {_on_off(wanted)} for event set {event_set}"]
+
+    # -- delivering ---------------------------------------------------------------------
+
+    def deliver(self, batch: Batch, session: httpx.Client) -> BatchOutcome:
+        client = self._require_client()
+        try:
+            answer = client.call(session, "POST", TRACK_PATH, content=batch.body)
+        except TokenError as exc:
+            if exc.failure is FailureType.TRANSIENT:
+                return BatchOutcome.retry(str(exc), exc.retry_after, exc.throttled)
+            return BatchOutcome.fatal(f"{exc}: {exc.hint}", exc.failure)
+        except httpx.TimeoutException:
+            return BatchOutcome.retry(
+                "TikTok did not answer in time; sending again is safe because TikTok "
+                "deduplicates events on event_id")
+        except httpx.TransportError as exc:
+            return BatchOutcome.retry(f"could not reach {self._base_url} "
+                                      f"({type(exc).__name__})")
+        except httpx.HTTPError as exc:
+            problem = self._transport_problem(exc)
+            return BatchOutcome.fatal(problem.one_line(), problem.failure)
+        return self._outcome(answer, batch)
+
+    def _outcome(self, answer: Answer, batch: Batch) -> BatchOutcome:
+        kind = answer.kind
+        if kind is Kind.OK:
+            return BatchOutcome.delivered()
+        if kind is Kind.DUPLICATE:
+            return BatchOutcome.delivered(note=f"TikTok had already received this request "
+                                               f"({answer.describe()})")
+        if kind is Kind.PARTIAL:
+            note = f"TikTok accepted the request in part ({answer.describe()})"
+            rejections = event_rejections(answer, len(batch),
+                                          self._require_client().tokens.redact)
+            if rejections:
+                return BatchOutcome.rejected_items(rejections, note=note)
+            return BatchOutcome.delivered(note=note)
+        if kind is Kind.INVALID_PARAMETER:
+            return BatchOutcome.rejected(
+                "tiktok.invalid_parameter", f"TikTok refused the events ({answer.describe()})")
+        if kind is Kind.RATE_LIMITED:
+            return BatchOutcome.retry(f"TikTok is rate-limiting this app ({answer.describe()})",
+                                      answer.retry_after, throttled=True)
+        if kind in TRANSIENT_KINDS:
+            return BatchOutcome.retry(f"TikTok is busy or down ({answer.describe()})",
+                                      answer.retry_after)
+        problem = self._problem(answer)
+        return BatchOutcome.fatal(problem.one_line(), problem.failure)
+
+
+def _on_off(flag: bool) -> str:
+    return "on" if flag else "off"

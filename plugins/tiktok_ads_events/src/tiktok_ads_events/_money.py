@@ -1,0 +1,85 @@
+"""Currency codes and money amounts.
+
+Money is strict: a wrong amount misreports revenue in TikTok's reports, so every
+function here raises ValueError rather than guessing, and the caller rejects the row.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from math import inf
+
+__all__ = ["CURRENCY_CODES", "parse_currency", "parse_amount", "parse_quantity", "line_value"]
+
+# ISO 4217 codes of circulating national and regional currencies (list one, 2025).
+# Left out on purpose: fund codes (BOV, CHE, CHW, CLF, COU, MXV, USN, UYI, UYW),
+# precious metals, bond-market units, XDR, XSU, XUA, and the test and "no currency"
+# codes (XTS, XXX), none of which prices a purchase. ANG stays beside its successor
+# XCG (2025) and BGN until the euro switch-over, while exports still carry them.
+CURRENCY_CODES = frozenset(
+    """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL
+    BSD BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP
+    ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR
+    IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL
+    LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR
+    NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD
+    SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX
+    USD UYU UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG
+    """.split()
+)
+
+
+def parse_currency(value: object) -> str | None:
+    """An ISO 4217 code, upper-cased ("usd" is unambiguous); None when missing."""
+    if not isinstance(value, str):
+        if value is None:
+            return None
+        raise ValueError("not a currency code")
+    code = value.strip().upper()
+    if not code:
+        return None
+    if code not in CURRENCY_CODES:
+        raise ValueError("not an ISO 4217 code")
+    return code
+
+
+def parse_amount(value: object) -> float | None:
+    """A non-negative finite number; None when missing."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        number = float(text)
+    elif value is None:
+        return None
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:
+            raise ValueError("too large") from None
+    else:
+        raise ValueError("not a number")
+    # One comparison refuses negatives, NaN and both infinities.
+    if not 0.0 <= number < inf:
+        raise ValueError("not a non-negative finite number")
+    return number
+
+
+def parse_quantity(value: object) -> int | None:
+    """A non-negative whole number ("3" and "3.0" alike); None when missing."""
+    number = parse_amount(value)
+    if number is None:
+        return None
+    if not number.is_integer():
+        raise ValueError("not a whole number")
+    return int(number)
+
+
+def line_value(price: float, quantity: int) -> float:
+    """price x quantity without binary noise: 9.99 x 3 is 29.97, not 29.970000000000002.
+
+    Decimal arithmetic on the price's shortest repr keeps every digit the price had,
+    so sub-cent prices are not rounded away.
+    """
+    return float(Decimal(repr(price)) * quantity)

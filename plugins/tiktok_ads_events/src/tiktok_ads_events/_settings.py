@@ -1,0 +1,282 @@
+"""The credential type and the destination settings schema, with the rules an operator
+meets when saving: every message names the rule, never the value given."""
+
+from __future__ import annotations
+
+import difflib
+
+import phonenumbers
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from amp_destinations import CredentialType, Secret, SecureUrl
+
+from ._constants import DEFAULT_API_BASE_URL, MAX_EVENT_AGE_DAYS, NAME, STANDARD_EVENTS, TITLE
+from ._money import CURRENCY_CODES
+
+__all__ = ["TikTokCredentialType", "TikTokSettingsSchema", "standard_event_suggestion"]
+
+OFFLINE = "offline"
+WEB = "web"
+
+_DIGITS = r"^[0-9]+$"
+_EVENT_SET_ID = r"^[0-9A-Z]+$"
+_STANDARD_BY_LOWER = {name.lower(): name for name in STANDARD_EVENTS}
+
+
+def standard_event_suggestion(name: str) -> str | None:
+    """The standard event name an operator probably meant, for a "did you mean"."""
+    exact_case = _STANDARD_BY_LOWER.get(name.strip().lower())
+    if exact_case:
+        return exact_case
+    close = difflib.get_close_matches(name.strip(), sorted(STANDARD_EVENTS), n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+class IdString(fields.String):
+    """An id TikTok issues as a long number, kept as a string so that no digit is lost.
+
+    A Python int is accepted and written out exactly; a float is refused because a
+    19-digit number has already lost its last digits by the time it is a float.
+    """
+
+    default_error_messages = {
+        "float": "must be a string of digits in quotes: as a number it has lost digits.",
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        elif isinstance(value, float):
+            raise self.make_error("float")
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class StandardEventName(validate.OneOf):
+    """One of TikTok's standard event names, case-sensitive, with a "did you mean"."""
+
+    def __init__(self):
+        super().__init__(sorted(STANDARD_EVENTS))
+
+    def __call__(self, value):
+        if value in self.choices:
+            return value
+        suggestion = standard_event_suggestion(value) if isinstance(value, str) else None
+        hint = f" (did you mean {suggestion}?)" if suggestion else ""
+        raise ValidationError(
+            f"must be a TikTok standard event name, case-sensitive{hint}; "
+            "see the plugin README for the list."
+        )
+
+
+def _blank_to_none(value):
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value.strip() if isinstance(value, str) else value
+
+
+class _OptionalText(fields.String):
+    """Optional text: surrounding spaces trimmed, and blank means not set."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return _blank_to_none(super()._deserialize(value, attr, data, **kwargs))
+
+    def _validate(self, value):
+        if value is not None:
+            super()._validate(value)
+
+
+class TikTokCredentialSchema(Schema):
+    refresh_token = Secret(
+        required=True,
+        validate=validate.Length(min=1, error="must not be empty."),
+        metadata={"description": (
+            "Token from TikTok's OAuth flow. Advertiser accounts get a long-term token "
+            "that is sent as it is; with app_id and app_secret it is exchanged for "
+            "short-lived access tokens and rotated automatically."
+        )},
+    )
+    app_id = fields.String(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": (
+            "TikTok developer app id. Give it with app_secret to enable the refresh "
+            "exchange; leave both out to use the refresh token directly."
+        )},
+    )
+    app_secret = Secret(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "TikTok developer app secret, given together with app_id."},
+    )
+
+    @validates_schema
+    def _app_credentials_together(self, data, **kwargs):
+        app_id = _blank_to_none(data.get("app_id"))
+        app_secret = _blank_to_none(data.get("app_secret"))
+        message = (
+            "app_id and app_secret go together: give both to enable the token refresh "
+            "exchange, or neither to use the refresh token directly."
+        )
+        if app_id and not app_secret:
+            raise ValidationError(message, field_name="app_secret")
+        if app_secret and not app_id:
+            raise ValidationError(message, field_name="app_id")
+
+
+class TikTokCredentialType(CredentialType):
+    name = NAME
+    title = TITLE
+    schema = TikTokCredentialSchema
+
+
+class TikTokSettingsSchema(Schema):
+    advertiser_id = IdString(
+        required=True,
+        validate=validate.Regexp(
+            _DIGITS,
+            error="must contain digits only (TikTok advertiser ids are about 19 digits).",
+        ),
+        metadata={"description": (
+            "The TikTok ad account (advertiser) id, about 19 digits. In TikTok Ads "
+            "Manager it is shown in the account menu at the top right."
+        )},
+    )
+    event_set_id = IdString(
+        required=True,
+        validate=validate.Regexp(
+            _EVENT_SET_ID,
+            error="must contain only digits and upper-case letters (an offline event set "
+                  "id or a pixel code).",
+        ),
+        metadata={"description": (
+            "Offline: the offline event set id, about 19 digits (Assets > Events > "
+            "Offline > Manage; the id is under the set's name). Web: the pixel code, "
+            "about 20 upper-case letters and digits."
+        )},
+    )
+    event_set_name = _OptionalText(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": (
+            "The event set's name in TikTok. When given, the connection test checks "
+            "that the event set id points at a set of this name."
+        )},
+    )
+    event_source = fields.String(
+        load_default=OFFLINE,
+        validate=validate.OneOf(
+            [OFFLINE, WEB], error="must be offline or web."
+        ),
+        metadata={"description": (
+            "offline for in-store, phone or CRM events measured by an offline event set; "
+            "web for website events measured by a pixel. Rows never set it."
+        )},
+    )
+    auto_tracking = fields.Boolean(
+        load_default=False,
+        metadata={"description": (
+            "Use this offline event set for ad tracking and attribution. Saving the "
+            "destination applies it to the event set in TikTok. Offline only."
+        )},
+    )
+    test_event_code = _OptionalText(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=64, error="must be at most 64 characters."),
+        metadata={"description": (
+            "The test event code from TikTok's Events Manager (Test events tab). Events "
+            "sent with it show up as test events only; clear it for production."
+        )},
+    )
+    limited_data_use = fields.Boolean(
+        load_default=False,
+        metadata={"description": (
+            "Web only: flag events for limited data use, for users of states with "
+            "privacy laws that require it."
+        )},
+    )
+    fixed_event_name = _OptionalText(
+        load_default=None,
+        allow_none=True,
+        validate=StandardEventName(),
+        metadata={"description": (
+            "A standard event name (such as CompletePayment) used for rows that carry "
+            "no event column."
+        )},
+    )
+    default_phone_region = fields.String(
+        load_default="US",
+        metadata={"description": (
+            "The region (ISO 3166 alpha-2, such as US or GB) used to read phone numbers "
+            "written without a leading + and country code."
+        )},
+    )
+    default_currency = _OptionalText(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(
+            sorted(CURRENCY_CODES),
+            error="must be the upper-case ISO 4217 code of a circulating currency, such as USD.",
+        ),
+        metadata={"description": (
+            "ISO 4217 currency code used for rows that carry a value or price but no "
+            "currency column."
+        )},
+    )
+    api_base_url = SecureUrl(
+        load_default=DEFAULT_API_BASE_URL,
+        metadata={"description": (
+            "The TikTok API for Business address. Change it only to point at the local "
+            "emulator (plain http is allowed only for 127.0.0.1 or localhost)."
+        )},
+    )
+    max_event_age_days = fields.Integer(
+        load_default=MAX_EVENT_AGE_DAYS,
+        validate=validate.Range(
+            min=1,
+            max=MAX_EVENT_AGE_DAYS,
+            error=f"must be a whole number of days from 1 to {MAX_EVENT_AGE_DAYS} "
+                  "(TikTok attributes events up to 28 days old).",
+        ),
+        metadata={"description": (
+            "Rows whose timestamp is older than this many days are rejected before "
+            "sending. TikTok's own limit is 28."
+        )},
+    )
+
+    @validates("default_phone_region")
+    def _known_region(self, value, data_key):
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValidationError(
+                "must be a region code phone numbers are known for, in upper case "
+                "(ISO 3166 alpha-2, such as US or GB)."
+            )
+
+    @validates_schema
+    def _rules_per_event_source(self, data, **kwargs):
+        source = data.get("event_source", OFFLINE)
+        event_set_id = data.get("event_set_id")
+        errors: dict[str, list[str]] = {}
+        if source == OFFLINE:
+            if event_set_id and not event_set_id.isdigit():
+                errors["event_set_id"] = [
+                    "must contain digits only for offline events (the offline event set "
+                    "id, about 19 digits, from Assets > Events > Offline > Manage)."
+                ]
+            if data.get("limited_data_use"):
+                errors["limited_data_use"] = [
+                    "applies to web events only; turn it off or set event_source to web."
+                ]
+        elif source == WEB:
+            if event_set_id and event_set_id.isdigit():
+                errors["event_set_id"] = [
+                    "must be the pixel code for web events (upper-case letters and digits, "
+                    "about 20), not a numeric id."
+                ]
+            if data.get("auto_tracking"):
+                errors["auto_tracking"] = [
+                    "applies to offline event sets only; turn it off or set event_source "
+                    "to offline."
+                ]
+        if errors:
+            raise ValidationError(errors)
