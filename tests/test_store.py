@@ -1,0 +1,52 @@
+"""The SQLite store: versioned schema, and what it refuses."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+import amp_destinations as amp
+from amp_destinations._store import MIGRATIONS, Store
+
+
+def test_a_new_database_is_at_the_latest_schema_version(tmp_path):
+    store = Store(tmp_path)
+    assert store.schema_version == len(MIGRATIONS)
+    tables = {row[0] for row in store.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"credentials", "destinations", "runs", "ledger", "rejects"} <= tables
+    store.close()
+
+
+def test_reopening_keeps_the_data_and_migrates_nothing_twice(tmp_path):
+    store = Store(tmp_path)
+    store.insert_credential("cred", "echo-token", {"account": "acme"})
+    store.close()
+    again = Store(tmp_path)
+    assert again.credential("cred")["fields"] == {"account": "acme"}
+    again.close()
+
+
+def test_a_database_from_a_newer_release_is_refused(tmp_path):
+    Store(tmp_path).close()
+    db = sqlite3.connect(tmp_path / "amp-destinations.sqlite3")
+    db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    db.close()
+    with pytest.raises(RuntimeError, match="newer amp-destinations"):
+        Store(tmp_path)
+
+
+def test_home_follows_the_environment(home):
+    store = Store()
+    assert store.path == home / "amp-destinations.sqlite3"
+    store.close()
+
+
+def test_names_are_unique_and_misses_say_where_to_look(tmp_path):
+    store = Store(tmp_path)
+    store.insert_destination("d", "file", None, {})
+    with pytest.raises(amp.AlreadyExistsError, match="destinations update d"):
+        store.insert_destination("d", "file", None, {})
+    with pytest.raises(amp.NotFoundError, match="amp-dest runs list"):
+        store.run(42)
+    store.close()
