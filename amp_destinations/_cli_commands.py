@@ -333,11 +333,13 @@ def _print_summary(result) -> None:
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Batches in flight at once.")
 @click.option("--batch-size", type=click.IntRange(1), help="Fewer items per request.")
+@click.option("--timeout", type=click.FloatRange(0.1), default=30.0, show_default=True,
+              help="Seconds a request may take before it is retried.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @json_option
 @click.pass_context
 def send(ctx, name, input_path, format_name, dry_run, rejects, output, resume, concurrency,
-         batch_size, no_progress, as_json):
+         batch_size, timeout, no_progress, as_json):
     """Send a file through a destination, or resume a run with --resume RUN_ID."""
     if resume is None and (not name or not input_path):
         raise CliError("give a destination and --input PATH, or --resume RUN_ID")
@@ -345,7 +347,7 @@ def send(ctx, name, input_path, format_name, dry_run, rejects, output, resume, c
     result = host.send(
         name, input=input_path, format=format_name, dry_run=dry_run, rejects=rejects,
         output=output, resume=resume, concurrency=concurrency, batch_size=batch_size,
-        progress=not (as_json or no_progress) and sys.stderr.isatty(),
+        timeout=timeout, progress=not (as_json or no_progress) and sys.stderr.isatty(),
     )
     if as_json:
         _print_json(result.to_dict())

@@ -26,7 +26,7 @@ from ._errors import (
     NotFoundError,
     ValidationError,
 )
-from ._http import make_session
+from ._http import DEFAULT_TIMEOUT, make_session
 from ._plugins import PluginInfo, Registry, load_plugins
 from ._results import ConnectionStatus
 from ._run import SettledRows
@@ -97,8 +97,9 @@ class Host:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def session(self, concurrency: int = DEFAULT_CONCURRENCY) -> httpx.Client:
-        return make_session(self._transport, concurrency)
+    def session(self, concurrency: int = DEFAULT_CONCURRENCY,
+                timeout: float = DEFAULT_TIMEOUT) -> httpx.Client:
+        return make_session(self._transport, concurrency, timeout)
 
     # plugins --------------------------------------------------------------------
 
@@ -185,7 +186,7 @@ class Host:
         found = {}
         for field in credential_type.secret_fields():
             if field not in given:
-                value = os.environ.get(env_var_name(name, field))
+                value = self.secrets.from_environment(name, field)
                 if value is not None:
                     found[field] = value
         return found
@@ -346,11 +347,13 @@ class Host:
         concurrency: int = DEFAULT_CONCURRENCY,
         batch_size: int | None = None,
         retry: RetryPolicy | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
         progress: bool = False,
     ) -> RunResult:
         """Send ``rows`` (an iterable of mappings) or the file ``input`` through the
         destination ``name``. ``resume=RUN_ID`` continues an unfinished run from its
-        ledger, skipping the rows it already delivered or rejected."""
+        ledger, skipping the rows it already delivered or rejected. ``timeout`` is
+        the seconds one request may take before its outcome counts as unknown."""
         run = None
         if resume is not None:
             run = self.store.run(resume)
@@ -413,7 +416,7 @@ class Host:
                 result = run_delivery(self.store, run_id, destination, rows, None, options,
                                       settled, resumed=run is not None)
             else:
-                with self.session(concurrency) as session:
+                with self.session(concurrency, timeout) as session:
                     result = run_delivery(self.store, run_id, destination, rows, session,
                                           options, settled, resumed=run is not None)
         finally:

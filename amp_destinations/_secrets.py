@@ -67,8 +67,11 @@ class SecretStore:
             return "keyring"
         return None
 
+    def from_environment(self, credential: str, field: str) -> str | None:
+        return self._environ.get(env_var_name(credential, field))
+
     def get(self, credential: str, field: str) -> str | None:
-        override = self._environ.get(env_var_name(credential, field))
+        override = self.from_environment(credential, field)
         if override is not None:
             return override
         if not self.usable:

@@ -87,3 +87,10 @@ def test_duplicate_names_are_refused_before_touching_the_keyring(host, memory_ke
     with pytest.raises(amp.AlreadyExistsError, match="credentials update cred"):
         host.add_credential("cred", "echo-token", secrets={"token": "two"})
     assert memory_keyring.entries[("amp-destinations", "cred/token")] == "one"
+
+
+def test_an_injected_environment_serves_as_the_override(home, registry):
+    secrets = SecretStore(fail.Keyring(), environ={"AMP_DEST_SECRET_CI_TOKEN": "injected"})
+    with amp.Host(home, registry=registry, secrets=secrets) as host:
+        assert host.add_credential("ci", "echo-token")["secrets"] == {"token": "environment"}
+        assert host._credential_object("ci")["token"] == "injected"
