@@ -1,0 +1,293 @@
+"""Sends through the real ``amp-dest`` process: killed with SIGKILL or stopped with
+Ctrl-C (SIGINT) mid-run and then resumed, and the progress bar on a terminal.
+
+For the stops, the emulator answers every track request after 0.2 s, so a 20,000-row
+send in batches of 500 lasts a few seconds and can be stopped once its ledger shows
+delivered rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import json
+import os
+import pty
+import re
+import select
+import signal
+import sqlite3
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+import e2e_support as e2e  # noqa: E402
+
+from tiktok_ads_events.emulator import Emulator  # noqa: E402
+
+pytestmark = pytest.mark.e2e
+
+ROWS = 20_000
+# The bar advances every 2,048 rows read: a few steps, and a short run.
+PROGRESS_ROWS = 6_000
+BATCH_SIZE = 500
+CONCURRENCY = 4
+SLOW_TRACK = {"slow": {"fraction": 1.0, "seconds": 0.2}}
+DESTINATION = "store-sales"
+TOKEN_ENV = "AMP_DEST_SECRET_TIKTOK_PROD_REFRESH_TOKEN"
+
+
+@pytest.fixture(scope="module")
+def big_csv(tmp_path_factory):
+    return e2e.write_generated_events(tmp_path_factory.mktemp("input") / "events.csv", ROWS)
+
+
+@pytest.fixture(scope="module")
+def big_valid(big_csv):
+    return e2e.valid_rows(e2e.read_rows(big_csv))
+
+
+@pytest.fixture
+def slow_emulator():
+    with Emulator(faults=SLOW_TRACK) as emu:
+        yield emu
+
+
+def _set_up_operator(home: Path, base_url: str) -> dict:
+    """A home with a credential and a destination pointing at the emulator, set up
+    through the CLI as an operator would; returns the operator's environment."""
+    env = e2e.cli_env(home, **{TOKEN_ENV: e2e.LONG_TERM_TOKEN})
+    for args in (
+        ("credentials", "add", "tiktok-prod", "--type", e2e.DESTINATION_TYPE),
+        ("destinations", "add", DESTINATION, "--type", e2e.DESTINATION_TYPE,
+         "--credential", "tiktok-prod",
+         "--set", f"advertiser_id={e2e.ADVERTISER_ID}",
+         "--set", f"event_set_id={e2e.EVENT_SET_ID}",
+         "--set", f"api_base_url={base_url}"),
+    ):
+        completed = e2e.amp_dest(env, *args)
+        assert completed.returncode == 0, completed.stderr
+    return env
+
+
+@pytest.fixture
+def operator_env(tmp_path, slow_emulator):
+    return _set_up_operator(tmp_path / "home", slow_emulator.base_url)
+
+
+@pytest.fixture
+def processes():
+    """Every process a test starts is killed and reaped in teardown."""
+    started: list[subprocess.Popen] = []
+    yield started
+    for process in started:
+        e2e.stop_process(process)
+
+
+@contextlib.contextmanager
+def sigint_reaches_children():
+    """A child inherits an ignored SIGINT (pytest started as a background job of a
+    non-interactive shell), while a handled one is reset to the default at exec: make
+    sure it is handled while the child starts."""
+    previous = signal.getsignal(signal.SIGINT)
+    if previous == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _latest_run(home: Path) -> dict | None:
+    """The newest run as the database has it, read without taking any write lock."""
+    db_path = home / "amp-destinations.sqlite3"
+    if not db_path.exists():
+        return None
+    db = sqlite3.connect(f"{db_path.as_uri()}?mode=ro", uri=True, timeout=5)
+    try:
+        db.row_factory = sqlite3.Row
+        row = db.execute("SELECT id, status, rows_read, delivered, rejected, pending "
+                         "FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        return dict(row) if row else None
+    except sqlite3.OperationalError:  # the schema is not written yet
+        return None
+    finally:
+        db.close()
+
+
+def _wait_for_delivered_rows(home: Path, process: subprocess.Popen, timeout: float = 30) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the send ended before it could be stopped"
+        run = _latest_run(home)
+        if run and run["delivered"] > 0:
+            return run
+        time.sleep(0.02)
+    raise AssertionError(f"no delivered rows in the ledger after {timeout}s")
+
+
+# A killed process never records the answers to the batches it had in flight (at most
+# two per worker), so those may arrive again. Ctrl-C lets in-flight batches finish and
+# records them, so nothing is sent twice.
+@pytest.mark.parametrize("stop_signal, exit_code, status_after, max_resent", [
+    pytest.param(signal.SIGKILL, -signal.SIGKILL, "running", CONCURRENCY * 2 * BATCH_SIZE,
+                 id="kill-9"),
+    pytest.param(signal.SIGINT, 130, "interrupted", 0, id="ctrl-c"),
+])
+def test_stopped_send_resumes_and_every_row_arrives_once(
+        operator_env, slow_emulator, big_csv, big_valid, processes,
+        stop_signal, exit_code, status_after, max_resent):
+    home = Path(operator_env["AMP_DEST_HOME"])
+    with sigint_reaches_children():
+        process = subprocess.Popen(
+            e2e.amp_dest_command("send", DESTINATION, "--input", str(big_csv),
+                                 "--batch-size", str(BATCH_SIZE),
+                                 "--concurrency", str(CONCURRENCY)),
+            env=operator_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=e2e.REPO)
+    processes.append(process)
+    _wait_for_delivered_rows(home, process)
+    os.kill(process.pid, stop_signal)
+    stdout, stderr = process.communicate(timeout=e2e.PROCESS_TIMEOUT)
+
+    assert process.returncode == exit_code, stderr
+    stopped = _latest_run(home)
+    assert stopped["status"] == status_after
+    assert 0 < stopped["delivered"] < len(big_valid)
+    e2e.assert_counts_add_up(stopped)
+    if stop_signal == signal.SIGINT:
+        assert f"run {stopped['id']} interrupted" in stdout
+        assert f"resume with `amp-dest send --resume {stopped['id']}`" in stderr
+        assert "Traceback" not in stderr
+
+    slow_emulator.state.configure_faults({})
+    resumed = e2e.amp_dest(operator_env, "send", "--resume", str(stopped["id"]), "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    result = json.loads(resumed.stdout)
+    expected_rejects = e2e.make_events.expected_rejects(ROWS)
+    assert result["id"] == stopped["id"]
+    assert result["status"] == "succeeded"
+    e2e.assert_counts_add_up(result)
+    assert (result["rows_read"], result["delivered"], result["rejected"], result["pending"]) == (
+        ROWS, len(big_valid), len(expected_rejects), 0)
+
+    e2e.assert_stored_once(slow_emulator, set(big_valid))
+    assert slow_emulator.state.duplicates <= max_resent
+    with open(result["rejects_path"], newline="", encoding="utf-8") as handle:
+        rejects = list(csv.DictReader(handle))
+    assert {int(r["row"]): r["code"] for r in rejects} == expected_rejects
+    assert len(rejects) == len(expected_rejects)
+
+
+# -- the progress bar ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def progress_setup(tmp_path_factory):
+    """A fast emulator, an operator's home and a 6,000-row file, shared by the progress
+    tests: each of them sends the file as a new run."""
+    folder = tmp_path_factory.mktemp("progress")
+    events_csv = e2e.write_generated_events(folder / "events.csv", PROGRESS_ROWS)
+    valid = e2e.valid_rows(e2e.read_rows(events_csv))
+    with Emulator() as emulator:
+        env = _set_up_operator(folder / "home", emulator.base_url)
+        yield env, events_csv, valid
+
+
+def _send_with_terminal_stderr(env: dict, *args: str) -> tuple[int, str, str]:
+    """Run ``amp-dest send`` with stderr on a pseudo-terminal (120 columns), as in an
+    operator's shell; return the exit code, stdout and what the terminal showed."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    try:
+        process = subprocess.Popen(e2e.amp_dest_command("send", *args), env=env,
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=slave, cwd=e2e.REPO)
+    finally:
+        os.close(slave)
+    shown = bytearray()
+    try:
+        deadline = time.monotonic() + e2e.PROCESS_TIMEOUT
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the process closed the terminal's last open end
+                break
+            if not chunk:
+                break
+            shown += chunk
+        stdout, _ = process.communicate(timeout=e2e.PROCESS_TIMEOUT)
+    finally:
+        os.close(master)
+        e2e.stop_process(process)
+    return process.returncode, stdout.decode(), shown.decode(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def terminal_send(progress_setup):
+    env, events_csv, _ = progress_setup
+    return _send_with_terminal_stderr(env, DESTINATION, "--input", str(events_csv),
+                                      "--batch-size", str(BATCH_SIZE))
+
+
+_COUNTS = re.compile(r"delivered ([\d,]+) rejected ([\d,]+)")
+
+
+def test_progress_bar_on_a_terminal_shows_rate_and_counts(terminal_send):
+    code, stdout, terminal = terminal_send
+    assert code == 0, terminal
+    assert f"{PROGRESS_ROWS:,} rows read" in stdout
+    assert re.search(r"[\d.]+ rows/s", terminal), terminal
+    assert _COUNTS.search(terminal), terminal
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: amp_destinations/_engine.py sets the bar's delivered/rejected postfix only "
+    "while rows are read (_pump -> _Progress.rows); batches still in flight when "
+    "reading ends settle in delivery.finish(), after the last update, so the bar "
+    "closes on stale counts"))
+def test_progress_bar_ends_on_the_runs_final_counts(terminal_send, progress_setup):
+    _, _, valid = progress_setup
+    code, stdout, terminal = terminal_send
+    assert code == 0, terminal
+    delivered, rejected = _COUNTS.findall(terminal)[-1]
+    assert (delivered, rejected) == (f"{len(valid):,}", f"{PROGRESS_ROWS - len(valid):,}")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: amp_destinations/_engine.py _pump advances the bar (since_progress += 1) only "
+    "for rows that reach the batcher; rows rejected by prepare `continue` before it, so "
+    "the bar counts 5,784 rows (and their rate) for a file of 6,000 rows read"))
+def test_progress_bar_counts_every_row_read(terminal_send):
+    code, stdout, terminal = terminal_send
+    assert code == 0, terminal
+    counted = re.findall(r"(\d+) rows \[", terminal)[-1]
+    assert int(counted) == PROGRESS_ROWS
+
+
+def test_json_send_on_a_terminal_prints_no_progress(progress_setup):
+    env, events_csv, _ = progress_setup
+    code, stdout, terminal = _send_with_terminal_stderr(
+        env, DESTINATION, "--input", str(events_csv), "--json")
+    assert code == 0, terminal
+    assert terminal == ""
+    result = json.loads(stdout)
+    assert result["status"] == "succeeded"
+    assert result["rows_read"] == PROGRESS_ROWS
+
+
+def test_piped_stderr_gets_no_progress(progress_setup):
+    env, events_csv, _ = progress_setup
+    completed = e2e.amp_dest(env, "send", DESTINATION, "--input", str(events_csv))
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr == ""
+    assert f"{PROGRESS_ROWS:,} rows read" in completed.stdout
