@@ -10,32 +10,13 @@ from __future__ import annotations
 import threading
 
 import keyring
-import keyring.backend
 import orjson
 import pytest
 from marshmallow import Schema, fields
 
 import amp_destinations as amp
 from amp_destinations._cli import build_cli
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1
-
-    def __init__(self):
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.entries.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service, username):
-        if (service, username) not in self.entries:
-            raise keyring.errors.PasswordDeleteError(username)
-        del self.entries[(service, username)]
+from amp_destinations.testing import MemoryKeyring
 
 
 class EchoTokenSchema(Schema):

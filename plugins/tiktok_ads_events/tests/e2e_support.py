@@ -19,10 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-import keyring.backend
-import keyring.errors
-
 from amp_destinations import Host, RetryPolicy, SecretStore
+from amp_destinations.testing import MemoryKeyring
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLES = REPO / "examples"
@@ -137,28 +135,6 @@ def assert_stored_once(emulator, expected_ids: set[str]) -> list[dict]:
 
 
 # -- the Python API ---------------------------------------------------------------------
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring for one test, so no test writes to the machine's real keyring."""
-
-    # Below the fail keyring's 0: keyring's own discovery never picks this class.
-    priority = -1
-
-    def __init__(self):
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.entries.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service, username):
-        if (service, username) not in self.entries:
-            raise keyring.errors.PasswordDeleteError(username)
-        del self.entries[(service, username)]
-
 
 def new_host(home: Path) -> Host:
     return Host(home, secrets=SecretStore(backend=MemoryKeyring(), environ={}))
