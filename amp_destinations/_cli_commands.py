@@ -17,6 +17,7 @@ from ._cli import (
     json_option,
     read_secrets,
 )
+from ._engine import DEFAULT_CONCURRENCY
 from ._results import ConnectionStatus
 from ._schemas import parse_assignments
 
@@ -330,7 +331,8 @@ def _print_summary(result) -> None:
 @click.option("--output", type=click.Path(file_okay=False),
               help="Dry run: the folder for request bodies.")
 @click.option("--resume", type=int, metavar="RUN_ID", help="Continue an unfinished run.")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
+@click.option("--concurrency", type=click.IntRange(1, 64), default=DEFAULT_CONCURRENCY,
+              show_default=True,
               help="Batches in flight at once.")
 @click.option("--batch-size", type=click.IntRange(1), help="Fewer items per request.")
 @click.option("--timeout", type=click.FloatRange(0.1), default=30.0, show_default=True,

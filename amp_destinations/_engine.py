@@ -33,7 +33,8 @@ __all__ = ["SendOptions", "RunResult", "run_delivery"]
 # takes about 60 x (seconds a request takes): 4 falls behind beyond ~65 ms a request,
 # 8 keeps up to ~130 ms. Measured in benchmarks/README.md, with the memory it costs.
 DEFAULT_CONCURRENCY = 8
-_PROGRESS_EVERY = 2048
+# Every 2048 rows read, the hot loop refreshes the bar and looks for a stop.
+_CHECK_MASK = 2047
 
 
 @dataclass
@@ -115,10 +116,12 @@ class _Progress:
             self.bar = tqdm(unit=" rows", file=sys.stderr, dynamic_ncols=True,
                             smoothing=0.1, mininterval=0.5)
 
-    def rows(self, count: int) -> None:
+    def refresh(self) -> None:
+        """Show the recorder's counts: rows read, whatever became of them, and the
+        rows delivered and rejected so far."""
         if self.bar is not None:
-            self.bar.update(count)
             recorder = self.recorder
+            self.bar.update(recorder.rows_read - self.bar.n)
             self.bar.set_postfix_str(
                 f"delivered {recorder.delivered:,} rejected {recorder.rejected:,}", refresh=False
             )
@@ -132,9 +135,10 @@ class _Delivery:
     """One run's moving parts, driven by ``run_delivery``."""
 
     def __init__(self, destination: Destination, session: httpx.Client | None,
-                 recorder: RunRecorder, options: SendOptions):
+                 recorder: RunRecorder, options: SendOptions, progress: _Progress):
         self.destination = destination
         self.recorder = recorder
+        self.progress = progress
         self.options = options
         self.stop = threading.Event()
         self.status: str | None = None
@@ -179,6 +183,7 @@ class _Delivery:
 
     def settle(self, result: BatchResult) -> None:
         self.recorder.commit(result)
+        self.progress.refresh()
         if result.fatal is not None and self.status != "failed":
             self.status, self.error = "failed", result.fatal.message
             self.stop.set()
@@ -207,8 +212,8 @@ def run_delivery(
     resumed: bool = False,
 ) -> RunResult:
     recorder = RunRecorder(store, run_id, options.rejects_path, resumed)
-    delivery = _Delivery(destination, session, recorder, options)
     progress = _Progress(options.progress, recorder)
+    delivery = _Delivery(destination, session, recorder, options, progress)
     try:
         _pump(rows, destination, delivery, recorder, progress, settled)
         delivery.finish()
@@ -221,6 +226,7 @@ def run_delivery(
         delivery.status, delivery.error = "failed", str(exc)
         delivery.finish()
     finally:
+        progress.refresh()
         progress.close()
         recorder.close()
 
@@ -258,11 +264,14 @@ def _pump(rows, destination: Destination, delivery: _Delivery, recorder: RunReco
     stop = delivery.stop
     warnings: list = []
     row_no = 0
-    since_progress = 0
     skip = settled if settled else None
     for row in rows:
         row_no += 1
         recorder.rows_read = row_no
+        if not row_no & _CHECK_MASK:
+            progress.refresh()
+            if stop.is_set():
+                return
         if skip is not None and row_no in skip:
             continue
         if isinstance(row, RecordError):
@@ -288,10 +297,3 @@ def _pump(rows, destination: Destination, delivery: _Delivery, recorder: RunReco
         if not add(batch_key(item) if keyed else None, row_no, record_id, encode(item)):
             reject(row_no, record_id, "record.too_large", None,
                    "the encoded record alone exceeds the destination's request size limit")
-        since_progress += 1
-        if since_progress >= _PROGRESS_EVERY:
-            progress.rows(since_progress)
-            since_progress = 0
-            if stop.is_set():
-                return
-    progress.rows(since_progress)

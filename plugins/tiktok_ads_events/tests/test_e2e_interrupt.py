@@ -250,11 +250,6 @@ def test_progress_bar_on_a_terminal_shows_rate_and_counts(terminal_send):
     assert _COUNTS.search(terminal), terminal
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: amp_destinations/_engine.py sets the bar's delivered/rejected postfix only "
-    "while rows are read (_pump -> _Progress.rows); batches still in flight when "
-    "reading ends settle in delivery.finish(), after the last update, so the bar "
-    "closes on stale counts"))
 def test_progress_bar_ends_on_the_runs_final_counts(terminal_send, progress_setup):
     _, _, valid = progress_setup
     code, stdout, terminal = terminal_send
@@ -263,10 +258,6 @@ def test_progress_bar_ends_on_the_runs_final_counts(terminal_send, progress_setu
     assert (delivered, rejected) == (f"{len(valid):,}", f"{PROGRESS_ROWS - len(valid):,}")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: amp_destinations/_engine.py _pump advances the bar (since_progress += 1) only "
-    "for rows that reach the batcher; rows rejected by prepare `continue` before it, so "
-    "the bar counts 5,784 rows (and their rate) for a file of 6,000 rows read"))
 def test_progress_bar_counts_every_row_read(terminal_send):
     code, stdout, terminal = terminal_send
     assert code == 0, terminal
