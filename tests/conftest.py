@@ -8,6 +8,7 @@ fail fatally) so that the engine's behaviour can be asserted without a network.
 from __future__ import annotations
 
 import threading
+import time
 
 import keyring
 import orjson
@@ -38,6 +39,9 @@ class RecorderSettings(Schema):
     fatal_after = fields.Integer(load_default=-1,
                                  metadata={"description": "Stop the run after N batches."})
     enabled = fields.Boolean(load_default=True, metadata={"description": "A bool setting."})
+    throttle_once = fields.Float(load_default=0.0, metadata={
+        "description": "Answer the first batch 'rate limited, retry after this many seconds'."})
+    delay = fields.Float(load_default=0.0, metadata={"description": "Seconds each answer takes."})
 
 
 class Script:
@@ -48,6 +52,8 @@ class Script:
         self.received: list[dict] = []
         self.calls = 0
         self.bodies: list[bytes] = []
+        self.starts: list[float] = []  # time.monotonic() at the start of each deliver
+        self.throttled_at: float | None = None
 
 
 class Recorder(amp.Destination):
@@ -86,6 +92,12 @@ class Recorder(amp.Destination):
         with script.lock:
             script.calls += 1
             calls = script.calls
+            script.starts.append(time.monotonic())
+        time.sleep(self.settings["delay"])
+        if calls == 1 and self.settings["throttle_once"]:
+            script.throttled_at = time.monotonic()
+            return amp.BatchOutcome.retry("slow down", retry_after=self.settings["throttle_once"],
+                                          throttled=True)
         if calls <= self.settings["retries"]:
             return amp.BatchOutcome.retry("busy", retry_after=0)
         if 0 <= self.settings["fatal_after"] < calls:

@@ -145,3 +145,15 @@ def test_a_succeeded_run_cannot_be_resumed(ready_host):
     result = ready_host.send("rec", rows(1), retry=FAST)
     with pytest.raises(amp.AmpDestError, match="already succeeded"):
         ready_host.send(rows=rows(1), resume=result.id)
+
+
+def test_a_rate_limited_answer_holds_back_every_worker(ready_host, script):
+    ready_host.update_destination("rec", {"throttle_once": 0.3, "delay": 0.05})
+    result = ready_host.send("rec", rows(80), retry=FAST, concurrency=2)
+    assert result.status == "succeeded" and result.summary["delivered"] == 80
+    assert result.summary["retries"] == 1
+    # The other worker was busy with its own batch when the limit came; every send
+    # that started after that waited out the pause, whichever batch it carried.
+    later = [start for start in script.starts if start > script.throttled_at]
+    assert later, "no batch was sent after the rate limit"
+    assert min(later) >= script.throttled_at + 0.29
