@@ -310,6 +310,9 @@ def _print_summary(result) -> None:
             f"{code} {count:,}" for code, count in s["warnings_by_code"].items()))
     click.echo(f"  batches: {s['batches']:,}, requests: {s['requests']:,}, "
                f"retries: {s['retries']:,}")
+    if s.get("rate_limit_pauses"):
+        click.echo(f"  rate limited {s['rate_limit_pauses']:,} times: sends in flight went "
+                   f"down to {s['lowest_concurrency']}")
     if s["identifier_coverage"]:
         click.echo("  identifier coverage: " + ", ".join(
             f"{label} {share:.0%}" for label, share in s["identifier_coverage"].items()))

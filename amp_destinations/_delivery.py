@@ -35,25 +35,53 @@ class RetryPolicy:
 
 
 class Throttle:
-    """A rate-limited answer holds back every worker's next send, so the whole run
-    slows down instead of each batch discovering the limit on its own."""
+    """How fast the whole run may send, shared by the workers.
 
-    def __init__(self):
-        self._lock = threading.Lock()
+    A rate-limited answer holds back every worker's next send until the remote
+    system's delay has passed, and halves the sends allowed in flight; each run of
+    successes as long as the current limit lets one more back in (additive increase,
+    multiplicative decrease), so a run settles just under the remote system's limit
+    instead of every batch discovering it on its own.
+    """
+
+    def __init__(self, concurrency: int):
+        self._condition = threading.Condition()
         self._not_before = 0.0
+        self._most = max(1, concurrency)
+        self.limit = self._most
+        self.lowest = self._most
+        self._active = 0
+        self._streak = 0
         self.pauses = 0
 
-    def push_back(self, seconds: float) -> None:
-        with self._lock:
-            until = time.monotonic() + seconds
-            if until > self._not_before:
-                self._not_before = until
-                self.pauses += 1
-
-    def wait(self, stop: threading.Event) -> None:
+    def acquire(self, stop: threading.Event) -> None:
+        """Wait for a free place in flight and for the end of any pause."""
+        with self._condition:
+            while self._active >= self.limit and not stop.is_set():
+                self._condition.wait(0.1)
+            self._active += 1
         delay = self._not_before - time.monotonic()
         if delay > 0:
             stop.wait(delay)
+
+    def release(self, throttled: bool = False, delay: float = 0.0,
+                succeeded: bool = True) -> None:
+        with self._condition:
+            self._active -= 1
+            if throttled:
+                self.limit = max(1, self.limit // 2)
+                self.lowest = min(self.lowest, self.limit)
+                self._streak = 0
+                until = time.monotonic() + delay
+                if until > self._not_before:
+                    self._not_before = until
+                    self.pauses += 1
+            elif succeeded:
+                self._streak += 1
+                if self._streak >= self.limit and self.limit < self._most:
+                    self.limit += 1
+                    self._streak = 0
+            self._condition.notify_all()
 
 
 @dataclass
@@ -112,13 +140,15 @@ class BatchSender:
         started = time.monotonic()
         attempt = 0
         while True:
-            self.throttle.wait(self.stop)
             if self.stop.is_set() or result.fatal or result.gave_up:
                 result.pending.extend(batch.rows)
                 return
+            self.throttle.acquire(self.stop)
             outcome = self._attempt(batch)
-            result.requests += 1
             kind = outcome.kind
+            if kind != "retry":
+                self.throttle.release()
+            result.requests += 1
             if kind == "delivered":
                 result.delivered.extend(batch.rows)
                 if outcome.note:
@@ -145,8 +175,7 @@ class BatchSender:
             delay = policy.backoff(attempt, self.jitter())
             if outcome.retry_after is not None:
                 delay = max(delay, outcome.retry_after)
-            if outcome.throttled:
-                self.throttle.push_back(delay)
+            self.throttle.release(outcome.throttled, delay, succeeded=False)
             elapsed = time.monotonic() - started
             if attempt >= policy.max_attempts or elapsed + delay > policy.max_elapsed:
                 result.gave_up = (

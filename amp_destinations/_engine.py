@@ -152,8 +152,9 @@ class _Delivery:
         if not options.dry_run:
             self.executor = ThreadPoolExecutor(max(1, options.concurrency),
                                                thread_name_prefix="amp-dest-deliver")
+            self.throttle = Throttle(options.concurrency)
             self.sender = BatchSender(destination, session, self.batcher.build,
-                                      options.retry, Throttle(), self.stop)
+                                      options.retry, self.throttle, self.stop)
         elif options.output_path is not None:
             options.output_path.mkdir(parents=True, exist_ok=True)
 
@@ -234,6 +235,9 @@ def run_delivery(
     extra = {"dry_run": options.dry_run}
     if options.dry_run:
         extra["requests_written"] = delivery.requests_written
+    else:
+        extra["rate_limit_pauses"] = delivery.throttle.pauses
+        extra["lowest_concurrency"] = delivery.throttle.lowest
     summary = recorder.summary(destination.identifiers, extra)
     rejects = str(options.rejects_path) if options.rejects_path else None
     output = str(options.output_path) if options.output_path else None

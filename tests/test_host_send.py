@@ -152,6 +152,7 @@ def test_a_rate_limited_answer_holds_back_every_worker(ready_host, script):
     result = ready_host.send("rec", rows(80), retry=FAST, concurrency=2)
     assert result.status == "succeeded" and result.summary["delivered"] == 80
     assert result.summary["retries"] == 1
+    assert (result.summary["rate_limit_pauses"], result.summary["lowest_concurrency"]) == (1, 1)
     # The other worker was busy with its own batch when the limit came; every send
     # that started after that waited out the pause, whichever batch it carried.
     later = [start for start in script.starts if start > script.throttled_at]
