@@ -359,6 +359,11 @@ class Host:
             run = self.store.run(resume)
             if run["status"] == "succeeded":
                 raise AmpDestError(f"run {resume} already succeeded; there is nothing to resume")
+            if run["status"] == "running":
+                raise AmpDestError(
+                    f"run {resume} is still running in process {run['pid']}; resuming it "
+                    "now would send its rows twice: wait for it, or stop that process"
+                )
             name = run["destination"]
             input = input if rows is not None else run["input"]
             format, dry_run = run["format"], run["dry_run"]
@@ -394,12 +399,13 @@ class Host:
             run_id = self.store.insert_run(
                 destination=name, destination_type=destination.name,
                 input=str(input) if input is not None else "(python iterable)",
-                format=format, dry_run=dry_run,
+                format=format, dry_run=dry_run, pid=os.getpid(),
                 summary={"input_fingerprint": fingerprint} if fingerprint else {},
             )
         else:
             run_id = resume
-            self.store.update_run(run_id, status="running", ended_at=None, error=None)
+            self.store.update_run(run_id, status="running", ended_at=None, error=None,
+                                  pid=os.getpid())
         run_dir = self.home / "runs" / str(run_id)
         options = SendOptions(
             dry_run=dry_run,

@@ -58,6 +58,7 @@ MIGRATIONS: list[str] = [
         rejects_path TEXT,
         output_path TEXT,
         error TEXT,
+        pid INTEGER,
         summary TEXT NOT NULL DEFAULT '{}'
     );
     CREATE INDEX runs_by_destination ON runs(destination, id);
@@ -87,7 +88,7 @@ MIGRATIONS: list[str] = [
 RUN_COLUMNS = (
     "id", "destination", "destination_type", "input", "format", "dry_run", "status",
     "started_at", "ended_at", "rows_read", "delivered", "rejected", "pending",
-    "rejects_path", "output_path", "error", "summary",
+    "rejects_path", "output_path", "error", "pid", "summary",
 )
 
 
@@ -352,8 +353,25 @@ def _destination_dict(row: sqlite3.Row) -> dict:
     }
 
 
+def _process_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, but another user's
+        return True
+    return True
+
+
 def _run_dict(row: sqlite3.Row) -> dict:
     data = {column: row[column] for column in RUN_COLUMNS}
     data["dry_run"] = bool(data["dry_run"])
+    if data["status"] == "running" and not _process_alive(data["pid"]):
+        # The sending process died without recording an end (kill -9, power loss):
+        # its ledger is intact and --resume continues it.
+        data["status"] = "stopped"
+        data["error"] = data["error"] or "the sending process ended without finishing the run"
     data["summary"] = orjson.loads(data["summary"] or "{}")
     return data

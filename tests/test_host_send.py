@@ -34,7 +34,8 @@ def assert_counts_add_up(result):
 def test_send_delivers_every_row_in_batches(ready_host, script):
     result = ready_host.send("rec", rows(25), retry=FAST)
     assert result.status == "succeeded"
-    assert [item["id"] for item in script.received] == [f"E{i}" for i in range(1, 26)]
+    # Batches travel concurrently, so they may arrive in any order.
+    assert sorted(item["id"] for item in script.received) == sorted(f"E{i}" for i in range(1, 26))
     assert result.summary["batches"] == 3  # max_batch_size 10
     assert_counts_add_up(result)
 
@@ -158,3 +159,22 @@ def test_a_rate_limited_answer_holds_back_every_worker(ready_host, script):
     later = [start for start in script.starts if start > script.throttled_at]
     assert later, "no batch was sent after the rate limit"
     assert min(later) >= script.throttled_at + 0.29
+
+
+def test_a_run_whose_process_died_shows_as_stopped_and_resumes(ready_host, script):
+    first = ready_host.send("rec", rows(5), retry=FAST)
+    # What a kill -9 leaves behind: status running, no end, and a process that is gone.
+    ready_host.store.update_run(first.id, status="running", ended_at=None, pid=2 ** 22 + 1)
+    record = ready_host.run(first.id)
+    assert record["status"] == "stopped"
+    assert "ended without finishing" in record["error"]
+    assert ready_host.runs()[0]["status"] == "stopped"
+
+
+def test_a_run_still_running_elsewhere_cannot_be_resumed(ready_host):
+    import os
+
+    first = ready_host.send("rec", rows(5), retry=FAST)
+    ready_host.store.update_run(first.id, status="running", pid=os.getpid())
+    with pytest.raises(amp.AmpDestError, match="still running in process"):
+        ready_host.send(rows=rows(5), resume=first.id)
