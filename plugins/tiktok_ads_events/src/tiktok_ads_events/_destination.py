@@ -145,8 +145,13 @@ class TikTokAdsEvents(Destination):
         return orjson.dumps(item[1])
 
     def encode_batch(self, key: Hashable, parts: Sequence[bytes]) -> bytes:
-        return (self._body_head + orjson.dumps(key) + self._body_middle
-                + b",".join(parts) + b"]}")
+        # One join, so the items (~460 KB a full batch) are copied once: every
+        # concatenation of them costs a fresh allocation and its page faults.
+        pieces = [b","] * (2 * len(parts))
+        pieces[::2] = parts
+        pieces[-1:] = (b"]}",)  # over the last comma, or alone when there are no parts
+        pieces[:0] = (self._body_head, orjson.dumps(key), self._body_middle)
+        return b"".join(pieces)
 
     # -- connection test ----------------------------------------------------------------
 

@@ -7,6 +7,7 @@ function here raises ValueError rather than guessing, and the caller rejects the
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from math import inf
 
 __all__ = ["CURRENCY_CODES", "parse_currency", "parse_amount", "parse_quantity", "line_value"]
@@ -32,6 +33,9 @@ CURRENCY_CODES = frozenset(
 
 def parse_currency(value: object) -> str | None:
     """An ISO 4217 code, upper-cased ("usd" is unambiguous); None when missing."""
+    # Most rows hold the code as it should be: one set lookup settles them.
+    if value.__class__ is str and value in CURRENCY_CODES:
+        return value
     if not isinstance(value, str):
         if value is None:
             return None
@@ -66,8 +70,16 @@ def parse_amount(value: object) -> float | None:
     return number
 
 
+# Quantities are mostly small numbers written plainly ("1", "2"): a lookup reads those.
+_PLAIN_QUANTITIES = {str(number): number for number in range(1000)}
+
+
 def parse_quantity(value: object) -> int | None:
     """A non-negative whole number ("3" and "3.0" alike); None when missing."""
+    if value.__class__ is str:
+        quantity = _PLAIN_QUANTITIES.get(value)
+        if quantity is not None:
+            return quantity
     number = parse_amount(value)
     if number is None:
         return None
@@ -82,4 +94,16 @@ def line_value(price: float, quantity: int) -> float:
     Decimal arithmetic on the price's shortest repr keeps every digit the price had,
     so sub-cent prices are not rounded away.
     """
+    # 0.0 and -0.0 are one key to a cache but give products of opposite signs.
+    if not price:
+        return _decimal_product(price, quantity)
+    return _cached_product(price, quantity)
+
+
+def _decimal_product(price: float, quantity: int) -> float:
     return float(Decimal(repr(price)) * quantity)
+
+
+# A file sells the same few prices in the same few quantities, row after row. Typed, so
+# that an int price and the equal float are not answered from each other's entry.
+_cached_product = lru_cache(maxsize=4096, typed=True)(_decimal_product)

@@ -155,7 +155,7 @@ def _copy_choices(get: Callable, choices: tuple, target: dict, warnings: list) -
         if value is None or value == "":
             continue
         try:
-            text = _text(value).lower()
+            text = (value.strip() if value.__class__ is str else _text(value)).lower()
         except ValueError:
             warnings.append(warning)
             continue
@@ -297,8 +297,9 @@ class EventPreparer:
         # From here on nothing rejects: optional fields are dropped with a warning.
         user = {"email": email}
         self._read_user_ids(get, user, warnings)
-        page: dict = {}
+        page = None
         if self._web:
+            page = {}
             self._read_web(get, user, page, warnings)
         elif self._web_only_present:
             for column in self._web_only_present:
