@@ -6,10 +6,32 @@
 
 from __future__ import annotations
 
+from typing import Any, Mapping, Sequence
+
 import keyring.backend
 import keyring.errors
 
-__all__ = ["MemoryKeyring"]
+from ._base import Destination
+from ._results import Batch, RecordError
+
+__all__ = ["MemoryKeyring", "make_batch"]
+
+
+def make_batch(destination: Destination, rows: Sequence[Mapping[str, Any]]) -> Batch:
+    """The batch the host would hand to ``deliver`` for these rows: each prepared and
+    encoded by the destination, numbered from 1. A row that ``prepare`` rejects is a
+    mistake in the test and raises ValueError."""
+    destination.start_run(None)
+    items = []
+    for number, row in enumerate(rows, 1):
+        item = destination.prepare(row, [])
+        if isinstance(item, RecordError):
+            raise ValueError(f"row {number} was rejected: {item.code}: {item.message}")
+        items.append(item)
+    key = destination.batch_key(items[0]) if items else None
+    parts = [destination.encode_item(item) for item in items]
+    return Batch(key=key, rows=list(range(1, len(rows) + 1)), ids=[None] * len(rows),
+                 parts=parts, body=destination.encode_batch(key, parts))
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):

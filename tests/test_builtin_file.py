@@ -11,8 +11,9 @@ import pytest
 from marshmallow import ValidationError
 
 import amp_destinations
-from amp_destinations import Batch, FailureType
+from amp_destinations import FailureType
 from amp_destinations.builtins.file import FileDestination
+from amp_destinations.testing import make_batch
 
 
 @pytest.fixture(scope="module")
@@ -25,16 +26,6 @@ def make_destination(path) -> FileDestination:
     return FileDestination(settings)
 
 
-def batch_of(destination: FileDestination, rows: list[dict]) -> Batch:
-    items = [destination.prepare(row, []) for row in rows]
-    parts = [destination.encode_item(item) for item in items]
-    return Batch(
-        key=None,
-        rows=list(range(1, len(rows) + 1)),
-        ids=[None] * len(rows),
-        parts=parts,
-        body=destination.encode_batch(None, parts),
-    )
 
 
 def read_lines(path) -> list[dict]:
@@ -66,8 +57,8 @@ def test_batches_are_appended_one_json_object_per_line(tmp_path):
     destination = make_destination(path)
     rows = [{"email": "bob@example.com", "value": "12.5", "note": ""},
             {"email": "carol@example.com", "value": "", "note": None}]
-    first = destination.deliver(batch_of(destination, rows), session=None)
-    second = destination.deliver(batch_of(destination, rows[:1]), session=None)
+    first = destination.deliver(make_batch(destination, rows), session=None)
+    second = destination.deliver(make_batch(destination, rows[:1]), session=None)
     assert first.kind == second.kind == "delivered"
     # Kept exactly as given, empty values included: this is an audit trail.
     assert read_lines(path) == [{"earlier": "run"}, *rows, rows[0]]
@@ -77,7 +68,7 @@ def test_batches_are_appended_one_json_object_per_line(tmp_path):
 def test_values_json_lacks_are_written_as_text(tmp_path):
     path = tmp_path / "events.jsonl"
     destination = make_destination(path)
-    destination.deliver(batch_of(destination, [{"value": decimal.Decimal("12.50")}]), None)
+    destination.deliver(make_batch(destination, [{"value": decimal.Decimal("12.50")}]), None)
     assert read_lines(path) == [{"value": "12.50"}]
 
 
@@ -85,7 +76,7 @@ def test_batches_delivered_from_threads_stay_whole_lines(tmp_path):
     path = tmp_path / "events.jsonl"
     destination = make_destination(path)
     rows = [{"n": n, "padding": "x" * 2000} for n in range(50)]
-    batches = [batch_of(destination, rows) for _ in range(8)]
+    batches = [make_batch(destination, rows) for _ in range(8)]
     threads = [threading.Thread(target=destination.deliver, args=(b, None)) for b in batches]
     for thread in threads:
         thread.start()
@@ -128,7 +119,7 @@ def test_connection_test_finds_a_read_only_directory(tmp_path):
 def test_writing_to_a_missing_directory_stops_the_run_naming_the_path(tmp_path):
     path = tmp_path / "missing" / "events.jsonl"
     destination = make_destination(path)
-    outcome = destination.deliver(batch_of(destination, [{"n": 1}]), session=None)
+    outcome = destination.deliver(make_batch(destination, [{"n": 1}]), session=None)
     assert outcome.kind == "fatal"
     assert outcome.failure is FailureType.CONFIG
     assert str(path) in outcome.message
@@ -137,7 +128,7 @@ def test_writing_to_a_missing_directory_stops_the_run_naming_the_path(tmp_path):
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 def test_a_full_disk_stops_the_run_as_a_system_failure():
     destination = FileDestination({"path": "/dev/full"})
-    outcome = destination.deliver(batch_of(destination, [{"n": 1}]), session=None)
+    outcome = destination.deliver(make_batch(destination, [{"n": 1}]), session=None)
     assert outcome.kind == "fatal"
     assert outcome.failure is FailureType.SYSTEM
     assert outcome.message.startswith("cannot write to /dev/full: ")
@@ -150,7 +141,7 @@ def test_rows_read_from_csv_arrive_in_the_file_as_read(registry, tmp_path):
     destination = make_destination(tmp_path / "events.jsonl")
     destination.start_run(reader.columns)
     rows = list(reader)
-    assert destination.deliver(batch_of(destination, rows), session=None).kind == "delivered"
+    assert destination.deliver(make_batch(destination, rows), session=None).kind == "delivered"
     assert read_lines(tmp_path / "events.jsonl") == [
         {"email": "bob@example.com", "value": "12.5"},
         {"email": "carol@example.com", "value": ""},

@@ -13,8 +13,9 @@ import pytest
 from marshmallow import ValidationError
 
 import amp_destinations
-from amp_destinations import Batch, Credential, FailureType
+from amp_destinations import Credential, FailureType
 from amp_destinations.builtins.webhook import BearerToken, WebhookDestination
+from amp_destinations.testing import make_batch
 
 TOKEN = "tok_3f9a1c7e5b2d"
 URL = "https://hooks.example.com/amp/events"
@@ -36,15 +37,6 @@ def make_webhook(**settings) -> WebhookDestination:
     return WebhookDestination(loaded, Credential("hooks", BearerToken(), {"token": TOKEN}))
 
 
-def batch_of(destination: WebhookDestination, rows: list[dict]) -> Batch:
-    parts = [destination.encode_item(destination.prepare(row, [])) for row in rows]
-    return Batch(
-        key=None,
-        rows=list(range(1, len(rows) + 1)),
-        ids=[None] * len(rows),
-        parts=parts,
-        body=destination.encode_batch(None, parts),
-    )
 
 
 ROWS = [{"email": "bob@example.com", "value": 12.5}, {"email": "carol@example.com", "value": 3}]
@@ -114,7 +106,7 @@ def test_prepare_drops_empty_values():
 def test_a_batch_is_posted_as_a_json_array_with_the_token(httpx_mock, session):
     httpx_mock.add_response(method="POST", url=URL, status_code=202)
     webhook = make_webhook()
-    batch = batch_of(webhook, ROWS)
+    batch = make_batch(webhook, ROWS)
     assert webhook.deliver(batch, session).kind == "delivered"
     request = httpx_mock.get_request()
     assert request.content == batch.body
@@ -125,7 +117,7 @@ def test_a_batch_is_posted_as_a_json_array_with_the_token(httpx_mock, session):
 
 def test_a_rate_limit_is_retried_after_the_seconds_asked_and_slows_the_run(httpx_mock, session):
     httpx_mock.add_response(status_code=429, headers={"Retry-After": "7"})
-    outcome = make_webhook().deliver(batch_of(make_webhook(), ROWS), session)
+    outcome = make_webhook().deliver(make_batch(make_webhook(), ROWS), session)
     assert (outcome.kind, outcome.retry_after, outcome.throttled) == ("retry", 7.0, True)
 
 
@@ -135,7 +127,7 @@ def test_retry_after_may_be_an_http_date(httpx_mock, session):
     long_ago = "Tue, 01 Jan 2019 00:00:00 GMT"
     httpx_mock.add_response(status_code=503, headers={"Retry-After": long_ago})
     webhook = make_webhook()
-    soon, past = (webhook.deliver(batch_of(webhook, ROWS), session) for _ in range(2))
+    soon, past = (webhook.deliver(make_batch(webhook, ROWS), session) for _ in range(2))
     assert soon.kind == "retry" and not soon.throttled
     assert 3000 < soon.retry_after <= 3600
     assert past.retry_after == 0.0
@@ -144,7 +136,7 @@ def test_retry_after_may_be_an_http_date(httpx_mock, session):
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 408])
 def test_server_failures_are_retried(httpx_mock, session, status):
     httpx_mock.add_response(status_code=status)
-    outcome = make_webhook().deliver(batch_of(make_webhook(), ROWS), session)
+    outcome = make_webhook().deliver(make_batch(make_webhook(), ROWS), session)
     assert (outcome.kind, outcome.retry_after) == ("retry", None)
     assert str(status) in outcome.message
 
@@ -152,7 +144,7 @@ def test_server_failures_are_retried(httpx_mock, session, status):
 @pytest.mark.parametrize("status", [401, 403])
 def test_a_refused_token_stops_the_run_with_the_fix(httpx_mock, session, status):
     httpx_mock.add_response(status_code=status, text=f"bad token {TOKEN}")
-    outcome = make_webhook().deliver(batch_of(make_webhook(), ROWS), session)
+    outcome = make_webhook().deliver(make_batch(make_webhook(), ROWS), session)
     assert outcome.kind == "fatal"
     assert outcome.failure is FailureType.AUTH
     assert "the webhook refused the token" in outcome.message
@@ -164,7 +156,7 @@ def test_a_refused_token_stops_the_run_with_the_fix(httpx_mock, session, status)
 def test_a_refused_batch_is_rejected_without_quoting_the_answer(httpx_mock, session, status):
     answer = f"invalid record a@example.com; you sent Authorization: Bearer {TOKEN}"
     httpx_mock.add_response(status_code=status, text=answer)
-    outcome = make_webhook().deliver(batch_of(make_webhook(), ROWS), session)
+    outcome = make_webhook().deliver(make_batch(make_webhook(), ROWS), session)
     assert outcome.kind == "rejected"
     assert outcome.code == "webhook.rejected"
     assert outcome.message == f"the webhook refused the batch (HTTP {status})"
@@ -174,7 +166,7 @@ def test_a_refused_batch_is_rejected_without_quoting_the_answer(httpx_mock, sess
 @pytest.mark.parametrize("status", [404, 405, 410, 301])
 def test_a_wrong_url_stops_the_run(httpx_mock, session, status):
     httpx_mock.add_response(status_code=status)
-    outcome = make_webhook().deliver(batch_of(make_webhook(), ROWS), session)
+    outcome = make_webhook().deliver(make_batch(make_webhook(), ROWS), session)
     assert (outcome.kind, outcome.failure) == ("fatal", FailureType.CONFIG)
     assert "check the url setting" in outcome.message
 
@@ -184,7 +176,7 @@ def test_a_wrong_url_stops_the_run(httpx_mock, session, status):
 )
 def test_timeouts_and_network_errors_are_retried(httpx_mock, session, error):
     httpx_mock.add_exception(error)
-    outcome = make_webhook(timeout=2.5).deliver(batch_of(make_webhook(), ROWS), session)
+    outcome = make_webhook(timeout=2.5).deliver(make_batch(make_webhook(), ROWS), session)
     assert outcome.kind == "retry"
     assert "hooks.example.com" in outcome.message
     assert_no_token(outcome)
@@ -290,7 +282,7 @@ def test_bodies_arrive_byte_exact_at_a_real_server(local_webhook, session):
     loaded = WebhookDestination.settings_schema().load({"url": f"http://127.0.0.1:{port}/in"})
     webhook = WebhookDestination(loaded, Credential("hooks", BearerToken(), {"token": TOKEN}))
     rows = [{"email": "zoë@example.com", "value": 12.5, "note": ""}] * 3 + ROWS
-    batch = batch_of(webhook, rows)
+    batch = make_batch(webhook, rows)
 
     assert webhook.test_connection(session).ok
     assert webhook.deliver(batch, session).kind == "delivered"
