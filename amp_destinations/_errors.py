@@ -8,8 +8,11 @@
     ├── ValidationError               settings or credential fields failed their schema
     ├── SecretStoreError              no usable keyring backend, or it refused a write
     ├── InputError                    an input file cannot be read at all
-    ├── ConnectionTestFailed          a save was refused because test_connection failed
-    └── DeliveryFatal                 the remote system stopped the run (auth, config)
+    └── ConnectionTestFailed          a save was refused because test_connection failed
+
+A run that the remote system stops (revoked token, wrong account) is not an exception:
+``Host.send`` returns its RunResult with status "failed" and the reason in ``error``,
+because the run's record, counts and rejects are as much the answer as the failure.
 
 Messages never contain secret values or raw row values: they name fields and rules.
 """
@@ -26,7 +29,6 @@ __all__ = [
     "SecretStoreError",
     "InputError",
     "ConnectionTestFailed",
-    "DeliveryFatal",
 ]
 
 
@@ -75,8 +77,3 @@ class ConnectionTestFailed(AmpDestError):
         self.status = status
         super().__init__(message)
 
-
-class DeliveryFatal(AmpDestError):
-    def __init__(self, message: str, failure: str = "config"):
-        self.failure = failure
-        super().__init__(message)
