@@ -4,7 +4,8 @@
 
 The engine's thread reads and prepares (the hot path, plain Python), and is the only
 one that writes the run record; workers only talk to the remote system. At most
-``2 x concurrency`` batches are in flight, so memory stays flat whatever the input size.
+``concurrency + 2`` batches are in flight (one per worker and two ready), so memory stays
+flat whatever the input size.
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ class _Delivery:
         self.requests_written = 0
         self.batcher = Batcher(destination, self.emit, options.batch_size)
         self.inflight: set[Future] = set()
-        self.max_inflight = max(1, options.concurrency) * 2
+        self.max_inflight = max(1, options.concurrency) + 2
         self.executor = None
         self.sender = None
         if not options.dry_run:
