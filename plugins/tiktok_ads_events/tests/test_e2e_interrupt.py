@@ -134,10 +134,10 @@ def _wait_for_delivered_rows(home: Path, process: subprocess.Popen, timeout: flo
 
 
 # A killed process never records the answers to the batches it had in flight (at most
-# two per worker), so those may arrive again. Ctrl-C lets in-flight batches finish and
+# one per worker and two ready), so those may arrive again. Ctrl-C lets in-flight batches finish and
 # records them, so nothing is sent twice.
 @pytest.mark.parametrize("stop_signal, exit_code, status_after, max_resent", [
-    pytest.param(signal.SIGKILL, -signal.SIGKILL, "stopped", CONCURRENCY * 2 * BATCH_SIZE,
+    pytest.param(signal.SIGKILL, -signal.SIGKILL, "stopped", (CONCURRENCY + 2) * BATCH_SIZE,
                  id="kill-9"),
     pytest.param(signal.SIGINT, 130, "interrupted", 0, id="ctrl-c"),
 ])
