@@ -10,7 +10,9 @@ from __future__ import annotations
 import random
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import httpx
@@ -129,9 +131,13 @@ class BatchSender:
             # The outcome is unknown; resending is safe where the remote deduplicates.
             return BatchOutcome.retry(f"{type(exc).__name__} talking to {self.destination.name}")
         except Exception as exc:  # a plugin bug must end the run, not hang it
+            # Where, not what: the exception's text may quote a record's values, and
+            # this message is stored with the run.
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
             return BatchOutcome.fatal(
                 f"the {self.destination.name} plugin failed while delivering "
-                f"({type(exc).__name__}: {exc}); report this to the plugin's authors",
+                f"({type(exc).__name__} at {Path(frame.filename).name}:{frame.lineno}); "
+                "report this to the plugin's authors",
                 FailureType.SYSTEM,
             )
 

@@ -42,6 +42,8 @@ class RecorderSettings(Schema):
     throttle_once = fields.Float(load_default=0.0, metadata={
         "description": "Answer the first batch 'rate limited, retry after this many seconds'."})
     delay = fields.Float(load_default=0.0, metadata={"description": "Seconds each answer takes."})
+    crash = fields.Boolean(load_default=False,
+                           metadata={"description": "Raise from deliver, quoting a record."})
 
 
 class Script:
@@ -103,6 +105,8 @@ class Recorder(amp.Destination):
         if 0 <= self.settings["fatal_after"] < calls:
             return amp.BatchOutcome.fatal("the account was suspended", amp.FailureType.AUTH)
         items = orjson.loads(batch.body)
+        if self.settings["crash"]:
+            raise ValueError(f"cannot handle {items[0]['email']}")
         if any(item["email"] in self.settings["poison"] for item in items):
             return amp.BatchOutcome.rejected("recorder.poisoned", "a poisoned email")
         with script.lock:

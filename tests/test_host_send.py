@@ -178,3 +178,14 @@ def test_a_run_still_running_elsewhere_cannot_be_resumed(ready_host):
     ready_host.store.update_run(first.id, status="running", pid=os.getpid())
     with pytest.raises(amp.AmpDestError, match="still running in process"):
         ready_host.send(rows=rows(5), resume=first.id)
+
+
+def test_a_plugin_crash_stops_the_run_without_quoting_the_record(ready_host):
+    ready_host.update_destination("rec", {"crash": True})
+    result = ready_host.send("rec", rows(3), retry=FAST)
+    assert result.status == "failed"
+    assert result.error.startswith("the recorder plugin failed while delivering (ValueError at ")
+    assert "conftest.py:" in result.error
+    assert "@example.com" not in result.error
+    assert "@example.com" not in ready_host.run(result.id)["error"]
+    assert result.summary["pending"] == 3
