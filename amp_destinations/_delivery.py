@@ -20,7 +20,18 @@ import httpx
 from ._base import Destination
 from ._results import Batch, BatchOutcome, FailureType
 
-__all__ = ["RetryPolicy", "Throttle", "BatchResult", "BatchSender"]
+__all__ = ["RetryPolicy", "Throttle", "BatchResult", "BatchSender", "plugin_failure"]
+
+
+def plugin_failure(destination: Destination, doing: str, exc: BaseException) -> str:
+    """One line for a plugin's unexpected exception. Where, not what: the exception's
+    text may quote a record's values, and this line is stored with the run."""
+    frame = traceback.extract_tb(exc.__traceback__)[-1]
+    return (
+        f"the {destination.name} plugin failed while {doing} "
+        f"({type(exc).__name__} at {Path(frame.filename).name}:{frame.lineno}); "
+        "report this to the plugin's authors"
+    )
 
 
 @dataclass(frozen=True)
@@ -131,15 +142,8 @@ class BatchSender:
             # The outcome is unknown; resending is safe where the remote deduplicates.
             return BatchOutcome.retry(f"{type(exc).__name__} talking to {self.destination.name}")
         except Exception as exc:  # a plugin bug must end the run, not hang it
-            # Where, not what: the exception's text may quote a record's values, and
-            # this message is stored with the run.
-            frame = traceback.extract_tb(exc.__traceback__)[-1]
-            return BatchOutcome.fatal(
-                f"the {self.destination.name} plugin failed while delivering "
-                f"({type(exc).__name__} at {Path(frame.filename).name}:{frame.lineno}); "
-                "report this to the plugin's authors",
-                FailureType.SYSTEM,
-            )
+            return BatchOutcome.fatal(plugin_failure(self.destination, "delivering", exc),
+                                      FailureType.SYSTEM)
 
     def _send(self, batch: Batch, result: BatchResult) -> None:
         policy = self.policy

@@ -22,7 +22,7 @@ import httpx
 
 from ._base import Destination, Reader
 from ._batching import Batcher
-from ._delivery import BatchResult, BatchSender, RetryPolicy, Throttle
+from ._delivery import BatchResult, BatchSender, RetryPolicy, Throttle, plugin_failure
 from ._errors import InputError
 from ._results import Batch, RecordError
 from ._run import RunRecorder, SettledRows
@@ -226,6 +226,11 @@ def run_delivery(
     except InputError as exc:
         delivery.stop.set()
         delivery.status, delivery.error = "failed", str(exc)
+        delivery.finish()
+    except Exception as exc:  # a plugin's prepare or encode raised: end the run, keep its record
+        delivery.stop.set()
+        delivery.status = "failed"
+        delivery.error = plugin_failure(destination, f"preparing row {recorder.rows_read}", exc)
         delivery.finish()
     finally:
         progress.refresh()

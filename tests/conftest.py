@@ -85,6 +85,8 @@ class Recorder(amp.Destination):
         email = row.get("email")
         if not email:
             return amp.RecordError("email.missing", "email", "email is required")
+        if row.get("crash"):
+            raise KeyError(f"no plan for {email}")
         if row.get("extra"):
             warnings.append(amp.RecordWarning("extra.ignored", "extra", "extra is not sent"))
         return {"id": row.get("id"), "email": email}

@@ -189,3 +189,15 @@ def test_a_plugin_crash_stops_the_run_without_quoting_the_record(ready_host):
     assert "@example.com" not in result.error
     assert "@example.com" not in ready_host.run(result.id)["error"]
     assert result.summary["pending"] == 3
+
+
+def test_a_crash_in_prepare_fails_the_run_and_keeps_its_record(ready_host, script):
+    data = rows(30, {25: {"crash": "yes"}})
+    result = ready_host.send("rec", data, retry=FAST, concurrency=1)
+    assert result.status == "failed"
+    assert result.error.startswith("the recorder plugin failed while preparing row 25 (KeyError")
+    assert "@example.com" not in result.error
+    assert ready_host.run(result.id)["status"] == "failed"
+    assert_counts_add_up(result)
+    # Rows from the crash on stay pending for a resume once the plugin is fixed.
+    assert result.summary["pending"] >= 10
