@@ -141,8 +141,10 @@ class Host:
         self._reject_misplaced(credential_type, fields, secrets)
         merged = {**record["fields"], **fields}
         merged = {key: value for key, value in merged.items() if value is not None}
-        current = self._current_secrets(name, credential_type)
-        values = {**merged, **current, **{k: v for k, v in secrets.items() if v}}
+        # An empty secret clears it, so validate without its current value.
+        kept = {k: v for k, v in self._current_secrets(name, credential_type).items()
+                if k not in secrets}
+        values = {**merged, **kept, **{k: v for k, v in secrets.items() if v}}
         loaded = load_with(credential_type.schema, values, f"credential {name}")
         for field, value in secrets.items():
             if value:

@@ -94,3 +94,10 @@ def test_an_injected_environment_serves_as_the_override(home, registry):
     with amp.Host(home, registry=registry, secrets=secrets) as host:
         assert host.add_credential("ci", "echo-token")["secrets"] == {"token": "environment"}
         assert host._credential_object("ci")["token"] == "injected"
+
+
+def test_clearing_a_required_secret_is_refused_and_keeps_it(host, memory_keyring):
+    host.add_credential("cred", "echo-token", secrets={"token": "one"})
+    with pytest.raises(amp.ValidationError, match="token: is required"):
+        host.update_credential("cred", secrets={"token": ""})
+    assert memory_keyring.entries[("amp-destinations", "cred/token")] == "one"
