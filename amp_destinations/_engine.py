@@ -75,6 +75,11 @@ class RunResult:
         }
 
 
+class _PluginFailed(Exception):
+    """The plugin's prepare, batch_key or encode_item raised: the run ends, its record
+    kept. The message says where, never the exception's text (it may quote a row)."""
+
+
 def _compile_coverage(destination: Destination, columns: Sequence[str] | None):
     """The identifier coverage to count per prepared row, compiled for this input.
 
@@ -193,6 +198,12 @@ class _Delivery:
             self.status, self.error = "incomplete", result.gave_up
             self.stop.set()
 
+    def abort(self, status: str, error: str) -> None:
+        """End the run early: nothing new is sent, batches in flight settle."""
+        self.stop.set()
+        self.status, self.error = status, error
+        self.finish()
+
     def finish(self) -> None:
         if not self.stop.is_set():
             self.batcher.flush_all()
@@ -220,18 +231,9 @@ def run_delivery(
         _pump(rows, destination, delivery, recorder, progress, settled)
         delivery.finish()
     except KeyboardInterrupt:
-        delivery.stop.set()
-        delivery.status, delivery.error = "interrupted", "interrupted by the operator"
-        delivery.finish()
-    except InputError as exc:
-        delivery.stop.set()
-        delivery.status, delivery.error = "failed", str(exc)
-        delivery.finish()
-    except Exception as exc:  # a plugin's prepare or encode raised: end the run, keep its record
-        delivery.stop.set()
-        delivery.status = "failed"
-        delivery.error = plugin_failure(destination, f"preparing row {recorder.rows_read}", exc)
-        delivery.finish()
+        delivery.abort("interrupted", "interrupted by the operator")
+    except (InputError, _PluginFailed) as exc:
+        delivery.abort("failed", str(exc))
     finally:
         progress.refresh()
         progress.close()
@@ -287,13 +289,21 @@ def _pump(rows, destination: Destination, delivery: _Delivery, recorder: RunReco
         if isinstance(row, RecordError):
             reject(row_no, None, row.code, row.field, row.message)
             continue
-        item = prepare(row, warnings)
+        try:
+            item = prepare(row, warnings)
+            refused = isinstance(item, RecordError)
+            if not refused:
+                key = batch_key(item) if keyed else None
+                part = encode(item)
+        except Exception as exc:
+            raise _PluginFailed(
+                plugin_failure(destination, f"preparing row {row_no}", exc)) from exc
         if warnings:
             for warning in warnings:
                 warned[warning.code] += 1
             warnings.clear()
         record_id = row.get(id_field) if id_field else None
-        if isinstance(item, RecordError):
+        if refused:
             reject(row_no, record_id, item.code, item.field, item.message)
             continue
         recorder.prepared += 1
@@ -304,6 +314,6 @@ def _pump(rows, destination: Destination, delivery: _Delivery, recorder: RunReco
         for label, alternatives in combined:
             if _covered(row, alternatives):
                 counted[label] += 1
-        if not add(batch_key(item) if keyed else None, row_no, record_id, encode(item)):
+        if not add(key, row_no, record_id, part):
             reject(row_no, record_id, "record.too_large", None,
                    "the encoded record alone exceeds the destination's request size limit")

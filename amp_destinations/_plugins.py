@@ -42,6 +42,7 @@ _KINDS = {
     "register_destinations": ("destinations", Destination),
     "register_readers": ("readers", Reader),
 }
+_BASES = dict(_KINDS.values())  # kind -> the base class its registrations must extend
 
 
 def _env_flag(name: str) -> bool:
@@ -114,7 +115,7 @@ class Registry:
             ) from None
 
     def _add(self, kind: str, cls: Any, plugin: str) -> None:
-        base = {k: b for k, b in _KINDS.values()}[kind]
+        base = _BASES[kind]
         if not (isinstance(cls, type) and issubclass(cls, base)):
             raise PluginError(f"plugin {plugin} registered {cls!r}, which is not a {base.__name__}")
         name = getattr(cls, "name", None)

@@ -199,5 +199,6 @@ def test_a_crash_in_prepare_fails_the_run_and_keeps_its_record(ready_host, scrip
     assert "@example.com" not in result.error
     assert ready_host.run(result.id)["status"] == "failed"
     assert_counts_add_up(result)
-    # Rows from the crash on stay pending for a resume once the plugin is fixed.
-    assert result.summary["pending"] >= 10
+    # The rows of the unsent batch and the crashing row stay pending for a resume once
+    # the plugin is fixed (whether the batch before went out depends on the worker).
+    assert result.summary["pending"] >= 5

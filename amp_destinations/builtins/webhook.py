@@ -40,10 +40,6 @@ __all__ = [
     "register_destinations",
 ]
 
-# How much of a refusal's answer body goes into the rejection message.
-
-# The request was wrong as a whole, or one of its records was: split and retry.
-_REJECTING_STATUSES = {400, 413, 422}
 # The URL is wrong: every later batch would fail the same way.
 _WRONG_URL_STATUSES = {404, 405, 410}
 
