@@ -20,6 +20,7 @@ from ._fields import Secret, SecureUrl, is_loopback_host
 from ._delivery import RetryPolicy
 from ._engine import RunResult
 from ._hookspecs import hookimpl, hookspec
+from ._http import retry_after_seconds
 from ._host import Host, SaveResult
 from ._secrets import SecretStore
 from ._plugins import PluginInfo, Registry, load_plugins
@@ -72,4 +73,5 @@ __all__ = [
     "hookspec",
     "is_loopback_host",
     "load_plugins",
+    "retry_after_seconds",
 ]

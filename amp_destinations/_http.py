@@ -1,13 +1,17 @@
-"""The one pooled HTTP client a host hands to plugins."""
+"""HTTP for plugins: the one pooled client a host hands them, and reading Retry-After."""
 
 from __future__ import annotations
+
+import email.utils
+import math
+import time
 
 import httpx
 
 from ._engine import DEFAULT_CONCURRENCY
 from ._version import __version__
 
-__all__ = ["make_session", "USER_AGENT", "DEFAULT_TIMEOUT"]
+__all__ = ["make_session", "retry_after_seconds", "USER_AGENT", "DEFAULT_TIMEOUT"]
 
 USER_AGENT = f"amp-destinations/{__version__}"
 DEFAULT_TIMEOUT = 30.0
@@ -45,3 +49,24 @@ def make_session(transport: httpx.BaseTransport | None = None,
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,
     )
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """A ``Retry-After`` header in seconds from now (it holds delta seconds or an HTTP
+    date, RFC 9110); None when absent or unreadable, never negative."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when is None:
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)

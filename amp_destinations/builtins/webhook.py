@@ -7,9 +7,6 @@ sent again, so it may arrive twice.
 
 from __future__ import annotations
 
-import email.utils
-import math
-import time
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
@@ -30,6 +27,7 @@ from amp_destinations import (
     Secret,
     SecureUrl,
     hookimpl,
+    retry_after_seconds,
 )
 
 __all__ = [
@@ -154,12 +152,12 @@ class WebhookDestination(Destination):
         if status == 429:
             return BatchOutcome.retry(
                 "the webhook is rate limiting (HTTP 429)",
-                retry_after=_retry_after(response),
+                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
                 throttled=True,
             )
         if status >= 500 or status == 408:
             return BatchOutcome.retry(
-                f"the webhook failed (HTTP {status})", retry_after=_retry_after(response)
+                f"the webhook failed (HTTP {status})", retry_after=retry_after_seconds(response.headers.get("Retry-After"))
             )
         if status in (401, 403):
             return BatchOutcome.fatal(
@@ -194,24 +192,6 @@ def _reachability_problem(status: int, method: str, host: str | None) -> Check |
             "url reachable", f"{host} failed (HTTP {status})",
             "try again later, or ask whoever runs the webhook", FailureType.TRANSIENT)
     return None
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    """``Retry-After`` in seconds: it holds either seconds or an HTTP date."""
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 @hookimpl

@@ -8,7 +8,6 @@ outcome, a check or an exception, even if TikTok were to echo one back.
 
 from __future__ import annotations
 
-import email.utils
 import enum
 import math
 import threading
@@ -19,11 +18,17 @@ from typing import Any, Callable, Mapping
 import httpx
 import orjson
 
-from amp_destinations import AmpDestError, Credential, FailureType, ItemRejection
+from amp_destinations import (
+    AmpDestError,
+    Credential,
+    FailureType,
+    ItemRejection,
+    retry_after_seconds,
+)
 
 from . import _constants as tt
 
-__all__ = ["Kind", "Answer", "read_answer", "retry_after_seconds", "event_rejections",
+__all__ = ["Kind", "Answer", "read_answer", "event_rejections",
            "AccessTokens", "TokenError", "TikTokClient", "reauthorize_hint"]
 
 # An access token is renewed this long before TikTok says it expires, so that a
@@ -94,26 +99,6 @@ class Answer:
         if self.request_id:
             text += f" (request id {self.request_id})"
         return text
-
-
-def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """Read a Retry-After header: delta seconds or an HTTP date (RFC 9110)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when is None:
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    if not math.isfinite(seconds):
-        return None
-    return max(0.0, seconds)
 
 
 def _one_line(text: Any) -> str:
