@@ -115,7 +115,7 @@ class Destination:
       ``BatchOutcome``. ``session`` is the host's pooled ``httpx.Client``.
 
     and optionally ``on_save``, ``start_run``, ``batch_key``, ``encode_item`` and
-    ``encode_batch``.
+    ``batch_frame``.
     """
 
     name: ClassVar[str]
@@ -160,9 +160,11 @@ class Destination:
     def encode_item(self, item: Any) -> bytes:
         return orjson.dumps(item)
 
-    def encode_batch(self, key: Hashable, parts: Sequence[bytes]) -> bytes:
-        """The exact request body for these encoded items. The default is a JSON array."""
-        return b"[" + b",".join(parts) + b"]"
+    def batch_frame(self, key: Hashable) -> tuple[bytes, bytes, bytes]:
+        """``(head, separator, tail)``: a request body is ``head``, the encoded items
+        with ``separator`` between them, then ``tail``. The default is a JSON array.
+        Called once per batch; the host counts the frame in ``max_batch_bytes``."""
+        return b"[", b",", b"]"
 
     def deliver(self, batch: Batch, session: "httpx.Client") -> BatchOutcome:
         raise NotImplementedError

@@ -1,33 +1,60 @@
-"""Grouping encoded items into batches under a destination's count and byte limits."""
+"""Grouping encoded items into batches under a destination's count and byte limits.
+
+Each key's batch is written straight into the request body as items arrive: an item's
+encoded bytes are copied in and dropped at once. Keeping them as objects until the
+batch is full would hold a thousand small buffers per batch (orjson's are 4 KB each
+whatever the item's size), and far more while batches wait for a slow remote system.
+The buffer is kept from one batch to the next, so it grows only while the first
+batch fills. (A ``BytesIO`` rather than a ``bytearray``: its writes are the cheapest
+way to fill a reused buffer from Python.)
+"""
 
 from __future__ import annotations
 
+import io
+from array import array
 from typing import Callable, Hashable
 
 from ._base import Destination
 from ._results import Batch
 
-__all__ = ["Batcher", "BODY_RESERVE"]
-
-# Room kept under a byte cap for the envelope that encode_batch wraps around the items.
-BODY_RESERVE = 4096
+__all__ = ["Batcher"]
 
 
 class _Open:
-    __slots__ = ("rows", "ids", "parts", "size")
+    """One key's batch being filled: the buffer holds the head, then each item followed
+    by the separator, ``size`` bytes in all."""
+
+    __slots__ = ("buffer", "write", "size", "separator", "tail", "framing", "spans", "rows",
+                 "ids")
 
     def __init__(self):
-        self.rows: list[int] = []
+        self.buffer = io.BytesIO()
+        self.write = self.buffer.write
+
+    def start(self, frame: tuple[bytes, bytes, bytes]) -> None:
+        head, self.separator, self.tail = frame
+        self.framing = len(head) + len(self.tail)
+        self.buffer.seek(0)
+        self.write(head)
+        self.size = len(head)
+        self.spans = array("L")
+        self.rows = array("q")
         self.ids: list = []
-        self.parts: list[bytes] = []
-        self.size = 0
+
+    def body(self) -> bytes:
+        end = self.size - len(self.separator) + len(self.tail)
+        self.buffer.seek(self.size - len(self.separator))  # the tail replaces it
+        self.write(self.tail)
+        with self.buffer.getbuffer() as view:
+            return bytes(view[:end])
 
 
 class Batcher:
     """Collects items per ``batch_key`` and hands a full batch to ``emit``.
 
-    ``add`` returns False when one item alone is larger than the byte cap: it can
-    never be sent, and the caller rejects its row.
+    ``add`` returns False when one item alone makes a body larger than the byte cap:
+    it can never be sent, and the caller rejects its row.
     """
 
     def __init__(self, destination: Destination, emit: Callable[[Batch], None],
@@ -35,38 +62,43 @@ class Batcher:
         self._destination = destination
         self._emit = emit
         self.max_size = max(1, int(max_size or destination.max_batch_size))
-        cap = destination.max_batch_bytes
-        self.max_bytes = max(1, cap - BODY_RESERVE) if cap else None
+        self.max_bytes = destination.max_batch_bytes or None
         self._open: dict[Hashable, _Open] = {}
 
     def add(self, key: Hashable, row: int, record_id, part: bytes) -> bool:
-        size = len(part) + 1
-        max_bytes = self.max_bytes
-        if max_bytes is not None and size > max_bytes:
-            return False
         batch = self._open.get(key)
         if batch is None:
             batch = self._open[key] = _Open()
-        elif max_bytes is not None and batch.size + size > max_bytes:
+            batch.start(self._destination.batch_frame(key))
+        size = len(part)
+        # The body with this item: what is written, the item, and the tail in place
+        # of the item's separator.
+        if self.max_bytes is not None and batch.size + size + len(batch.tail) > self.max_bytes:
+            if batch.framing + size > self.max_bytes:
+                return False
             self._flush(key, batch)
-            batch = self._open[key] = _Open()
-        batch.rows.append(row)
+        start = batch.size
+        write = batch.write
+        write(part)
+        write(batch.separator)
+        batch.size = start + size + len(batch.separator)
+        spans = batch.spans
+        spans.append(start)
+        spans.append(start + size)
+        rows = batch.rows
+        rows.append(row)
         batch.ids.append(record_id)
-        batch.parts.append(part)
-        batch.size += size
-        if len(batch.parts) >= self.max_size:
+        if len(rows) >= self.max_size:
             self._flush(key, batch)
         return True
 
     def flush_all(self) -> None:
-        for key, batch in list(self._open.items()):
-            self._flush(key, batch)
+        for key, batch in self._open.items():
+            if batch.rows:
+                self._flush(key, batch)
+        self._open.clear()
 
     def _flush(self, key: Hashable, batch: _Open) -> None:
-        del self._open[key]
-        if batch.parts:
-            self._emit(self.build(key, batch.rows, batch.ids, batch.parts))
-
-    def build(self, key: Hashable, rows: list[int], ids: list, parts: list[bytes]) -> Batch:
-        body = self._destination.encode_batch(key, parts)
-        return Batch(key=key, rows=rows, ids=ids, parts=parts, body=body)
+        full = Batch(key, batch.rows, batch.ids, batch.body(), batch.spans)
+        batch.start(self._destination.batch_frame(key))
+        self._emit(full)

@@ -99,7 +99,6 @@ class Throttle:
 
 @dataclass
 class BatchResult:
-    rows: list[int]
     delivered: list[int] = field(default_factory=list)
     # (row, record id, reason code, message) for items the remote system refused
     rejected: list[tuple[int, object, str, str]] = field(default_factory=list)
@@ -116,7 +115,6 @@ class BatchSender:
         self,
         destination: Destination,
         session: httpx.Client,
-        rebuild: Callable[[object, list[int], list, list[bytes]], Batch],
         policy: RetryPolicy,
         throttle: Throttle,
         stop: threading.Event,
@@ -124,14 +122,13 @@ class BatchSender:
     ):
         self.destination = destination
         self.session = session
-        self.rebuild = rebuild
         self.policy = policy
         self.throttle = throttle
         self.stop = stop
         self.jitter = jitter
 
     def send(self, batch: Batch) -> BatchResult:
-        result = BatchResult(rows=list(batch.rows))
+        result = BatchResult()
         self._send(batch, result)
         return result
 
@@ -198,8 +195,10 @@ class BatchSender:
 
     def _split(self, batch: Batch, result: BatchResult) -> None:
         middle = len(batch) // 2
+        parts = batch.parts
         for lo, hi in ((0, middle), (middle, len(batch))):
-            half = self.rebuild(batch.key, batch.rows[lo:hi], batch.ids[lo:hi], batch.parts[lo:hi])
+            half = Batch.from_parts(self.destination, batch.key, parts[lo:hi],
+                                    batch.rows[lo:hi], batch.ids[lo:hi])
             self._send(half, result)
 
     def _record_item_rejections(self, batch: Batch, outcome: BatchOutcome,

@@ -159,7 +159,7 @@ class _Delivery:
             self.executor = ThreadPoolExecutor(max(1, options.concurrency),
                                                thread_name_prefix="amp-dest-deliver")
             self.throttle = Throttle(options.concurrency)
-            self.sender = BatchSender(destination, session, self.batcher.build,
+            self.sender = BatchSender(destination, session,
                                       options.retry, self.throttle, self.stop)
         elif options.output_path is not None:
             options.output_path.mkdir(parents=True, exist_ok=True)
@@ -167,7 +167,7 @@ class _Delivery:
     def emit(self, batch: Batch) -> None:
         if self.options.dry_run:
             self.write_request(batch)
-            self.recorder.commit(BatchResult(rows=batch.rows, delivered=list(batch.rows)))
+            self.recorder.commit(BatchResult(delivered=list(batch.rows)))
             return
         while len(self.inflight) >= self.max_inflight:
             self.drain(block=True)

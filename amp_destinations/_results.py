@@ -129,23 +129,56 @@ class RecordWarning(RecordError):
         return f"RecordWarning({self.code!r}, {self.field!r}, {self.message!r})"
 
 
-@dataclass
 class Batch:
-    """Items on their way to ``deliver``, already encoded once.
+    """Items on their way to ``deliver``, each encoded once and kept only in the body.
 
-    ``parts[i]`` is the encoded form of the i-th item (see ``Destination.encode_item``),
-    ``rows[i]`` its 1-based input row number and ``ids[i]`` its record id (or None).
-    ``body`` is the exact request body built by ``Destination.encode_batch``.
+    ``body`` is the exact request body: the destination's frame around the encoded
+    items, ``head + separator.join(parts) + tail`` (see ``Destination.batch_frame``).
+    ``rows[i]`` is the i-th item's 1-based input row, ``ids[i]`` its record id (or
+    None), and ``parts[i]`` its encoded form, cut out of the body on demand.
+
+    Tests build one with ``Batch.from_parts``. The host's batcher writes the body as
+    items arrive instead: a batch waiting for its answer then holds one buffer, not an
+    object per item.
     """
 
-    key: object
-    rows: list[int]
-    ids: list
-    parts: list[bytes]
-    body: bytes
+    __slots__ = ("key", "rows", "ids", "body", "_spans")
+
+    def __init__(self, key: object, rows: Sequence[int], ids: Sequence, body: bytes,
+                 spans: Sequence[int]):
+        self.key = key
+        self.rows = rows
+        self.ids = ids
+        self.body = body
+        self._spans = spans  # where each item starts and ends in body, flattened
+
+    @classmethod
+    def from_parts(cls, destination, key: object, parts: Sequence[bytes],
+                   rows: Sequence[int] | None = None, ids: Sequence | None = None) -> "Batch":
+        """The batch of these encoded items in ``destination``'s frame for ``key``;
+        rows are numbered from 1 and ids are None unless given."""
+        head, separator, tail = destination.batch_frame(key)
+        spans = []
+        offset = len(head)
+        for part in parts:
+            spans.append(offset)
+            offset += len(part)
+            spans.append(offset)
+            offset += len(separator)
+        body = b"".join((head, separator.join(parts), tail))
+        return cls(key, list(range(1, len(parts) + 1)) if rows is None else rows,
+                   [None] * len(parts) if ids is None else ids, body, spans)
+
+    @property
+    def parts(self) -> list[bytes]:
+        body, spans = self.body, self._spans
+        return [body[spans[i]:spans[i + 1]] for i in range(0, len(spans), 2)]
 
     def __len__(self) -> int:
-        return len(self.parts)
+        return len(self._spans) // 2
+
+    def __repr__(self) -> str:
+        return f"<Batch of {len(self)} items, {len(self.body):,} bytes, key {self.key!r}>"
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,7 @@ def make_batch(destination: Destination, rows: Sequence[Mapping[str, Any]]) -> B
             raise ValueError(f"row {number} was rejected: {item.code}: {item.message}")
         items.append(item)
     key = destination.batch_key(items[0]) if items else None
-    parts = [destination.encode_item(item) for item in items]
-    return Batch(key=key, rows=list(range(1, len(rows) + 1)), ids=[None] * len(rows),
-                 parts=parts, body=destination.encode_batch(key, parts))
+    return Batch.from_parts(destination, key, [destination.encode_item(item) for item in items])
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):

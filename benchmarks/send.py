@@ -51,7 +51,6 @@ from tiktok_ads_events._constants import EVENT_CHANNELS, STANDARD_EVENTS, TRACK_
 from tiktok_ads_events._money import CURRENCY_CODES
 
 import amp_destinations
-from amp_destinations._batching import Batcher
 from amp_destinations._engine import DEFAULT_CONCURRENCY, SendOptions, run_delivery
 from amp_destinations._run import RunRecorder
 
@@ -363,7 +362,7 @@ def _add_thread_time(owner, name: str, totals: dict) -> None:
 def _engine_stages(host, spec: dict) -> tuple[dict, int, str]:
     """CPU seconds of the engine thread's work, stage by stage, without the network:
     reading alone, then + prepare, + encode_item, then the whole engine in a dry run
-    (coverage, batching, encode_batch, ledger and rejects), which is also profiled."""
+    (coverage, batching into request bodies, ledger and rejects), which is also profiled."""
     destination = host.destination(DESTINATION)
     open_reader = host.registry.reader_for(spec["csv"])
     seconds: dict = {}
@@ -391,7 +390,6 @@ def _engine_stages(host, spec: dict) -> tuple[dict, int, str]:
             keep_best(stage, time.process_time() - started)
 
     per_batch: dict = {}
-    _add_thread_time(Batcher, "build", per_batch)  # encode_batch
     _add_thread_time(RunRecorder, "commit", per_batch)  # SQLite and the rejects file
     profiler = cProfile.Profile()
     for profiled in [False] * STAGE_PASSES + [True]:
@@ -428,13 +426,12 @@ def profile_client(spec: dict) -> dict:
             sends.append((sent["cpu_seconds"], time.thread_time() - engine_thread, sent))
         _, engine_thread, sent = min(sends, key=lambda taken: taken[0])
     per_row = 1e6 / rows
-    engine_alone = stages["engine"] - stages["encode_item"] - stages["build"] - stages["commit"]
+    engine_alone = stages["engine"] - stages["encode_item"] - stages["commit"]
     parts = [
         ("CSV read (host reader)", stages["read"]),
         ("prepare (plugin)", stages["prepare"] - stages["read"]),
         ("encode_item (plugin)", stages["encode_item"] - stages["prepare"]),
-        ("encode_batch (plugin)", stages["build"]),
-        ("engine loop, coverage, batching", engine_alone),
+        ("engine loop, coverage, request bodies", engine_alone),
         ("run record: SQLite, rejects file", stages["commit"]),
         ("HTTP: worker threads (httpx, kernel)", sent["cpu_seconds"] - engine_thread),
         # The engine thread's CPU in the real send less the same work in the dry run.

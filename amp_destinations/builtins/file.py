@@ -13,7 +13,7 @@ import contextlib
 import errno
 import os
 import threading
-from typing import Any, Hashable, Mapping, Sequence
+from typing import Any, Hashable, Mapping
 
 import orjson
 from marshmallow import Schema, fields, post_load, validate
@@ -92,9 +92,9 @@ class FileDestination(Destination):
         # Parquet can hand over Decimal and bytes, which JSON lacks: write their text.
         return orjson.dumps(item, default=str)
 
-    def encode_batch(self, key: Hashable, parts: Sequence[bytes]) -> bytes:
+    def batch_frame(self, key: Hashable) -> tuple[bytes, bytes, bytes]:
         # JSON Lines, not the default JSON array: every record ends with a newline.
-        return b"\n".join(parts) + b"\n"
+        return b"", b"\n", b"\n"
 
     def deliver(self, batch, session) -> BatchOutcome:
         try:

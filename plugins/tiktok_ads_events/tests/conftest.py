@@ -105,13 +105,8 @@ def make_batch():
             {"event": "CompletePayment", "event_id": f"evt-{i}", "event_time": 1700000000 + i,
              "user": {"email": "a" * 64}} for i in range(3)]
         parts = [destination.encode_item((event_source_id, event)) for event in events]
-        return Batch(
-            key=event_source_id,
-            rows=list(range(1, len(parts) + 1)),
-            ids=[event.get("event_id") for event in events],
-            parts=parts,
-            body=destination.encode_batch(event_source_id, parts),
-        )
+        return Batch.from_parts(destination, event_source_id, parts,
+                                ids=[event.get("event_id") for event in events])
 
     return make
 

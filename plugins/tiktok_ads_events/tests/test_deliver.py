@@ -10,7 +10,7 @@ import httpx
 import orjson
 import pytest
 
-from amp_destinations import FailureType, ItemRejection, RecordWarning
+from amp_destinations import Batch, FailureType, ItemRejection, RecordWarning
 from tiktok_ads_events._constants import (
     INVALID_PARAMETER,
     PARTNER_NAME,
@@ -52,7 +52,7 @@ def test_web_destinations_send_event_source_web(tt, make_destination, make_batch
 def test_encoded_items_are_joined_without_being_serialised_again(make_destination):
     destination = make_destination()
     parts = [b'{"event":"Lead", "event_id":"a"}', b'{"event":"Lead","event_id":"b"}']
-    body = destination.encode_batch("7123456789012345678", parts)
+    body = Batch.from_parts(destination, "7123456789012345678", parts).body
     assert body.endswith(b'"data":[' + parts[0] + b"," + parts[1] + b"]}")
 
 

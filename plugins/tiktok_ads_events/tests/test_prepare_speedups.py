@@ -15,6 +15,8 @@ import orjson
 import phonenumbers
 import pytest
 
+from amp_destinations import Batch
+
 from tiktok_ads_events._money import (
     CURRENCY_CODES, line_value, parse_currency, parse_quantity)
 from tiktok_ads_events._phones import PhoneHasher
@@ -147,7 +149,7 @@ def test_currency_codes_as_written_and_to_be_cleaned_read_the_same():
 def test_a_batch_body_is_the_envelope_around_the_items_byte_for_byte(make_destination, count):
     destination = make_destination(test_event_code="TEST4242")
     parts = [orjson.dumps({"event": "Lead", "event_id": f"e{i}"}) for i in range(count)]
-    body = destination.encode_batch("7123456789012345678", tuple(parts))
+    body = Batch.from_parts(destination, "7123456789012345678", tuple(parts)).body
     assert body == (b'{"event_source":"offline","event_source_id":"7123456789012345678",'
                     b'"partner_name":"AmpDestinations","test_event_code":"TEST4242",'
                     b'"data":[' + b",".join(parts) + b"]}")
