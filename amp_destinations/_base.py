@@ -107,10 +107,12 @@ class Destination:
     None). Override:
 
     - ``test_connection(session)``: read-only checks; never send a record.
-    - ``prepare(row, warnings)``: the hot path. Turn one input row (a mapping of column
-      to value) into one item, or return a ``RecordError``. Append ``RecordWarning``
-      objects to ``warnings`` for optional fields you dropped. Compile what you can in
-      ``start_run`` so that this is plain Python.
+    - ``prepare(row, warnings)``: the hot path. Turn one input row into one item, or
+      return a ``RecordError``. Append ``RecordWarning`` objects to ``warnings`` for
+      optional fields you dropped. Compile what you can in ``start_run`` so that this
+      is plain Python. The row is a mapping of column to value, unless the class
+      declares ``fields``: then it is a tuple of those columns' values, in that order,
+      None for a column the input lacks (the faster way: no dict per row).
     - ``deliver(batch, session)``: send ``batch.body`` and classify the answer as a
       ``BatchOutcome``. ``session`` is the host's pooled ``httpx.Client``.
 
@@ -124,6 +126,8 @@ class Destination:
     settings_schema: ClassVar[type[Schema]]
     max_batch_size: ClassVar[int] = 500
     max_batch_bytes: ClassVar[int | None] = None
+    # The input columns prepare reads, when it takes them as a tuple (see above).
+    fields: ClassVar[Sequence[str] | None] = None
     # The input column that identifies a record, copied into the rejects file.
     id_field: ClassVar[str | None] = None
     # Identifier coverage for the run summary: label -> alternatives, each a tuple of
@@ -149,7 +153,7 @@ class Destination:
         """Called once before the first ``prepare`` of a run, with the input's columns
         when the reader knows them. Compile lookups and patterns here."""
 
-    def prepare(self, row: Mapping[str, Any], warnings: list[RecordWarning]) -> Any:
+    def prepare(self, row: Mapping[str, Any] | tuple, warnings: list[RecordWarning]) -> Any:
         raise NotImplementedError
 
     # Items with different keys never share a batch. The host skips the call
@@ -179,6 +183,11 @@ class Reader:
 
     Raise ``amp_destinations.InputError`` from ``__init__`` or the first iteration when
     the file cannot be read at all: the run stops before anything is sent.
+
+    A reader whose ``columns`` are known may also implement ``values()``: the same
+    records as lists of values in ``columns`` order, a new list each (the host may
+    append to it). The host then reads through it, and builds no mapping per row for
+    a destination that declares ``fields``.
     """
 
     name: ClassVar[str]
@@ -192,6 +201,9 @@ class Reader:
         return None
 
     def __iter__(self) -> Iterator[Mapping[str, Any] | RecordError]:
+        raise NotImplementedError
+
+    def values(self) -> Iterator[list | RecordError]:
         raise NotImplementedError
 
     def close(self) -> None:

@@ -16,15 +16,16 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping
 
 import httpx
 
-from ._base import Destination, Reader
+from ._base import Destination
 from ._batching import Batcher
 from ._delivery import BatchResult, BatchSender, RetryPolicy, Throttle, plugin_failure
 from ._errors import InputError
 from ._results import Batch, RecordError
+from ._row_plan import RowPlan, covered
 from ._run import RunRecorder, SettledRows
 from ._store import Store
 
@@ -78,38 +79,6 @@ class RunResult:
 class _PluginFailed(Exception):
     """The plugin's prepare, batch_key or encode_item raised: the run ends, its record
     kept. The message says where, never the exception's text (it may quote a row)."""
-
-
-def _compile_coverage(destination: Destination, columns: Sequence[str] | None):
-    """The identifier coverage to count per prepared row, compiled for this input.
-
-    Returns ``(single, combined)``: ``single`` pairs each label covered by exactly one
-    column with that column (the common case, checked inline); ``combined`` keeps the
-    other labels with their alternatives. An alternative that needs a column the input
-    does not have can never be met, so it is dropped, and a label left without any is
-    not checked at all: its coverage is zero either way.
-    """
-    present = None if columns is None else frozenset(columns)
-    single, combined = [], []
-    for label, alternatives in destination.identifiers.items():
-        possible = [tuple(alternative) for alternative in alternatives
-                    if present is None or present.issuperset(alternative)]
-        if len(possible) == 1 and len(possible[0]) == 1:
-            single.append((label, possible[0][0]))
-        elif possible:
-            combined.append((label, possible))
-    return single, combined
-
-
-def _covered(row: Mapping[str, Any], alternatives) -> bool:
-    for columns in alternatives:
-        for column in columns:
-            value = row.get(column)
-            if value is None or value == "":
-                break
-        else:
-            return True
-    return False
 
 
 class _Progress:
@@ -261,59 +230,67 @@ def _pump(rows, destination: Destination, delivery: _Delivery, recorder: RunReco
           progress: _Progress, settled: SettledRows | None) -> None:
     """The hot loop. Locals are bound once; each row costs a prepare, an encode and a
     few list appends."""
+    plan = RowPlan(destination, rows)
     prepare = destination.prepare
     encode = destination.encode_item
     keyed = type(destination).batch_key is not Destination.batch_key
     batch_key = destination.batch_key
-    id_field = destination.id_field
+    fetch, refer, pad = plan.fetch, plan.refer, plan.pad
+    id_index, single, combined = plan.id_index, plan.single, plan.combined
     add = delivery.batcher.add
     reject = recorder.reject_prepared
     warned = recorder.warnings_by_code
-    # A reader names every column its rows may carry; a Python iterable cannot.
-    columns = rows.columns if isinstance(rows, Reader) else None
-    single_column, combined = _compile_coverage(destination, columns)
     counted = recorder.coverage
     stop = delivery.stop
     warnings: list = []
     row_no = 0
+    prepared = 0
     skip = settled if settled else None
-    for row in rows:
-        row_no += 1
-        recorder.rows_read = row_no
-        if not row_no & _CHECK_MASK:
-            progress.refresh()
-            if stop.is_set():
-                return
-        if skip is not None and row_no in skip:
-            continue
-        if isinstance(row, RecordError):
-            reject(row_no, None, row.code, row.field, row.message)
-            continue
-        try:
-            item = prepare(row, warnings)
-            refused = isinstance(item, RecordError)
-            if not refused:
-                key = batch_key(item) if keyed else None
-                part = encode(item)
-        except Exception as exc:
-            raise _PluginFailed(
-                plugin_failure(destination, f"preparing row {row_no}", exc)) from exc
-        if warnings:
-            for warning in warnings:
-                warned[warning.code] += 1
-            warnings.clear()
-        record_id = row.get(id_field) if id_field else None
-        if refused:
-            reject(row_no, record_id, item.code, item.field, item.message)
-            continue
-        recorder.prepared += 1
-        for label, column in single_column:
-            value = row.get(column)
-            if value is not None and value != "":
-                counted[label] += 1
-        for label, alternatives in combined:
-            if _covered(row, alternatives):
-                counted[label] += 1
-        if not add(key, row_no, record_id, part):
-            reject(row_no, record_id, "record.too_large", None,
-                   "the encoded record alone exceeds the destination's request size limit")
+    try:
+        for row in plan.source:
+            row_no += 1
+            recorder.rows_read = row_no
+            if not row_no & _CHECK_MASK:
+                progress.refresh()
+                if stop.is_set():
+                    return
+            if skip is not None and row_no in skip:
+                continue
+            if isinstance(row, RecordError):
+                reject(row_no, None, row.code, row.field, row.message)
+                continue
+            if pad:
+                row.append(None)
+            data = row if fetch is None else fetch(row)
+            try:
+                item = prepare(data, warnings)
+                refused = isinstance(item, RecordError)
+                if not refused:
+                    key = batch_key(item) if keyed else None
+                    part = encode(item)
+            except Exception as exc:
+                raise _PluginFailed(
+                    plugin_failure(destination, f"preparing row {row_no}", exc)) from exc
+            if warnings:
+                for warning in warnings:
+                    warned[warning.code] += 1
+                warnings.clear()
+            if refer is not None:
+                data = refer(row)
+            record_id = data[id_index] if id_index is not None else None
+            if refused:
+                reject(row_no, record_id, item.code, item.field, item.message)
+                continue
+            prepared += 1
+            for label, position in single:
+                value = data[position]
+                if value is not None and value != "":
+                    counted[label] += 1
+            for label, alternatives in combined:
+                if covered(data, alternatives):
+                    counted[label] += 1
+            if not add(key, row_no, record_id, part):
+                reject(row_no, record_id, "record.too_large", None,
+                       "the encoded record alone exceeds the destination's request size limit")
+    finally:
+        recorder.prepared = prepared

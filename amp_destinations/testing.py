@@ -14,7 +14,17 @@ import keyring.errors
 from ._base import Destination
 from ._results import Batch, RecordError
 
-__all__ = ["MemoryKeyring", "make_batch"]
+__all__ = ["MemoryKeyring", "make_batch", "prepare_row"]
+
+
+def prepare_row(destination: Destination, row: Mapping[str, Any],
+                warnings: list | None = None) -> Any:
+    """``destination.prepare`` for a row given as a mapping, handed over as the host
+    would: the row itself, or the tuple of the destination's ``fields`` (None for a
+    column the row lacks)."""
+    fields = destination.fields
+    values = row if fields is None else tuple(map(row.get, fields))
+    return destination.prepare(values, [] if warnings is None else warnings)
 
 
 def make_batch(destination: Destination, rows: Sequence[Mapping[str, Any]]) -> Batch:
@@ -24,7 +34,7 @@ def make_batch(destination: Destination, rows: Sequence[Mapping[str, Any]]) -> B
     destination.start_run(None)
     items = []
     for number, row in enumerate(rows, 1):
-        item = destination.prepare(row, [])
+        item = prepare_row(destination, row)
         if isinstance(item, RecordError):
             raise ValueError(f"row {number} was rejected: {item.code}: {item.message}")
         items.append(item)

@@ -52,6 +52,7 @@ from tiktok_ads_events._money import CURRENCY_CODES
 
 import amp_destinations
 from amp_destinations._engine import DEFAULT_CONCURRENCY, SendOptions, run_delivery
+from amp_destinations._row_plan import RowPlan
 from amp_destinations._run import RunRecorder
 
 ADVERTISER_ID = "7000000000000000001"
@@ -375,15 +376,18 @@ def _engine_stages(host, spec: dict) -> tuple[dict, int, str]:
         for stage in ("read", "prepare", "encode_item"):
             reader = open_reader(spec["csv"])
             destination.start_run(reader.columns)
+            plan = RowPlan(destination, reader)  # rows as the engine hands them over
             prepare, encode = destination.prepare, destination.encode_item
             warnings: list = []
             rows = 0
             started = time.process_time()
-            for row in reader:
+            for row in plan.source:
                 rows += 1
-                if stage == "read" or not isinstance(row, dict):
+                if stage == "read" or isinstance(row, amp_destinations.RecordError):
                     continue
-                item = prepare(row, warnings)
+                if plan.pad:
+                    row.append(None)
+                item = prepare(row if plan.fetch is None else plan.fetch(row), warnings)
                 warnings.clear()
                 if stage == "encode_item" and isinstance(item, tuple):
                     encode(item)

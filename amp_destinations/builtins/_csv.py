@@ -43,7 +43,8 @@ class CsvReader(FileReader):
     """Comma-separated values, UTF-8 (a byte-order mark is fine), optionally gzipped.
 
     Blank lines are skipped. A row with more or fewer fields than the header, or with
-    bytes that are not UTF-8, is yielded as a ``RecordError`` naming its line.
+    bytes that are not UTF-8, is yielded as a ``RecordError`` naming its line. ``values()``
+    yields each row as the csv module's own list, with no dict built for it.
     """
 
     name = "csv"
@@ -107,13 +108,21 @@ class CsvReader(FileReader):
             if not data:
                 return
 
+    def values(self) -> Iterator[list[str] | RecordError]:
+        return self._reading(self._value_lists())
+
     def _records(self) -> Iterator[Mapping[str, Any] | RecordError]:
-        rows, header, width = self._rows, self._header, len(self._header)
+        header = self._header
+        for row in self._value_lists():
+            yield row if isinstance(row, RecordError) else dict(zip(header, row))
+
+    def _value_lists(self) -> Iterator[list[str] | RecordError]:
+        rows, width = self._rows, len(self._header)
         while True:
             try:
                 for row in rows:
                     if len(row) == width and not self._undecoded:
-                        yield dict(zip(header, row))
+                        yield row
                     elif row:  # an empty row is a blank line: not a record
                         yield self._checked(row)
                 return
@@ -123,7 +132,7 @@ class CsvReader(FileReader):
                     "input.malformed_csv", None, f"line {rows.line_num} is not valid CSV: {exc}"
                 )
 
-    def _checked(self, row: list[str]) -> Mapping[str, Any] | RecordError:
+    def _checked(self, row: list[str]) -> list[str] | RecordError:
         """The slow path: a row of the wrong width, or one that may hold undecodable bytes."""
         if self._undecoded:
             undecoded = sum(_count_surrogates(value) for value in row)
@@ -139,7 +148,7 @@ class CsvReader(FileReader):
                 f"line {self._first_line(row)} has {_fields(len(row))}, "
                 f"the header has {len(self._header)}",
             )
-        return dict(zip(self._header, row))
+        return row
 
     def _first_line(self, row: list[str]) -> int:
         """The line a row started on. ``line_num`` counts lines read so far, which is

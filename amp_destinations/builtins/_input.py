@@ -87,8 +87,12 @@ class FileReader(Reader):
         raise NotImplementedError
 
     def __iter__(self) -> Iterator[Mapping[str, Any] | RecordError]:
+        return self._reading(self._records())
+
+    def _reading(self, records: Iterator) -> Iterator:
+        """``records``, with read errors turned into one line and the file closed."""
         try:
-            yield from self._records()
+            yield from records
         except _READ_ERRORS as exc:
             raise read_failure(self.path, exc) from exc
         finally:

@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from amp_destinations import Batch, FailureType, ItemRejection, RecordWarning
+from amp_destinations.testing import prepare_row
 from tiktok_ads_events._constants import (
     INVALID_PARAMETER,
     PARTNER_NAME,
@@ -70,7 +71,7 @@ def test_prepare_delegates_to_the_event_preparer_compiled_at_start_run(tt, make_
     warnings: list[RecordWarning] = []
     row = {"event": "CompletePayment", "event_id": "order-1", "timestamp": int(time.time()) - 60,
            "email": " ALICE_abc@gmail.com "}
-    event_source_id, event = destination.prepare(row, warnings)
+    event_source_id, event = prepare_row(destination, row, warnings)
     assert event_source_id == tt.EVENT_SET_ID
     assert event["event"] == "CompletePayment"
     assert event["user"]["email"] == (
@@ -81,7 +82,7 @@ def test_prepare_delegates_to_the_event_preparer_compiled_at_start_run(tt, make_
 def test_prepare_without_start_run_still_works(tt, make_destination):
     destination = make_destination()
     row = {"event": "Lead", "event_id": "x", "timestamp": int(time.time()), "email": "a@b.co"}
-    assert destination.prepare(row, [])[0] == tt.EVENT_SET_ID
+    assert prepare_row(destination, row)[0] == tt.EVENT_SET_ID
 
 
 # -- the request --------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from hashlib import sha256
 import pytest
 
 from amp_destinations import RecordError, RecordWarning
-from tiktok_ads_events._prepare import EventPreparer
+from tiktok_ads_events._prepare import FIELDS, EventPreparer
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=timezone.utc).timestamp()
 EVENT_SET_ID = "7123456789012345678"
@@ -45,12 +45,17 @@ def preparer(**settings) -> EventPreparer:
     return EventPreparer({**base, **settings}, clock=lambda: NOW)
 
 
+def values(row: dict) -> tuple:
+    """The row as prepare receives it from the host."""
+    return tuple(map(row.get, FIELDS))
+
+
 def prepare(row: dict, **settings):
     """(result, warnings) for ROW updated with ``row``; a None value removes the column."""
     full = {**ROW, **row}
     full = {key: value for key, value in full.items() if value is not None}
     warnings: list = []
-    return preparer(**settings).prepare(full, warnings), warnings
+    return preparer(**settings).prepare(values(full), warnings), warnings
 
 
 def event_of(row: dict, **settings) -> dict:
@@ -297,9 +302,9 @@ def test_the_clock_is_read_per_row():
     now = [NOW]
     prep = EventPreparer({"event_set_id": EVENT_SET_ID}, clock=lambda: now[0])
     row = {**ROW, "timestamp": int(NOW) - 28 * 86400}
-    assert isinstance(prep.prepare(row, []), tuple)
+    assert isinstance(prep.prepare(values(row), []), tuple)
     now[0] += 1
-    assert prep.prepare(row, []).code == "timestamp.too_old"
+    assert prep.prepare(values(row), []).code == "timestamp.too_old"
 
 
 # -- email ------------------------------------------------------------------------------
@@ -361,9 +366,9 @@ def test_a_rejected_row_leaves_no_warnings():
 
 def test_prepare_works_without_start_and_after_start():
     prep = preparer()
-    assert isinstance(prep.prepare(dict(ROW), []), tuple)
+    assert isinstance(prep.prepare(values(dict(ROW)), []), tuple)
     prep.start(list(ROW))
-    assert isinstance(prep.prepare(dict(ROW), []), tuple)
+    assert isinstance(prep.prepare(values(dict(ROW)), []), tuple)
 
 
 # -- money ------------------------------------------------------------------------------
@@ -517,11 +522,11 @@ def test_start_skips_web_only_columns_the_input_does_not_have():
     prep = preparer()
     prep.start(list(ROW) + ["phone"])
     warnings: list = []
-    # A key outside the announced columns is not even looked at.
-    assert isinstance(prep.prepare({**ROW, "ip": "1.2.3.4"}, warnings), tuple)
+    # A column outside the announced ones is not even looked at.
+    assert isinstance(prep.prepare(values({**ROW, "ip": "1.2.3.4"}), warnings), tuple)
     assert warnings == []
     prep.start(list(ROW) + ["ip"])
-    prep.prepare({**ROW, "ip": "1.2.3.4"}, warnings)
+    prep.prepare(values({**ROW, "ip": "1.2.3.4"}), warnings)
     assert [w.code for w in warnings] == ["ip.web_only"]
 
 

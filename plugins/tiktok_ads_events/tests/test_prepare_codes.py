@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from amp_destinations import RecordError, RecordWarning
-from tiktok_ads_events._prepare import WEB_ONLY_COLUMNS, EventPreparer
+from tiktok_ads_events._prepare import FIELDS, WEB_ONLY_COLUMNS, EventPreparer
 
 REASON_CODES_MD = Path(__file__).resolve().parents[1] / "REASON_CODES.md"
 NOW = datetime(2026, 3, 1, 12, tzinfo=timezone.utc).timestamp()
@@ -65,7 +65,8 @@ def run(code: str):
     event_source, change = CASES[code]
     row = {key: value for key, value in {**ROW, **change}.items() if value is not None}
     warnings: list = []
-    result = EventPreparer(SETTINGS[event_source], clock=lambda: NOW).prepare(row, warnings)
+    result = EventPreparer(SETTINGS[event_source], clock=lambda: NOW).prepare(
+        tuple(map(row.get, FIELDS)), warnings)
     return row, result, warnings
 
 

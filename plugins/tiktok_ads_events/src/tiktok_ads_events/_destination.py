@@ -43,7 +43,7 @@ from ._constants import (
     TITLE,
     TRACK_PATH,
 )
-from ._prepare import EventPreparer
+from ._prepare import FIELDS, EventPreparer
 from ._settings import OFFLINE, TikTokSettingsSchema
 
 __all__ = ["TikTokAdsEvents"]
@@ -98,6 +98,7 @@ class TikTokAdsEvents(Destination):
     settings_schema = TikTokSettingsSchema
     max_batch_size = MAX_EVENTS_PER_REQUEST
     max_batch_bytes = MAX_REQUEST_BYTES
+    fields = FIELDS
     id_field = "event_id"
     identifiers = {
         "email": (("email",),),
@@ -134,9 +135,9 @@ class TikTokAdsEvents(Destination):
         # The hot path calls the preparer's bound method directly, not through us.
         self.prepare = preparer.prepare
 
-    def prepare(self, row: Mapping[str, Any], warnings: list[RecordWarning]) -> Any:
+    def prepare(self, values: tuple, warnings: list[RecordWarning]) -> Any:
         self.start_run(None)
-        return self.prepare(row, warnings)
+        return self.prepare(values, warnings)
 
     def batch_key(self, item: tuple[str, dict]) -> Hashable:
         return item[0]

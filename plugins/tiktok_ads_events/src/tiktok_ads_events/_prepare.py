@@ -1,7 +1,9 @@
 """One input row to one TikTok event: the plugin's hot path.
 
 ``EventPreparer`` is built once per destination and compiled once per run
-(``start``); ``prepare`` is then plain Python over precomputed tuples and sets. A bad
+(``start``); ``prepare`` is then plain Python over precomputed tuples and sets. It
+takes a row as the tuple of its ``FIELDS`` values, which the host picks out of each
+input row by position (None for a column the input lacks). A bad
 required field or bad money rejects the row with a ``RecordError``; a bad optional
 field is dropped with a ``RecordWarning``. Messages name the field and the rule,
 never the value. Every reason code is listed in REASON_CODES.md.
@@ -24,7 +26,7 @@ from ._phones import PhoneHasher
 from ._settings import standard_event_suggestion
 from ._times import parse_event_time
 
-__all__ = ["EventPreparer", "FUTURE_SKEW_SECONDS", "WEB_ONLY_COLUMNS"]
+__all__ = ["EventPreparer", "FIELDS", "FUTURE_SKEW_SECONDS", "WEB_ONLY_COLUMNS"]
 
 # How far ahead of our clock an event may be, for clocks that disagree a little.
 FUTURE_SKEW_SECONDS = 300
@@ -39,6 +41,17 @@ _WEB_USER_TEXT = (
 )
 _WEB_PAGE_TEXT = (("page_url", "url"), ("referrer_url", "referrer"))
 WEB_ONLY_COLUMNS = ("ip",) + tuple(column for column, _ in _WEB_USER_TEXT + _WEB_PAGE_TEXT)
+
+# The input columns prepare reads, in the order it receives their values. The first
+# twelve are unpacked by name in prepare; the others are reached through the
+# positions compiled in start.
+FIELDS = (
+    "event", "event_id", "timestamp", "email", "phone", "external_id", "event_set_id",
+    "value", "price", "quantity", "currency", "event_source",
+    "content_type", "event_channel",
+) + tuple(column for column, _ in _CONTENT_TEXT + _PROPERTY_TEXT) + WEB_ONLY_COLUMNS
+_POSITION = {column: position for position, column in enumerate(FIELDS)}
+_IP = _POSITION["ip"]
 
 _is_offline_event_set_id = re.compile(r"[0-9]+").fullmatch
 # As the settings schema has it: upper-case letters and digits, not digits alone.
@@ -133,25 +146,25 @@ def _unknown_event(name: str) -> RecordError:
     return _reject("event.unknown", message)
 
 
-def _copy_text(get: Callable, pairs: tuple, target: dict, warnings: list) -> None:
+def _copy_text(values: tuple, specs: tuple, target: dict, warnings: list) -> None:
     """Copy optional text columns into ``target``, warning about unusable values."""
-    for column, key in pairs:
-        value = get(column)
+    for position, key, warning in specs:
+        value = values[position]
         if value is None or value == "":
             continue
         try:
             text = value.strip() if value.__class__ is str else _text(value)
         except ValueError:
-            warnings.append(_NOT_TEXT[column])
+            warnings.append(warning)
             continue
         if text:
             target[key] = text
 
 
-def _copy_choices(get: Callable, choices: tuple, target: dict, warnings: list) -> None:
+def _copy_choices(values: tuple, specs: tuple, target: dict, warnings: list) -> None:
     """Copy values that must come from a fixed list (compared in lower case)."""
-    for column, allowed, warning in choices:
-        value = get(column)
+    for position, key, allowed, warning in specs:
+        value = values[position]
         if value is None or value == "":
             continue
         try:
@@ -160,7 +173,7 @@ def _copy_choices(get: Callable, choices: tuple, target: dict, warnings: list) -
             warnings.append(warning)
             continue
         if text in allowed:
-            target[column] = text
+            target[key] = text
         elif text:
             warnings.append(warning)
 
@@ -214,38 +227,39 @@ class EventPreparer:
 
     def start(self, columns: Sequence[str] | None) -> None:
         """Compile for a run. ``columns`` lists every column rows may carry, or is None
-        when the reader cannot know (then every known column is looked up in every row)."""
+        when the reader cannot know (then every known column is looked at in every row)."""
         present = None if columns is None else frozenset(columns)
 
         def kept(specs: tuple) -> tuple:
-            return tuple(spec for spec in specs if present is None or spec[0] in present)
+            return tuple((_POSITION[column], key, _NOT_TEXT[column]) for column, key in specs
+                         if present is None or column in present)
 
         self._content_text = kept(_CONTENT_TEXT)
         self._property_text = kept(_PROPERTY_TEXT)
-        self._choices = kept(_CHOICES)
+        self._choices = tuple(
+            (_POSITION[column], column, allowed, warning) for column, allowed, warning in _CHOICES
+            if present is None or column in present)
         self._web_user_text = kept(_WEB_USER_TEXT) if self._web else ()
         self._web_page_text = kept(_WEB_PAGE_TEXT) if self._web else ()
         self._web_only_present = () if self._web else tuple(
-            column for column in WEB_ONLY_COLUMNS if present is None or column in present)
-        self._reads_event_set_id = present is None or "event_set_id" in present
-        self._reads_event_source = present is None or "event_source" in present
+            (_POSITION[column], _WEB_ONLY[column]) for column in WEB_ONLY_COLUMNS
+            if present is None or column in present)
 
-    def prepare(self, row: Mapping[str, Any],
-                warnings: list) -> tuple[str, dict] | RecordError:
-        """``(event_source_id, event)`` for a row, or the RecordError that rejects it.
+    def prepare(self, values: tuple, warnings: list) -> tuple[str, dict] | RecordError:
+        """``(event_source_id, event)`` for a row's ``FIELDS`` values, or the RecordError
+        that rejects it.
 
         Every check that can reject runs before the first warning is added, so a
         rejected row never leaves warnings behind.
         """
-        get = row.get
+        (event, event_id, timestamp, email, phone, external_id, row_set_id,
+         value, price, quantity, currency, event_source) = values[:12]
 
-        event = get("event")
         if event.__class__ is not str or event not in STANDARD_EVENTS:
             event = self._read_event(event)
             if event.__class__ is RecordError:
                 return event
 
-        event_id = get("event_id")
         try:
             event_id = event_id.strip() if event_id.__class__ is str else _text(event_id)
         except ValueError:
@@ -254,7 +268,7 @@ class EventPreparer:
             return _EVENT_ID_MISSING
 
         try:
-            event_time = parse_event_time(get("timestamp"))
+            event_time = parse_event_time(timestamp)
         except ValueError:
             return _TIMESTAMP_INVALID
         if event_time is None:
@@ -265,7 +279,6 @@ class EventPreparer:
         if event_time > now + FUTURE_SKEW_SECONDS:
             return _TIMESTAMP_IN_FUTURE
 
-        email = get("email")
         try:
             email = email.strip() if email.__class__ is str else _text(email)
         except ValueError:
@@ -277,36 +290,34 @@ class EventPreparer:
             return _EMAIL_INVALID
 
         event_source_id = self._event_set_id
-        if self._reads_event_set_id:
-            row_set_id = get("event_set_id")
-            if row_set_id is not None and row_set_id != "":
-                try:
-                    row_set_id = _text(row_set_id)
-                except ValueError:
+        if row_set_id is not None and row_set_id != "":
+            try:
+                row_set_id = _text(row_set_id)
+            except ValueError:
+                return self._event_set_id_invalid
+            if row_set_id:
+                if self._is_event_set_id(row_set_id) is None:
                     return self._event_set_id_invalid
-                if row_set_id:
-                    if self._is_event_set_id(row_set_id) is None:
-                        return self._event_set_id_invalid
-                    event_source_id = row_set_id
+                event_source_id = row_set_id
 
         priced: dict = {}
-        properties = self._read_money(get, priced)
+        properties = self._read_money(value, price, quantity, currency, priced)
         if properties.__class__ is RecordError:
             return properties
 
         # From here on nothing rejects: optional fields are dropped with a warning.
         user = {"email": email}
-        self._read_user_ids(get, user, warnings)
+        self._read_user_ids(phone, external_id, user, warnings)
         page = None
         if self._web:
             page = {}
-            self._read_web(get, user, page, warnings)
+            self._read_web(values, user, page, warnings)
         elif self._web_only_present:
-            for column in self._web_only_present:
-                if _carries_something(get(column)):
-                    warnings.append(_WEB_ONLY[column])
-        self._read_properties(get, properties, priced, warnings)
-        if self._reads_event_source and _carries_something(get("event_source")):
+            for position, warning in self._web_only_present:
+                if _carries_something(values[position]):
+                    warnings.append(warning)
+        self._read_properties(values, properties, priced, warnings)
+        if event_source is not None and event_source != "" and _carries_something(event_source):
             warnings.append(_EVENT_SOURCE_IGNORED)
 
         result = {"event": event, "event_time": event_time, "event_id": event_id, "user": user}
@@ -330,11 +341,11 @@ class EventPreparer:
             return name
         return _unknown_event(name)
 
-    def _read_money(self, get: Callable, priced: dict) -> dict | RecordError:
+    def _read_money(self, value: Any, price: Any, quantity: Any, currency: Any,
+                    priced: dict) -> dict | RecordError:
         """The ``properties`` dict started with value and currency; price and quantity
         go to ``priced``, the money half of contents[0]. Money problems reject the row."""
         # Empty cells are common: test for them before paying for a call.
-        value = get("value")
         if value is not None and value != "":
             try:
                 value = parse_amount(value)
@@ -342,7 +353,6 @@ class EventPreparer:
                 return _VALUE_INVALID
         else:
             value = None
-        price = get("price")
         if price is not None and price != "":
             try:
                 price = parse_amount(price)
@@ -350,7 +360,6 @@ class EventPreparer:
                 return _PRICE_INVALID
         else:
             price = None
-        quantity = get("quantity")
         if quantity is not None and quantity != "":
             try:
                 quantity = parse_quantity(quantity)
@@ -358,7 +367,6 @@ class EventPreparer:
                 return _QUANTITY_INVALID
         else:
             quantity = None
-        currency = get("currency")
         if currency is not None and currency != "":
             try:
                 currency = parse_currency(currency)
@@ -384,8 +392,7 @@ class EventPreparer:
             priced["quantity"] = quantity
         return properties
 
-    def _read_user_ids(self, get: Callable, user: dict, warnings: list) -> None:
-        phone = get("phone")
+    def _read_user_ids(self, phone: Any, external_id: Any, user: dict, warnings: list) -> None:
         if phone is not None and phone != "":
             try:
                 phone = phone.strip() if phone.__class__ is str else _text(phone)
@@ -398,7 +405,6 @@ class EventPreparer:
                     warnings.append(self._phone_invalid)
                 else:
                     user["phone"] = digest
-        external_id = get("external_id")
         if external_id is not None and external_id != "":
             try:
                 external_id = (external_id.strip() if external_id.__class__ is str
@@ -409,8 +415,8 @@ class EventPreparer:
             if external_id:
                 user["external_id"] = hash_external_id(external_id)
 
-    def _read_web(self, get: Callable, user: dict, page: dict, warnings: list) -> None:
-        ip = get("ip")
+    def _read_web(self, values: tuple, user: dict, page: dict, warnings: list) -> None:
+        ip = values[_IP]
         if ip is not None and ip != "":
             try:
                 ip = _text(ip)
@@ -419,20 +425,20 @@ class EventPreparer:
                     user["ip"] = ip
             except ValueError:
                 warnings.append(_IP_INVALID)
-        _copy_text(get, self._web_user_text, user, warnings)
-        _copy_text(get, self._web_page_text, page, warnings)
+        _copy_text(values, self._web_user_text, user, warnings)
+        _copy_text(values, self._web_page_text, page, warnings)
 
-    def _read_properties(self, get: Callable, properties: dict, priced: dict,
+    def _read_properties(self, values: tuple, properties: dict, priced: dict,
                          warnings: list) -> None:
         # The tuples hold only the columns this run's input has; most are empty.
         content = priced
         if self._content_text:
             content = {}
-            _copy_text(get, self._content_text, content, warnings)
+            _copy_text(values, self._content_text, content, warnings)
             content.update(priced)
         if content:
             properties["contents"] = [content]
         if self._property_text:
-            _copy_text(get, self._property_text, properties, warnings)
+            _copy_text(values, self._property_text, properties, warnings)
         if self._choices:
-            _copy_choices(get, self._choices, properties, warnings)
+            _copy_choices(values, self._choices, properties, warnings)
