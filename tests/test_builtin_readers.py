@@ -41,10 +41,18 @@ def write(tmp_path):
 
 
 def read(registry, path: str, format: str | None = None) -> tuple[list | None, list]:
+    """The columns and the records; for a reader that also hands rows over as value
+    lists (the host's way), checks that those are the same records."""
     reader_class = registry.reader(format) if format else registry.reader_for(path)
     reader = reader_class(path)
     columns = reader.columns
-    return columns, list(reader)
+    records = list(reader)
+    if reader_class.values is not amp_destinations.Reader.values:
+        as_values = list(reader_class(path).values())
+        assert [record if isinstance(record, RecordError) else dict(zip(columns, record))
+                for record in as_values] == records
+        assert all(isinstance(record, (list, RecordError)) for record in as_values)
+    return columns, records
 
 
 def assert_no_raw_value(records):
@@ -340,9 +348,12 @@ def test_a_truncated_gzip_file_fails_the_run_when_reached(registry, tmp_path, na
     packed = gzip.compress(("n\n" if "csv" in name else "").encode() + rows.encode())
     path = tmp_path / name
     path.write_bytes(packed[: len(packed) // 2])
-    reader = registry.reader_for(str(path))(str(path))
+    reader_class = registry.reader_for(str(path))
     with pytest.raises(InputError, match="ends early: its gzip data is cut short"):
-        list(reader)
+        list(reader_class(str(path)))
+    if "csv" in name:  # the host reads CSV through values()
+        with pytest.raises(InputError, match="ends early: its gzip data is cut short"):
+            list(reader_class(str(path)).values())
 
 
 # -- streaming and closing ----------------------------------------------------------------
