@@ -336,7 +336,8 @@ def _print_summary(result) -> None:
 @click.option("--resume", type=int, metavar="RUN_ID", help="Continue an unfinished run.")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=DEFAULT_CONCURRENCY,
               show_default=True,
-              help="Batches in flight at once.")
+              help="Requests in flight at once; raise it for a remote system that "
+                   "answers slower than ~200 ms.")
 @click.option("--batch-size", type=click.IntRange(1), help="Fewer items per request.")
 @click.option("--timeout", type=click.FloatRange(0.1), default=30.0, show_default=True,
               help="Seconds a request may take before it is retried.")

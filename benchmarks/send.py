@@ -1,6 +1,6 @@
 """End to end: a CSV file through the host to the TikTok emulator, against a naive baseline.
 
-    .venv/bin/python benchmarks/send.py [--rows 1000000] [--concurrency 8]
+    .venv/bin/python benchmarks/send.py [--rows 1000000] [--concurrency 24]
         [--latency MS] [--baseline-rows 100000] [--profile] [--json]
 
 The input is ``examples/make_events.py`` rows (15 columns, 10% national-format
