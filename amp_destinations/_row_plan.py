@@ -47,18 +47,18 @@ class RowPlan:
             self.source = rows.values()
         fields = destination.fields
         needed = _needed_columns(destination, columns)
-        self.pad = False
         self.fetch: Callable | None = None
         self.refer: Callable | None = None
+        picked: list[int] = []  # positions picked from value lists
+
+        def positions(names: Sequence[str]) -> list[int]:
+            # A column the input lacks points one past the end, at the None padded on.
+            found = [index.get(name, len(columns)) for name in names]
+            picked.extend(found)
+            return found
 
         if as_values:
             index = {name: position for position, name in enumerate(columns)}
-
-            def positions(names: Sequence[str]) -> list[int]:
-                found = [index.get(name, len(columns)) for name in names]
-                self.pad = self.pad or len(columns) in found
-                return found
-
             self.fetch = (_picker(positions(fields)) if fields is not None
                           else lambda values: dict(zip(columns, values)))
         elif fields is not None:
@@ -66,12 +66,15 @@ class RowPlan:
 
         if fields is not None and set(needed) <= set(fields):
             refers_to = list(fields)
+        elif not needed:
+            refers_to = []
         else:
             refers_to = needed
             if as_values:
                 self.refer = _picker(positions(needed))
             else:
                 self.refer = lambda row: tuple(map(row.get, needed))
+        self.pad = as_values and len(columns) in picked
         where = {name: position for position, name in enumerate(refers_to)}
         self.id_index = where[destination.id_field] if destination.id_field else None
         self.single, self.combined = _coverage(destination, columns, where)
