@@ -13,6 +13,7 @@ import amp_destinations as amp
 from amp_destinations import hookimpl
 
 COLUMNS = ["id", "email", "plan", "phone"]
+SOURCES = ["csv", "jsonl", "parquet", "python"]
 ROWS = [
     {"id": "r1", "email": "a@example.com", "plan": "pro", "phone": "+15550100"},
     {"id": "r2", "email": "", "plan": "free", "phone": ""},
@@ -91,10 +92,21 @@ def inputs(tmp_path):
         writer.writeheader()
         writer.writerows(ROWS)
     (tmp_path / "rows.jsonl").write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in ROWS))
-    return {"csv": str(tmp_path / "rows.csv"), "jsonl": str(tmp_path / "rows.jsonl")}
+    paths = {"csv": str(tmp_path / "rows.csv"), "jsonl": str(tmp_path / "rows.jsonl")}
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError:  # the [parquet] extra is not installed
+        return paths
+    table = pyarrow.table({column: [row[column] for row in ROWS] for column in COLUMNS})
+    pyarrow.parquet.write_table(table, str(tmp_path / "rows.parquet"))
+    paths["parquet"] = str(tmp_path / "rows.parquet")
+    return paths
 
 
 def send(host, name, source, inputs):
+    if source not in inputs and source != "python":
+        pytest.skip(f"no {source} input without its optional reader")
     if source == "python":
         return host.send(name, rows=[dict(row) for row in ROWS])
     return host.send(name, input=inputs[source])
@@ -105,7 +117,7 @@ def rejects(result):
         return [(row["row"], row["record_id"], row["code"]) for row in csv.DictReader(handle)]
 
 
-@pytest.mark.parametrize("source", ["csv", "jsonl", "python"])
+@pytest.mark.parametrize("source", SOURCES)
 def test_a_destination_with_fields_gets_their_values_in_its_order(host, inputs, source):
     result = send(host, "fielded", source, inputs)
     assert [tuple(values) for values in SEEN] == [
@@ -118,7 +130,7 @@ def test_a_destination_with_fields_gets_their_values_in_its_order(host, inputs, 
     assert result.summary["identifier_coverage"] == {"email": 1.0, "phone with plan": 0.5}
 
 
-@pytest.mark.parametrize("source", ["csv", "jsonl", "python"])
+@pytest.mark.parametrize("source", SOURCES)
 def test_a_destination_without_fields_gets_the_whole_row(host, inputs, source):
     result = send(host, "whole", source, inputs)
     assert [dict(row) for row in SEEN] == ROWS
@@ -126,7 +138,7 @@ def test_a_destination_without_fields_gets_the_whole_row(host, inputs, source):
     assert result.summary["identifier_coverage"] == {"email": 1.0}
 
 
-@pytest.mark.parametrize("source", ["csv", "jsonl", "python"])
+@pytest.mark.parametrize("source", SOURCES)
 def test_the_id_and_identifiers_may_lie_outside_the_fields(host, inputs, source):
     result = send(host, "outside-fields", source, inputs)
     assert [tuple(values) for values in SEEN] == [

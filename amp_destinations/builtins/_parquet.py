@@ -25,7 +25,8 @@ PYARROW_MISSING = "reading Parquet needs pyarrow: pip install 'amp-destinations[
 
 
 class ParquetReader(FileReader):
-    """Parquet files; ``columns`` are the schema's field names."""
+    """Parquet files; ``columns`` are the schema's field names. ``values()`` yields each
+    row as a list in that order."""
 
     name = "parquet"
     suffixes = (".parquet",)
@@ -58,10 +59,22 @@ class ParquetReader(FileReader):
     def columns(self) -> list[str]:
         return list(self._columns)
 
+    def values(self) -> Iterator[list]:
+        return self._reading(self._value_lists())
+
     def _records(self) -> Iterator[Mapping[str, Any] | RecordError]:
+        columns = self._columns
+        for values in self._value_lists():
+            yield dict(zip(columns, values))
+
+    def _value_lists(self) -> Iterator[list]:
         try:
             for batch in self._parquet.iter_batches(batch_size=BATCH_ROWS):
-                yield from batch.to_pylist()
+                if not batch.num_columns:
+                    yield from ([] for _ in range(batch.num_rows))
+                    continue
+                # A column at a time, then row lists: no dict per row.
+                yield from map(list, zip(*(column.to_pylist() for column in batch.columns)))
         except self._arrow_error:
             raise InputError(
                 f"{self.path} is damaged: a part of it cannot be read as Parquet; export it again"
