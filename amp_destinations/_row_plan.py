@@ -46,7 +46,7 @@ class RowPlan:
         if as_values:
             self.source = rows.values()
         fields = destination.fields
-        needed = _needed_columns(destination, columns)
+        needed = _needed_columns(destination)
         self.fetch: Callable | None = None
         self.refer: Callable | None = None
         picked: list[int] = []  # positions picked from value lists
@@ -80,12 +80,14 @@ class RowPlan:
         self.single, self.combined = _coverage(destination, columns, where)
 
 
-def _needed_columns(destination: Destination, columns: Sequence[str] | None) -> list[str]:
+def _needed_columns(destination: Destination) -> list[str]:
     """The id column and every identifier column, each once, in a stable order."""
     needed = [destination.id_field] if destination.id_field else []
     for alternatives in destination.identifiers.values():
         for alternative in alternatives:
-            needed.extend(column for column in alternative if column not in needed)
+            for column in alternative:
+                if column not in needed:
+                    needed.append(column)
     return needed
 
 
