@@ -1,0 +1,52 @@
+"""The benchmark scripts still run and still measure correct work, on tiny inputs.
+
+Only what they deliver and reject is checked, never how fast: timings are for
+benchmarks/README.md, not for tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def run(script: str, *args: str, tmp_path: Path) -> str:
+    # The send benchmark writes its CSV under the temporary directory: keep it in tmp_path.
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    completed = subprocess.run([sys.executable, str(BENCHMARKS / script), *args],
+                               capture_output=True, text=True, timeout=300, env=env)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    return completed.stdout
+
+
+def test_the_send_benchmark_delivers_what_the_emulator_accepts(tmp_path):
+    results = json.loads(run("send.py", "--rows", "3000", "--baseline-rows", "1000",
+                             "--concurrency", "1,4", "--profile", "--json", tmp_path=tmp_path))
+    for concurrency in ("1", "4"):
+        host = results["host"][concurrency]
+        assert host["status"] == "succeeded"
+        # make_events.py spoils 3.6% of its rows on purpose.
+        assert (host["rows"], host["delivered"], host["rejected"]) == (3000, 2892, 108)
+        assert host["emulator_accepted"] == host["delivered"]
+        assert host["peak_mb"] > 0
+    baseline = results["baseline"]
+    assert (baseline["rows"], baseline["delivered"], baseline["rejected"]) == (1000, 964, 36)
+    assert baseline["emulator_accepted"] == baseline["delivered"]
+    stages, top = results["profile"]
+    assert "prepare (plugin)" in stages and "total CPU of the send" in stages
+    assert "ncalls" in top
+
+
+@pytest.mark.parametrize("script, args, expected", [
+    ("readers.py", ("--rows", "2000", "--repeat", "1"), "events.csv values()"),
+    ("prepare_tiktok.py", ("--rows", "2000"), "2,000 rows, best of 3"),
+])
+def test_the_other_benchmarks_run(tmp_path, script, args, expected):
+    assert expected in run(script, *args, tmp_path=tmp_path)
