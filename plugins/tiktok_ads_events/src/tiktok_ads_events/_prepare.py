@@ -3,10 +3,11 @@
 ``EventPreparer`` is built once per destination and compiled once per run
 (``start``); ``prepare`` is then plain Python over precomputed tuples and sets. It
 takes a row as the tuple of its ``FIELDS`` values, which the host picks out of each
-input row by position (None for a column the input lacks). A bad
-required field or bad money rejects the row with a ``RecordError``; a bad optional
-field is dropped with a ``RecordWarning``. Messages name the field and the rule,
-never the value. Every reason code is listed in REASON_CODES.md.
+input row by position (None for a column the input lacks).
+
+A bad required field or bad money rejects the row with a ``RecordError``; a bad
+optional field is dropped with a ``RecordWarning``. Messages name the field and the
+rule, never the value. Every reason code is listed in REASON_CODES.md.
 """
 
 from __future__ import annotations
