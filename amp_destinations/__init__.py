@@ -14,6 +14,7 @@ from ._errors import (
     NotFoundError,
     PluginError,
     SecretStoreError,
+    StorageError,
     ValidationError,
 )
 from ._fields import Secret, SecureUrl, is_loopback_host
@@ -67,6 +68,7 @@ __all__ = [
     "SecretStore",
     "SecretStoreError",
     "SecureUrl",
+    "StorageError",
     "ValidationError",
     "__version__",
     "hookimpl",

@@ -151,6 +151,10 @@ class BatchSender:
                 result.pending.extend(batch.rows)
                 return
             self.throttle.acquire(self.stop)
+            if self.stop.is_set():  # the run stopped while this batch waited its turn
+                self.throttle.release(succeeded=False)
+                result.pending.extend(batch.rows)
+                return
             outcome = self._attempt(batch)
             kind = outcome.kind
             if kind != "retry":

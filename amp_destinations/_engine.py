@@ -10,6 +10,7 @@ flat whatever the input size.
 
 from __future__ import annotations
 
+import signal
 import sys
 import threading
 import time
@@ -23,10 +24,12 @@ import httpx
 from ._base import Destination
 from ._batching import Batcher
 from ._delivery import BatchResult, BatchSender, RetryPolicy, Throttle, plugin_failure
-from ._errors import InputError
+from ._errors import InputError, StorageError
+from ._local_failures import file_failure
 from ._results import Batch, RecordError
 from ._row_plan import RowPlan, covered
 from ._run import RunRecorder, SettledRows
+from ._stop_signals import StopSignals
 from ._store import Store
 
 __all__ = ["SendOptions", "RunResult", "run_delivery"]
@@ -131,8 +134,21 @@ class _Delivery:
             self.throttle = Throttle(options.concurrency)
             self.sender = BatchSender(destination, session,
                                       options.retry, self.throttle, self.stop)
-        elif options.output_path is not None:
-            options.output_path.mkdir(parents=True, exist_ok=True)
+
+    def start(self) -> None:
+        """Open what the run writes to, before the first row is read."""
+        self.recorder.open_rejects()
+        if self.options.dry_run and self.options.output_path is not None:
+            folder = self.options.output_path
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                # A resumed dry run numbers its requests on from the earlier attempts'.
+                written = [int(path.stem.removeprefix("request-"))
+                           for path in folder.glob("request-*.json")
+                           if path.stem.removeprefix("request-").isdigit()]
+            except OSError as exc:
+                raise file_failure("the request folder", folder, exc) from None
+            self.requests_written = max(written, default=0)
 
     def emit(self, batch: Batch) -> None:
         if self.options.dry_run:
@@ -148,7 +164,10 @@ class _Delivery:
         self.requests_written += 1
         if self.options.output_path is not None:
             path = self.options.output_path / f"request-{self.requests_written:06d}.json"
-            path.write_bytes(batch.body)
+            try:
+                path.write_bytes(batch.body)
+            except OSError as exc:
+                raise file_failure("the request file", path, exc) from None
 
     def drain(self, block: bool) -> None:
         if not self.inflight:
@@ -168,18 +187,31 @@ class _Delivery:
             self.status, self.error = "incomplete", result.gave_up
             self.stop.set()
 
-    def abort(self, status: str, error: str) -> None:
-        """End the run early: nothing new is sent, batches in flight settle."""
+    def abort(self, status: str, error: str, *, wait: bool = True) -> None:
+        """End the run early: nothing new is sent; with ``wait``, the batches in flight
+        are answered and recorded (what cannot be recorded any more stays pending)."""
         self.stop.set()
-        self.status, self.error = status, error
-        self.finish()
+        if self.status != "failed":
+            self.status, self.error = status, error
+        if wait:
+            self.finish(after_failure=True)
+        elif self.executor is not None:
+            self.executor.shutdown(wait=False, cancel_futures=True)
 
-    def finish(self) -> None:
+    def finish(self, after_failure: bool = False) -> None:
         if not self.stop.is_set():
             self.batcher.flush_all()
         while self.inflight:
-            self.drain(block=True)
-        self.recorder.commit(None)
+            try:
+                self.drain(block=True)
+            except StorageError:
+                if not after_failure:
+                    raise
+        try:
+            self.recorder.commit(None)
+        except StorageError:
+            if not after_failure:
+                raise
         if self.executor is not None:
             self.executor.shutdown(wait=True)
 
@@ -187,6 +219,7 @@ class _Delivery:
 def run_delivery(
     store: Store,
     run_id: int,
+    attempt: int,
     destination: Destination,
     rows: Iterable[Mapping[str, Any] | RecordError],
     session: httpx.Client | None,
@@ -194,23 +227,33 @@ def run_delivery(
     settled: SettledRows | None = None,
     resumed: bool = False,
 ) -> RunResult:
-    recorder = RunRecorder(store, run_id, options.rejects_path, resumed)
+    recorder = RunRecorder(store, run_id, attempt, options.rejects_path, resumed)
     progress = _Progress(options.progress, recorder)
     delivery = _Delivery(destination, session, recorder, options, progress)
-    try:
-        _pump(rows, destination, delivery, recorder, progress, settled)
-        delivery.finish()
-    except KeyboardInterrupt:
-        delivery.abort("interrupted", "interrupted by the operator")
-    except (InputError, _PluginFailed) as exc:
-        delivery.abort("failed", str(exc))
-    finally:
-        progress.refresh()
-        progress.close()
-        recorder.close()
+    with StopSignals(delivery.stop) as signals:
+        try:
+            delivery.start()
+            _pump(rows, destination, delivery, recorder, progress, settled)
+            delivery.finish()
+        except KeyboardInterrupt:  # a second Ctrl-C: stop without waiting
+            delivery.abort("interrupted", "interrupted by the operator", wait=False)
+        except (InputError, StorageError, _PluginFailed) as exc:
+            delivery.abort("failed", str(exc))
+        finally:
+            progress.refresh()
+            progress.close()
+            recorder.close()
 
-    status = delivery.status or ("succeeded" if recorder.pending == 0 else "incomplete")
-    extra = {"dry_run": options.dry_run}
+    status = delivery.status
+    if status is None and signals.received is not None and recorder.pending:
+        status = "interrupted"
+        delivery.error = ("interrupted by the operator" if signals.received == signal.SIGINT
+                          else f"stopped by {signals.received.name}")
+    if status is None:
+        status = "succeeded" if recorder.pending == 0 else "incomplete"
+    extra: dict[str, Any] = {"dry_run": options.dry_run}
+    if signals.received is not None:
+        extra["stopped_by"] = signals.received.name
     if options.dry_run:
         extra["requests_written"] = delivery.requests_written
     else:
@@ -219,11 +262,20 @@ def run_delivery(
     summary = recorder.summary(destination.identifiers, extra)
     rejects = str(options.rejects_path) if options.rejects_path else None
     output = str(options.output_path) if options.output_path else None
-    store.update_run(
-        run_id, status=status, ended_at=time.time(), rows_read=recorder.rows_read,
-        delivered=recorder.delivered, rejected=recorder.rejected, pending=recorder.pending,
-        error=delivery.error, summary=summary, rejects_path=rejects, output_path=output,
-    )
+
+    def record_end() -> None:
+        with store.transaction():
+            store.update_run(
+                run_id, status=status, ended_at=time.time(), rows_read=recorder.rows_read,
+                delivered=recorder.delivered, rejected=recorder.rejected,
+                pending=recorder.pending, error=delivery.error, summary=summary,
+            )
+            recorder.end_attempt(status, delivery.error)
+
+    try:
+        store.despite_full_disk(record_end)
+    except StorageError:
+        pass  # the run shows as stopped once this process ends, and resumes as well
     return RunResult(run_id, destination.name, status, summary, rejects, output, delivery.error)
 
 
@@ -240,7 +292,7 @@ def _pump(rows, destination: Destination, delivery: _Delivery, recorder: RunReco
     id_index, single, combined = plan.id_index, plan.single, plan.combined
     add = delivery.batcher.add
     reject = recorder.reject_prepared
-    warned = recorder.warnings_by_code
+    warned = recorder.warned
     counted = recorder.coverage
     stop = delivery.stop
     warnings: list = []
@@ -273,8 +325,7 @@ def _pump(rows, destination: Destination, delivery: _Delivery, recorder: RunReco
                 raise _PluginFailed(
                     plugin_failure(destination, f"preparing row {row_no}", exc)) from exc
             if warnings:
-                for warning in warnings:
-                    warned[warning.code] += 1
+                warned(row_no, [warning.code for warning in warnings])
                 warnings.clear()
             if refer is not None:
                 data = refer(row)

@@ -8,6 +8,8 @@
     ├── ValidationError               settings or credential fields failed their schema
     ├── SecretStoreError              no usable keyring backend, or it refused a write
     ├── InputError                    an input file cannot be read at all
+    ├── StorageError                  the local disk or database failed: full, read-only,
+    │                                 damaged, or a path that is not a writable file
     └── ConnectionTestFailed          a save was refused because test_connection failed
 
 A run that the remote system stops (revoked token, wrong account) is not an exception:
@@ -28,6 +30,7 @@ __all__ = [
     "ValidationError",
     "SecretStoreError",
     "InputError",
+    "StorageError",
     "ConnectionTestFailed",
 ]
 
@@ -70,6 +73,16 @@ class SecretStoreError(AmpDestError):
 
 class InputError(AmpDestError):
     pass
+
+
+class StorageError(AmpDestError):
+    """The message names the path, the cause (no space left, read-only, not a
+    database) and what to do. ``kind`` says which: "full", "read-only", "damaged",
+    "locked", "path", "version" or "other"."""
+
+    def __init__(self, message: str, kind: str = "other"):
+        self.kind = kind
+        super().__init__(message)
 
 
 class ConnectionTestFailed(AmpDestError):

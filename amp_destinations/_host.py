@@ -24,6 +24,7 @@ from ._errors import (
     ConnectionTestFailed,
     InputError,
     NotFoundError,
+    StorageError,
     ValidationError,
 )
 from ._http import DEFAULT_TIMEOUT, make_session
@@ -37,6 +38,9 @@ from ._store import Store
 __all__ = ["Host", "SaveResult"]
 
 log = logging.getLogger("amp_destinations")
+
+# What runs fed rows from Python recorded as their input before it was left empty.
+_PYTHON_ROWS = "(python iterable)"
 
 
 class SaveResult:
@@ -354,34 +358,30 @@ class Host:
     ) -> RunResult:
         """Send ``rows`` (an iterable of mappings) or the file ``input`` through the
         destination ``name``. ``resume=RUN_ID`` continues an unfinished run from its
-        ledger, skipping the rows it already delivered or rejected. ``timeout`` is
-        the seconds one request may take before its outcome counts as unknown."""
+        ledger, skipping the rows it already delivered or rejected: its destination,
+        input, format and dry-run mode are the run's own (giving others is refused),
+        while ``rejects`` may move its rejects file. ``timeout`` is the seconds one
+        request may take before its outcome counts as unknown."""
         run = None
         if resume is not None:
-            run = self.store.run(resume)
-            if run["status"] == "succeeded":
-                raise AmpDestError(f"run {resume} already succeeded; there is nothing to resume")
-            if run["status"] == "running":
-                raise AmpDestError(
-                    f"run {resume} is still running in process {run['pid']}; resuming it "
-                    "now would send its rows twice: wait for it, or stop that process"
-                )
-            name = run["destination"]
-            input = input if rows is not None else run["input"]
-            format, dry_run = run["format"], run["dry_run"]
-            rejects, output = run["rejects_path"], run["output_path"]
+            run = self._resumable(resume, name, rows, input, format, dry_run, output)
+            name, format, dry_run = run["destination"], run["format"], run["dry_run"]
+            if rows is None:
+                input = run["input"]
+            rejects = rejects if rejects is not None else run["rejects_path"]
+            output = run["output_path"]
         if name is None:
             raise AmpDestError("name the destination to send to")
-        if rows is not None and input is not None and run is None:
+        if rows is not None and input is not None:
             raise AmpDestError("give rows or an input file, not both")
         if rows is None and input is None:
-            raise InputError("nothing to send: give --input PATH")
+            raise InputError("nothing to send: give an input file")
         destination = self.destination(name)
 
         reader = None
         fingerprint = None
         if rows is None:
-            input = str(input)
+            input = os.path.abspath(input)
             reader_cls = self.registry.reader(format) if format else self.registry.reader_for(input)
             format = reader_cls.name
             fingerprint = _fingerprint(input)
@@ -395,46 +395,99 @@ class Host:
             columns = reader.columns
         else:
             columns = None
-        destination.start_run(columns)
-
-        if run is None:
-            run_id = self.store.insert_run(
-                destination=name, destination_type=destination.name,
-                input=str(input) if input is not None else "(python iterable)",
-                format=format, dry_run=dry_run, pid=os.getpid(),
-                summary={"input_fingerprint": fingerprint} if fingerprint else {},
-            )
-        else:
-            run_id = resume
-            self.store.update_run(run_id, status="running", ended_at=None, error=None,
-                                  pid=os.getpid())
-        run_dir = self.home / "runs" / str(run_id)
-        options = SendOptions(
-            dry_run=dry_run,
-            rejects_path=Path(rejects) if rejects else run_dir / "rejects.csv",
-            output_path=(Path(output) if output else run_dir / "requests") if dry_run else None,
-            concurrency=concurrency,
-            batch_size=batch_size,
-            retry=retry or RetryPolicy(),
-            progress=progress,
-        )
-        settled = SettledRows((f, l) for f, l, _ in self.store.ledger(run_id)) if run else None
         try:
+            destination.start_run(columns)
+            run_id, rejects_path, output_path = self._record_start(
+                run, name, destination, input, format, dry_run, rejects, output, fingerprint)
+            attempt = self.store.start_attempt(run_id, os.getpid())
+            options = SendOptions(
+                dry_run=dry_run,
+                rejects_path=rejects_path,
+                output_path=output_path,
+                concurrency=concurrency,
+                batch_size=batch_size,
+                retry=retry or RetryPolicy(),
+                progress=progress,
+            )
+            settled = SettledRows((f, l) for f, l, _ in self.store.ledger(run_id)) if run else None
             if dry_run:
-                result = run_delivery(self.store, run_id, destination, rows, None, options,
-                                      settled, resumed=run is not None)
+                result = run_delivery(self.store, run_id, attempt, destination, rows, None,
+                                      options, settled, resumed=run is not None)
             else:
                 with self.session(concurrency, timeout) as session:
-                    result = run_delivery(self.store, run_id, destination, rows, session,
-                                          options, settled, resumed=run is not None)
+                    result = run_delivery(self.store, run_id, attempt, destination, rows,
+                                          session, options, settled, resumed=run is not None)
         finally:
             if reader is not None:
                 reader.close()
         if fingerprint:
-            summary = {**result.summary, "input_fingerprint": fingerprint}
-            self.store.update_run(run_id, summary=summary)
-            result.summary = summary
+            result.summary = {**result.summary, "input_fingerprint": fingerprint}
+            try:
+                self.store.update_run(run_id, summary=result.summary)
+            except StorageError:
+                pass  # the run's end is recorded already; only this copy is missing
         return result
+
+    def _resumable(self, run_id: int, name: str | None, rows, input, format: str | None,
+                   dry_run: bool, output) -> dict:
+        """The run to resume, refusing what would make the resume differ from it."""
+        run = self.store.run(run_id)
+        if run["status"] == "succeeded":
+            raise AmpDestError(f"run {run_id} already succeeded; there is nothing to resume")
+        if run["status"] == "running":
+            raise AmpDestError(
+                f"run {run_id} is still running in process {run['pid']}; resuming it "
+                "now would send its rows twice: wait for it, or stop that process"
+            )
+        from_python = run["input"] in (None, _PYTHON_ROWS)
+        conflicts = []
+        if name is not None and name != run["destination"]:
+            conflicts.append(f"it sends to {run['destination']}, not {name}")
+        if input is not None and (from_python or os.path.abspath(input) != run["input"]):
+            conflicts.append("it reads " + ("rows from Python" if from_python else run["input"]))
+        if rows is not None and not from_python:
+            conflicts.append(f"it reads {run['input']}, not rows from Python")
+        if format is not None and format != run["format"]:
+            conflicts.append(f"its input format is {run['format']}")
+        if dry_run and not run["dry_run"]:
+            conflicts.append("it is not a dry run")
+        if output is not None and os.path.abspath(output) != run["output_path"]:
+            conflicts.append(f"its request files are in {run['output_path'] or '(none)'}")
+        if conflicts:
+            raise AmpDestError(
+                f"run {run_id} cannot be resumed that way: {'; '.join(conflicts)}; resume it "
+                "with its own settings (only the rejects path may change)"
+            )
+        if from_python and rows is None:
+            raise AmpDestError(
+                f"run {run_id} was fed rows from Python, which cannot be read again here: "
+                f"resume it from Python with host.send(rows=<the same rows>, resume={run_id})"
+            )
+        return run
+
+    def _record_start(self, run: dict | None, name: str, destination: Destination, input,
+                      format: str | None, dry_run: bool, rejects, output,
+                      fingerprint: str | None) -> tuple[int, Path, Path | None]:
+        """Record the run (or its resume) before anything is sent, with the absolute
+        paths it writes to, so that a resume after a crash writes to the same files."""
+        if run is None:
+            run_id = self.store.insert_run(
+                destination=name, destination_type=destination.name,
+                input=input, format=format, dry_run=dry_run, pid=os.getpid(),
+                summary={"input_fingerprint": fingerprint} if fingerprint else {},
+            )
+        else:
+            run_id = run["id"]
+        run_dir = self.home / "runs" / str(run_id)
+        rejects_path = Path(os.path.abspath(rejects)) if rejects else run_dir / "rejects.csv"
+        output_path = None
+        if dry_run:
+            output_path = Path(os.path.abspath(output)) if output else run_dir / "requests"
+        self.store.update_run(
+            run_id, status="running", ended_at=None, error=None, pid=os.getpid(),
+            rejects_path=str(rejects_path), output_path=str(output_path) if output_path else None,
+        )
+        return run_id, rejects_path, output_path
 
     # runs -----------------------------------------------------------------------
 

@@ -1,21 +1,29 @@
 """The record of one run: counts, the ledger, the rejects file and the summary.
 
 Only the engine's thread calls this. A batch's fate is committed to SQLite in one
-transaction (ledger ranges, rejected rows, counters) after the remote system answered;
-the rejects file is appended after the commit and rewritten from the database when a
-run resumes, so it always matches the ledger exactly.
+transaction (ledger ranges, rejected rows, counters, this attempt's figures) after the
+remote system answered; the rejects file is appended after the commit and rewritten
+from the database when a run resumes, so it always matches the ledger exactly.
+
+A run may take several attempts (the first send, then each ``--resume``). Its summary
+adds them up: rows a resume re-reads are counted once, and a warning counts once, for
+the row it was given to, when that row is settled, so a row prepared again after a
+stop is not warned about twice.
 """
 
 from __future__ import annotations
 
 import bisect
 import csv
+import itertools
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from ._delivery import BatchResult
+from ._errors import StorageError
+from ._local_failures import file_failure
 from ._store import Store
 
 __all__ = ["RunRecorder", "SettledRows", "REJECTS_HEADER"]
@@ -59,9 +67,11 @@ class SettledRows:
 
 
 class RunRecorder:
-    def __init__(self, store: Store, run_id: int, rejects_path: Path | None, resumed: bool):
+    def __init__(self, store: Store, run_id: int, attempt: int, rejects_path: Path | None,
+                 resumed: bool):
         self.store = store
         self.run_id = run_id
+        self.attempt = attempt
         self.rejects_path = rejects_path
         self.started = time.monotonic()
         self.rows_read = 0
@@ -69,18 +79,21 @@ class RunRecorder:
         self.rejected_by_code: Counter[str] = Counter(
             store.reject_counts(run_id) if resumed else {}
         )
-        self.warnings_by_code: Counter[str] = Counter()
+        self._delivered_before = self.delivered
+        self._rejected_before = self.rejected
+        self.warnings_by_code: Counter[str] = Counter()  # settled rows', this attempt
+        self._row_warnings: dict[int, Sequence[str]] = {}  # prepared rows not yet settled
         self.retries = 0
         self.batches = 0
         self.requests = 0
         self.notes: list[str] = []
         self.coverage: Counter[str] = Counter()
         self.prepared = 0
+        self.earlier = [a for a in store.attempts(run_id) if a["attempt"] != attempt]
         self._buffer: list[tuple] = []
+        self._resumed = resumed
         self._file = None
         self._writer = None
-        if rejects_path is not None:
-            self._open_rejects(resumed)
 
     @property
     def rejected(self) -> int:
@@ -90,14 +103,28 @@ class RunRecorder:
     def pending(self) -> int:
         return self.rows_read - self.delivered - self.rejected
 
-    def _open_rejects(self, resumed: bool) -> None:
-        self.rejects_path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.rejects_path, "w", newline="", encoding="utf-8")
-        self._writer = csv.writer(self._file)
-        self._writer.writerow(REJECTS_HEADER)
-        if resumed:
-            self._writer.writerows(self.store.rejects(self.run_id))
-        self._file.flush()
+    def _rejects_failure(self, exc: OSError) -> StorageError:
+        self._writer = None  # the database keeps every reject: a resume writes the file
+        return file_failure("the rejects file", self.rejects_path, exc)
+
+    def open_rejects(self) -> None:
+        """Start the rejects file; a resumed run's is written again from the database."""
+        if self.rejects_path is None:
+            return
+        try:
+            self.rejects_path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(self.rejects_path, "w", newline="", encoding="utf-8")
+            self._writer = csv.writer(self._file)
+            self._writer.writerow(REJECTS_HEADER)
+            if self._resumed:
+                self._writer.writerows(self.store.rejects(self.run_id))
+            self._file.flush()
+        except OSError as exc:
+            raise self._rejects_failure(exc) from None
+
+    def warned(self, row: int, codes: Sequence[str]) -> None:
+        """``prepare`` gave row ``row`` these warnings; they count once it is settled."""
+        self._row_warnings[row] = codes
 
     def reject_prepared(self, row: int, record_id, code: str, field: str | None,
                         message: str) -> None:
@@ -107,7 +134,8 @@ class RunRecorder:
             self.commit(None)
 
     def commit(self, result: BatchResult | None) -> None:
-        """Settle a batch's rows (and any buffered prepared-row rejects) in one transaction."""
+        """Settle a batch's rows (and any buffered prepared-row rejects) in one
+        transaction. If it fails, those rows stay pending: a resume sends them again."""
         rejects = self._buffer
         self._buffer = []
         delivered: list[int] = []
@@ -123,46 +151,96 @@ class RunRecorder:
             for note in result.notes:
                 if len(self.notes) < 20 and note not in self.notes:
                     self.notes.append(note)
-        if not rejects and not delivered:
+        if not rejects and not delivered and result is None:
             return
         ledger = [(first, last, "delivered") for first, last in to_ranges(delivered)]
         ledger += [(first, last, "rejected") for first, last in to_ranges(r[0] for r in rejects)]
         delivered_total = self.delivered + len(delivered)
         by_code = self.rejected_by_code.copy()
         by_code.update(reject[2] for reject in rejects)
+        rejected_total = sum(by_code.values())
+        warnings = self._settle_warnings(delivered, rejects)
         with self.store.transaction():
-            self.store.add_ledger(self.run_id, ledger)
-            self.store.add_rejects(self.run_id, rejects)
-            self.store.update_run(
-                self.run_id,
-                rows_read=self.rows_read,
-                delivered=delivered_total,
-                rejected=sum(by_code.values()),
-                pending=self.rows_read - delivered_total - sum(by_code.values()),
-            )
+            if ledger:
+                self.store.add_ledger(self.run_id, ledger)
+                self.store.add_rejects(self.run_id, rejects)
+                self.store.update_run(
+                    self.run_id,
+                    rows_read=self.rows_read,
+                    delivered=delivered_total,
+                    rejected=rejected_total,
+                    pending=self.rows_read - delivered_total - rejected_total,
+                )
+            self._record_attempt(delivered_total, rejected_total, warnings)
         self.delivered = delivered_total
         self.rejected_by_code = by_code
+        self.warnings_by_code = warnings
         if self._writer is not None and rejects:
-            self._writer.writerows(sorted(rejects))
-            self._file.flush()
+            try:
+                self._writer.writerows(sorted(rejects))
+                self._file.flush()
+            except OSError as exc:
+                raise self._rejects_failure(exc) from None
+
+    def _settle_warnings(self, delivered: list[int], rejects: list[tuple]) -> Counter[str]:
+        """This attempt's warnings once these rows are settled: a new counter, so that
+        the current one stands if the transaction fails."""
+        if not self._row_warnings:
+            return self.warnings_by_code
+        warnings = self.warnings_by_code.copy()
+        pop = self._row_warnings.pop
+        for row in itertools.chain(delivered, (reject[0] for reject in rejects)):
+            codes = pop(row, None)
+            if codes:
+                warnings.update(codes)
+        return warnings
+
+    def _record_attempt(self, delivered: int, rejected: int, warnings: Counter[str],
+                        **end) -> None:
+        self.store.update_attempt(
+            self.run_id, self.attempt, rows_read=self.rows_read,
+            delivered=delivered - self._delivered_before,
+            rejected=rejected - self._rejected_before,
+            batches=self.batches, requests=self.requests, retries=self.retries,
+            warnings=dict(warnings), **end,
+        )
+
+    def end_attempt(self, status: str, error: str | None) -> None:
+        self._record_attempt(self.delivered, self.rejected, self.warnings_by_code,
+                             status=status, error=error, ended_at=time.time(),
+                             prepared=self.prepared, coverage=dict(self.coverage))
 
     def summary(self, identifiers: Iterable[str], extra: dict | None = None) -> dict:
+        """The whole run's figures: this attempt added to the earlier ones."""
         elapsed = max(time.monotonic() - self.started, 1e-9)
+        warnings = self.warnings_by_code.copy()
+        coverage = self.coverage.copy()
         prepared = self.prepared
+        retries, batches, requests = self.retries, self.batches, self.requests
+        for attempt in self.earlier:
+            warnings.update(attempt["warnings"])
+            coverage.update(attempt["coverage"])
+            prepared += attempt["prepared"]
+            retries += attempt["retries"]
+            batches += attempt["batches"]
+            requests += attempt["requests"]
+            elapsed += max(0.0, (attempt["ended_at"] or attempt["last_seen_at"])
+                           - attempt["started_at"])
         summary = {
             "rows_read": self.rows_read,
             "delivered": self.delivered,
             "rejected": self.rejected,
             "pending": self.pending,
             "rejected_by_code": dict(sorted(self.rejected_by_code.items())),
-            "warnings_by_code": dict(sorted(self.warnings_by_code.items())),
-            "retries": self.retries,
-            "batches": self.batches,
-            "requests": self.requests,
+            "warnings_by_code": dict(sorted(warnings.items())),
+            "retries": retries,
+            "batches": batches,
+            "requests": requests,
+            "attempts": len(self.earlier) + 1,
             "elapsed_seconds": round(elapsed, 3),
             "rows_per_second": round(self.rows_read / elapsed, 1),
             "identifier_coverage": {
-                label: round(self.coverage[label] / prepared, 4) if prepared else 0.0
+                label: round(coverage[label] / prepared, 4) if prepared else 0.0
                 for label in identifiers
             },
             "remote_notes": self.notes,
@@ -173,5 +251,8 @@ class RunRecorder:
 
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()
+            try:
+                self._file.close()
+            except OSError:  # a write that failed already said so
+                pass
             self._file = None

@@ -12,17 +12,25 @@ import os
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, NoReturn, TypeVar
 
 import orjson
 import platformdirs
 
-from ._errors import AlreadyExistsError, NotFoundError
+from ._errors import AlreadyExistsError, NotFoundError, StorageError
+from ._local_failures import database_failure, os_cause
 
 __all__ = ["Store", "default_home", "HOME_ENV"]
 
 HOME_ENV = "AMP_DEST_HOME"
 DB_NAME = "amp-destinations.sqlite3"
+# Space kept back beside the database so that a run stopped by a full disk can still
+# record that it failed (SQLite needs a few pages of WAL for that): the file is given
+# up when the disk is full, and written again at the next open with room for it.
+RESERVE_NAME = "amp-destinations.reserve"
+RESERVE_BYTES = 256 * 1024
+
+T = TypeVar("T")
 
 MIGRATIONS: list[str] = [
     """
@@ -83,6 +91,31 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX rejects_by_run ON rejects(run_id, row);
     """,
+    """
+    -- One row per attempt of a run (the first send and each resume), updated with every
+    -- batch recorded, so that a run's summary adds up its attempts even after a kill -9.
+    CREATE TABLE run_attempts (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        attempt INTEGER NOT NULL,
+        pid INTEGER,
+        started_at REAL NOT NULL,
+        last_seen_at REAL NOT NULL,
+        ended_at REAL,
+        status TEXT,
+        error TEXT,
+        rows_read INTEGER NOT NULL DEFAULT 0,
+        delivered INTEGER NOT NULL DEFAULT 0,
+        rejected INTEGER NOT NULL DEFAULT 0,
+        batches INTEGER NOT NULL DEFAULT 0,
+        requests INTEGER NOT NULL DEFAULT 0,
+        retries INTEGER NOT NULL DEFAULT 0,
+        warnings TEXT NOT NULL DEFAULT '{}',
+        -- rows prepared and identifier coverage counts, recorded when the attempt ends
+        prepared INTEGER NOT NULL DEFAULT 0,
+        coverage TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (run_id, attempt)
+    );
+    """,
 ]
 
 RUN_COLUMNS = (
@@ -103,18 +136,100 @@ def _now() -> float:
     return time.time()
 
 
+class _Connection(sqlite3.Connection):
+    """A connection whose statements fail as a ``StorageError`` naming the file."""
+
+    path: Path
+
+    def execute(self, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
+        try:
+            return super().execute(*args)
+        except sqlite3.Error as exc:
+            _raise_failure(self.path, exc)
+
+    def executemany(self, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
+        try:
+            return super().executemany(*args)
+        except sqlite3.Error as exc:
+            _raise_failure(self.path, exc)
+
+
+def _raise_failure(path: Path, exc: sqlite3.Error) -> NoReturn:
+    failure = database_failure(path, exc)
+    if failure is None:
+        raise exc
+    raise failure from None
+
+
 class Store:
+    """The database of one home. On a read-only file or file system it opens for
+    reading (``read_only``), so that listing runs and destinations still works."""
+
     def __init__(self, home: str | os.PathLike | None = None):
         self.home = Path(home) if home is not None else default_home()
-        self.home.mkdir(parents=True, exist_ok=True)
         self.path = self.home / DB_NAME
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode: a committed ledger entry survives a killed process.
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
+        self._reserve = self.home / RESERVE_NAME
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(
+                f"cannot create the amp-destinations home {self.home}: {os_cause(exc)}; "
+                f"set {HOME_ENV} to a writable folder", kind="path",
+            ) from None
+        self.db = self._open()
+        self.read_only = not (os.access(self.path, os.W_OK) and os.access(self.home, os.W_OK))
         self._migrate()
+        if not self.read_only:
+            self._keep_reserve()
+
+    def _connect(self, target: str, uri: bool = False) -> _Connection:
+        try:
+            db = sqlite3.connect(target, uri=uri, isolation_level=None,
+                                 check_same_thread=False, factory=_Connection)
+        except sqlite3.Error as exc:
+            _raise_failure(self.path, exc)
+        db.path = self.path
+        db.row_factory = sqlite3.Row
+        return db
+
+    def _open(self) -> _Connection:
+        db = self._connect(str(self.path))
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+        except StorageError:
+            db.close()
+            if not self.path.is_file() or self.path.with_name(DB_NAME + "-wal").exists():
+                raise
+            # A read-only file system and a database closed cleanly (no WAL left): SQLite
+            # cannot create the shared-memory file that WAL mode reads through, but
+            # nothing can change the file either, so it is read as immutable.
+            db = self._connect(f"{self.path.resolve().as_uri()}?immutable=1", uri=True)
+            db.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+            return db
+        # NORMAL in WAL mode: a committed ledger entry survives a killed process.
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        return db
+
+    def _keep_reserve(self) -> None:
+        if self._reserve.exists():
+            return
+        try:
+            with open(self._reserve, "wb") as file:
+                file.write(bytes(RESERVE_BYTES))
+        except OSError:  # no room for it now: the next open tries again
+            self._reserve.unlink(missing_ok=True)
+
+    def despite_full_disk(self, write: Callable[[], T]) -> T:
+        """``write()``; when the disk is full, give up the reserved space and try once
+        more. For recording how a run ended, which must not fail for want of space."""
+        try:
+            return write()
+        except StorageError as exc:
+            if exc.kind != "full" or not self._reserve.exists():
+                raise
+            self._reserve.unlink(missing_ok=True)
+            return write()
 
     @property
     def schema_version(self) -> int:
@@ -123,9 +238,12 @@ class Store:
     def _migrate(self) -> None:
         version = self.schema_version
         if version > len(MIGRATIONS):
-            raise RuntimeError(
-                f"{self.path} was written by a newer amp-destinations (schema {version}); upgrade"
+            raise StorageError(
+                f"{self.path} was written by a newer amp-destinations (schema {version}); "
+                "upgrade amp-destinations", kind="version",
             )
+        if self.read_only:  # read as it is: the readers cope with an older schema
+            return
         for index in range(version, len(MIGRATIONS)):
             with self.transaction():
                 for statement in _statements(MIGRATIONS[index]):
@@ -264,6 +382,42 @@ class Store:
             rows = self.db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))
         return [_run_dict(row) for row in rows.fetchall()]
 
+    def start_attempt(self, run_id: int, pid: int) -> int:
+        """Record a new attempt of the run (the first send or a resume); its number."""
+        now = _now()
+        with self.transaction():
+            row = self.db.execute(
+                "SELECT COALESCE(MAX(attempt), 0) FROM run_attempts WHERE run_id = ?", (run_id,)
+            ).fetchone()
+            attempt = int(row[0]) + 1
+            self.db.execute(
+                "INSERT INTO run_attempts (run_id, attempt, pid, started_at, last_seen_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (run_id, attempt, pid, now, now),
+            )
+        return attempt
+
+    def update_attempt(self, run_id: int, attempt: int, **values: Any) -> None:
+        values["last_seen_at"] = _now()
+        for column in ("warnings", "coverage"):
+            if column in values:
+                values[column] = _dumps(values[column])
+        assignments = ", ".join(f"{column} = ?" for column in values)
+        self.db.execute(
+            f"UPDATE run_attempts SET {assignments} WHERE run_id = ? AND attempt = ?",
+            (*values.values(), run_id, attempt),
+        )
+
+    def attempts(self, run_id: int) -> list[dict]:
+        """The run's attempts, first first. An attempt whose process died shows as
+        stopped, ended when it last recorded a batch."""
+        if self.schema_version < 2:  # a read-only database from before attempts
+            return []
+        rows = self.db.execute(
+            "SELECT * FROM run_attempts WHERE run_id = ? ORDER BY attempt", (run_id,)
+        ).fetchall()
+        return [_attempt_dict(row) for row in rows]
+
     # ledger -----------------------------------------------------------------------
 
     def add_ledger(self, run_id: int, ranges: Iterable[tuple[int, int, str]]) -> None:
@@ -319,7 +473,15 @@ class _Transaction:
         return self.db
 
     def __exit__(self, exc_type, exc, tb):
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        if exc_type is None:
+            try:
+                self.db.execute("COMMIT")
+            except StorageError:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+        elif self.db.in_transaction:
+            self.db.execute("ROLLBACK")
         return False
 
 
@@ -363,6 +525,19 @@ def _process_alive(pid: int | None) -> bool:
     except PermissionError:  # alive, but another user's
         return True
     return True
+
+
+def _attempt_dict(row: sqlite3.Row) -> dict:
+    data = dict(row)
+    data["warnings"] = orjson.loads(data["warnings"] or "{}")
+    data["coverage"] = orjson.loads(data["coverage"] or "{}")
+    if data["status"] is None:
+        if _process_alive(data["pid"]):
+            data["status"] = "running"
+        else:
+            data["status"] = "stopped"
+            data["ended_at"] = data["last_seen_at"]
+    return data
 
 
 def _run_dict(row: sqlite3.Row) -> dict:

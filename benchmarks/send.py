@@ -401,14 +401,16 @@ def _engine_stages(host, spec: dict) -> tuple[dict, int, str]:
         destination.start_run(reader.columns)
         run_id = host.store.insert_run(destination=DESTINATION, destination_type=destination.name,
                                        input=spec["csv"], format="csv", dry_run=True)
+        attempt = host.store.start_attempt(run_id, os.getpid())
         options = SendOptions(dry_run=True, output_path=None,
                               rejects_path=Path(spec["home"]) / f"rejects-{run_id}.csv")
         per_batch.clear()
         started = time.process_time()
         if profiled:
-            profiler.runcall(run_delivery, host.store, run_id, destination, reader, None, options)
+            profiler.runcall(run_delivery, host.store, run_id, attempt, destination, reader,
+                             None, options)
         else:
-            run_delivery(host.store, run_id, destination, reader, None, options)
+            run_delivery(host.store, run_id, attempt, destination, reader, None, options)
             keep_best("engine", time.process_time() - started)
             for stage, taken in per_batch.items():
                 keep_best(stage, taken)

@@ -32,7 +32,7 @@ def test_a_database_from_a_newer_release_is_refused(tmp_path):
     db = sqlite3.connect(tmp_path / "amp-destinations.sqlite3")
     db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     db.close()
-    with pytest.raises(RuntimeError, match="newer amp-destinations"):
+    with pytest.raises(amp.StorageError, match="newer amp-destinations"):
         Store(tmp_path)
 
 
