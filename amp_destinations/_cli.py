@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 import orjson
@@ -20,10 +20,13 @@ from ._secrets import env_var_name
 
 __all__ = ["build_cli", "main"]
 
+# The exit codes, as the README lists them. Click exits 2 for a usage error.
 EXIT_FAILED = 1
 EXIT_INCOMPLETE = 3
-EXIT_INTERNAL = 70
-EXIT_INTERRUPTED = 130
+EXIT_INTERNAL = 70  # a bug: nothing else may use it
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader of our output went away, as git does
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 class CliError(click.ClickException):
@@ -64,6 +67,8 @@ class _Group(click.Group):
             raise CliError(str(exc)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:
+            _quiet_broken_pipe()
         except KeyboardInterrupt:
             click.echo("amp-dest: interrupted", err=True)
             ctx.exit(EXIT_INTERRUPTED)
@@ -76,6 +81,18 @@ class _Group(click.Group):
             )
             error.exit_code = EXIT_INTERNAL
             raise error from None
+
+
+def _quiet_broken_pipe() -> NoReturn:
+    """Whoever read our output stopped (``| head``): end quietly. Standard output is
+    pointed at /dev/null so that the interpreter's last flush does not complain."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (embedded): nothing left to quiet
+        pass
+    os.close(devnull)
+    sys.exit(EXIT_BROKEN_PIPE)
 
 
 def _debug(ctx: click.Context) -> bool:

@@ -11,6 +11,7 @@ from ._cli import (
     EXIT_FAILED,
     EXIT_INCOMPLETE,
     EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
     CliError,
     _print_json,
     _state,
@@ -362,8 +363,13 @@ def send(ctx, name, input_path, format_name, dry_run, rejects, output, resume, c
     if result.status == "succeeded":
         return
     if not as_json:
+        resume = f"amp-dest send --resume {result.id}"
+        if result.rejects_path and result.rejects_path in (result.error or ""):
+            resume += " --rejects OTHER_FILE"  # the rejects file itself failed
         click.echo(f"amp-dest: error: run {result.id} {result.status}: {result.error}; "
-                   f"resume with `amp-dest send --resume {result.id}`", err=True)
+                   f"resume with `{resume}`", err=True)
+    if result.summary.get("stopped_by") == "SIGTERM" and result.status == "interrupted":
+        ctx.exit(EXIT_TERMINATED)
     codes = {"interrupted": EXIT_INTERRUPTED, "incomplete": EXIT_INCOMPLETE}
     ctx.exit(codes.get(result.status, EXIT_FAILED))
 
@@ -416,9 +422,18 @@ def runs_show(ctx, run_id, as_json):
     for key in ("rejected_by_code", "warnings_by_code", "identifier_coverage"):
         if summary.get(key):
             click.echo(f"{key}: " + ", ".join(f"{k} {v}" for k, v in summary[key].items()))
-    for key in ("retries", "batches", "requests", "elapsed_seconds", "rows_per_second"):
+    for key in ("retries", "batches", "requests", "attempts", "elapsed_seconds",
+                "rows_per_second"):
         if key in summary:
             click.echo(f"{key}: {summary[key]}")
+    if record["attempts"]:
+        click.echo("attempts:")
+        _table([[a["attempt"], a["status"], _when(a["started_at"]), _when(a["ended_at"]),
+                 f"{a['rows_read']:,}", f"{a['delivered']:,}", f"{a['rejected']:,}",
+                 f"{a['batches']:,}", f"{a['retries']:,}", a["error"] or ""]
+                for a in record["attempts"]],
+               ["  #", "STATUS", "STARTED", "ENDED", "READ", "DELIVERED", "REJECTED",
+                "BATCHES", "RETRIES", "ERROR"])
 
 
 def add_commands(cli: click.Group) -> None:

@@ -495,7 +495,8 @@ class Host:
         return self.store.runs(destination, limit)
 
     def run(self, run_id: int) -> dict:
-        return self.store.run(run_id)
+        """One run, with ``attempts``: the first send and each resume."""
+        return {**self.store.run(run_id), "attempts": self.store.attempts(run_id)}
 
 
 def _fingerprint(path: str) -> str:

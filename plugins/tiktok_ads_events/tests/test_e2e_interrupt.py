@@ -122,12 +122,13 @@ def _latest_run(home: Path) -> dict | None:
         db.close()
 
 
-def _wait_for_delivered_rows(home: Path, process: subprocess.Popen, timeout: float = 30) -> dict:
+def _wait_for_delivered_rows(home: Path, process: subprocess.Popen, timeout: float = 30,
+                             newer_than: int = 0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, "the send ended before it could be stopped"
         run = _latest_run(home)
-        if run and run["delivered"] > 0:
+        if run and run["id"] > newer_than and run["delivered"] > 0:
             return run
         time.sleep(0.02)
     raise AssertionError(f"no delivered rows in the ledger after {timeout}s")
@@ -284,3 +285,113 @@ def test_piped_stderr_gets_no_progress(progress_setup):
     assert completed.returncode == 0, completed.stderr
     assert completed.stderr == ""
     assert f"{PROGRESS_ROWS:,} rows read" in completed.stdout
+
+
+# -- the rejects file named by the operator, across a kill -9 --------------------------
+
+def test_a_killed_run_resumes_into_the_rejects_file_the_operator_named(
+        operator_env, slow_emulator, big_csv, processes, tmp_path):
+    home = Path(operator_env["AMP_DEST_HOME"])
+    named = tmp_path / "out" / "my-rejects.csv"
+    process = subprocess.Popen(
+        e2e.amp_dest_command("send", DESTINATION, "--input", str(big_csv),
+                             "--rejects", str(named), "--batch-size", str(BATCH_SIZE),
+                             "--concurrency", str(CONCURRENCY)),
+        env=operator_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=e2e.REPO)
+    processes.append(process)
+    _wait_for_delivered_rows(home, process)
+    process.kill()
+    process.communicate(timeout=e2e.PROCESS_TIMEOUT)
+    stopped = _latest_run(home)
+
+    slow_emulator.state.configure_faults({})
+    # From another directory: the run's paths are absolute.
+    resumed = subprocess.run(
+        e2e.amp_dest_command("send", "--resume", str(stopped["id"]), "--json"),
+        env=operator_env, capture_output=True, text=True, timeout=e2e.PROCESS_TIMEOUT,
+        cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    result = json.loads(resumed.stdout)
+    assert result["rejects_path"] == str(named)
+    expected = e2e.make_events.expected_rejects(ROWS)
+    with open(named, newline="", encoding="utf-8") as handle:
+        rejects = list(csv.DictReader(handle))
+    assert {int(r["row"]): r["code"] for r in rejects} == expected
+    assert len(rejects) == result["rejected"] == len(expected)
+    assert not (home / "runs" / str(stopped["id"]) / "rejects.csv").exists()
+
+
+# -- Ctrl-C at any moment ----------------------------------------------------------------
+
+SIGINT_ROUNDS = 20
+SIGINT_ROWS = 4_000
+SIGINT_BATCH = 100
+
+
+@pytest.fixture(scope="module")
+def sigint_csv(tmp_path_factory):
+    return e2e.write_generated_events(tmp_path_factory.mktemp("sigint") / "events.csv",
+                                      SIGINT_ROWS)
+
+
+def test_ctrl_c_at_twenty_moments_never_leaves_an_accepted_batch_pending(
+        tmp_path, sigint_csv, processes):
+    """The window between a worker handing back an accepted batch and the engine
+    recording it: SIGINT lands at moments spread over the whole send, start-up and
+    wind-down included, and no resume may send an event TikTok already took."""
+    valid = set(e2e.valid_rows(e2e.read_rows(sigint_csv)))
+    with Emulator(faults={"slow": {"fraction": 1.0, "seconds": 0.03}}) as emulator:
+        env = _set_up_operator(tmp_path / "home", emulator.base_url)
+        home = Path(env["AMP_DEST_HOME"])
+        interrupted = 0
+        last_run = 0
+        for round_number in range(SIGINT_ROUNDS):
+            emulator.state.reset()
+            emulator.state.configure_faults({"slow": {"fraction": 1.0, "seconds": 0.03}})
+            with sigint_reaches_children():
+                process = subprocess.Popen(
+                    e2e.amp_dest_command("send", DESTINATION, "--input", str(sigint_csv),
+                                         "--batch-size", str(SIGINT_BATCH),
+                                         "--concurrency", str(CONCURRENCY)),
+                    env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                    cwd=e2e.REPO)
+            processes.append(process)
+            last_run = _wait_for_delivered_rows(home, process, newer_than=last_run)["id"]
+            time.sleep(0.013 * round_number)  # a different moment each round
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=e2e.PROCESS_TIMEOUT)
+            assert "Traceback" not in stderr, stderr
+            run = _latest_run(home)
+            e2e.assert_counts_add_up(run)
+            if process.returncode == 0:  # the signal came after the end
+                assert run["status"] == "succeeded"
+            else:
+                assert process.returncode == 130, stderr
+                interrupted += 1
+                before = emulator.state.event_count(e2e.EVENT_SET_ID)
+                assert before == run["delivered"], "an accepted batch was left pending"
+                resumed = e2e.amp_dest(env, "send", "--resume", str(run["id"]), "--json")
+                assert resumed.returncode == 0, resumed.stderr
+            assert emulator.state.duplicates == 0, f"round {round_number} re-sent events"
+            e2e.assert_stored_once(emulator, valid)
+        assert interrupted >= SIGINT_ROUNDS // 2  # most signals landed mid-send
+
+
+def test_sigterm_stops_the_run_like_ctrl_c(operator_env, slow_emulator, big_csv, processes):
+    home = Path(operator_env["AMP_DEST_HOME"])
+    process = subprocess.Popen(
+        e2e.amp_dest_command("send", DESTINATION, "--input", str(big_csv),
+                             "--batch-size", str(BATCH_SIZE), "--concurrency", str(CONCURRENCY)),
+        env=operator_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=e2e.REPO)
+    processes.append(process)
+    _wait_for_delivered_rows(home, process)
+    process.terminate()
+    stdout, stderr = process.communicate(timeout=e2e.PROCESS_TIMEOUT)
+    assert process.returncode == 143, stderr
+    run = _latest_run(home)
+    assert run["status"] == "interrupted"
+    assert slow_emulator.state.event_count(e2e.EVENT_SET_ID) == run["delivered"]
+    assert f"resume with `amp-dest send --resume {run['id']}`" in stderr
