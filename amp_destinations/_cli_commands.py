@@ -331,7 +331,7 @@ def _print_summary(result) -> None:
               help="CSV, JSONL or Parquet file (optionally .gz).")
 @click.option("--format", "format_name", help="Input format when the suffix does not tell.")
 @click.option("--dry-run", is_flag=True, help="Do everything but send; write request bodies.")
-@click.option("--rejects", type=click.Path(dir_okay=False), help="Where to write rejected rows.")
+@click.option("--rejects", type=click.Path(), help="Where to write rejected rows (a file).")
 @click.option("--output", type=click.Path(file_okay=False),
               help="Dry run: the folder for request bodies.")
 @click.option("--resume", type=int, metavar="RUN_ID", help="Continue an unfinished run.")

@@ -177,7 +177,10 @@ def test_runs_list_and_show_agree_and_counts_add_up(journey):
     listed = json.loads(journey.runs_list.stdout)
     shown = json.loads(journey.runs_show.stdout)
     assert len(listed) == 1
+    attempts = shown.pop("attempts")
     assert listed[0] == shown
+    assert [(a["attempt"], a["status"], a["delivered"]) for a in attempts] == [
+        (1, "succeeded", 1156)]
     assert shown["status"] == "succeeded"
     assert shown["destination"] == DESTINATION
     counts = {key: shown[key] for key in ("rows_read", "delivered", "rejected", "pending")}

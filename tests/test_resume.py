@@ -1,0 +1,170 @@
+"""Resuming a run: where its rejects go, what a resume may and may not change, and a
+summary that covers every attempt."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+import amp_destinations as amp
+
+FAST = amp.RetryPolicy(max_attempts=4, base_delay=0.001, max_delay=0.01)
+
+
+def rows(count, overrides=None):
+    out = []
+    for i in range(1, count + 1):
+        row = {"id": f"E{i}", "email": f"user{i}@example.com"}
+        row.update((overrides or {}).get(i, {}))
+        out.append(row)
+    return out
+
+
+def write_csv(path, count, bad=(), extra=()):
+    lines = ["id,email,extra"]
+    for i in range(1, count + 1):
+        email = "" if i in bad else f"user{i}@example.com"
+        lines.append(f"E{i},{email}," + ("x" if i in extra else ""))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def reject_rows(path):
+    with open(path, newline="") as handle:
+        return sorted(int(row["row"]) for row in csv.DictReader(handle))
+
+
+@pytest.fixture
+def failed_file_run(ready_host, tmp_path):
+    """A run of a 60-row file stopped by a fatal answer after two batches of ten."""
+    ready_host.update_destination("rec", {"fatal_after": 2})
+    path = write_csv(tmp_path / "in.csv", 60, bad={3, 45}, extra={5, 35, 36})
+    first = ready_host.send("rec", input=path, retry=FAST, concurrency=1)
+    assert first.status == "failed"
+    ready_host.update_destination("rec", {"fatal_after": -1})
+    return first, path
+
+
+def test_the_run_records_its_paths_absolute_when_it_starts(ready_host, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_csv(tmp_path / "in.csv", 3)
+    seen = {}
+    original = type(ready_host.destination("rec")).deliver
+
+    def deliver(self, batch, session):
+        seen.update(ready_host.store.run(ready_host.runs()[0]["id"]))
+        return original(self, batch, session)
+
+    monkeypatch.setattr(type(ready_host.destination("rec")), "deliver", deliver)
+    result = ready_host.send("rec", input="in.csv", rejects="mine.csv", retry=FAST)
+    assert result.status == "succeeded"
+    # Recorded while the run was still sending: a crash at that point resumes into them.
+    assert seen["status"] == "running"
+    assert seen["input"] == str(tmp_path / "in.csv")
+    assert seen["rejects_path"] == str(tmp_path / "mine.csv")
+
+
+def test_a_resume_from_another_directory_reads_the_same_input(ready_host, tmp_path,
+                                                               monkeypatch):
+    ready_host.update_destination("rec", {"fatal_after": 0})
+    monkeypatch.chdir(tmp_path)
+    write_csv(tmp_path / "in.csv", 5)
+    first = ready_host.send("rec", input="in.csv", retry=FAST)
+    ready_host.update_destination("rec", {"fatal_after": -1})
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    resumed = ready_host.send(resume=first.id, retry=FAST)
+    assert resumed.status == "succeeded" and resumed.summary["delivered"] == 5
+
+
+def test_a_resume_may_move_the_rejects_file_and_writes_every_reject_there(
+        ready_host, failed_file_run, tmp_path):
+    first, _ = failed_file_run
+    moved = tmp_path / "moved" / "rejects.csv"
+    resumed = ready_host.send(resume=first.id, rejects=moved, retry=FAST)
+    assert resumed.status == "succeeded"
+    assert resumed.rejects_path == str(moved)
+    assert reject_rows(moved) == [3, 45]
+    assert ready_host.run(first.id)["rejects_path"] == str(moved)
+
+
+def test_a_resume_writes_into_the_rejects_file_the_run_started_with(ready_host, tmp_path):
+    ready_host.update_destination("rec", {"fatal_after": 2})
+    named = tmp_path / "named.csv"
+    path = write_csv(tmp_path / "in.csv", 60, bad={3, 45})
+    first = ready_host.send("rec", input=path, rejects=named, retry=FAST, concurrency=1)
+    ready_host.update_destination("rec", {"fatal_after": -1})
+    resumed = ready_host.send(resume=first.id, retry=FAST)
+    assert resumed.rejects_path == str(named)
+    assert reject_rows(named) == [3, 45]
+
+
+@pytest.mark.parametrize("change, refusal", [
+    ({"name": "other"}, "it sends to rec, not other"),
+    ({"format": "tsv"}, "its input format is csv"),
+    ({"dry_run": True}, "it is not a dry run"),
+    ({"rows": [{"id": "E1"}]}, "not rows from Python"),
+])
+def test_a_resume_refuses_to_change_what_the_run_is(ready_host, failed_file_run, change,
+                                                    refusal):
+    first, _ = failed_file_run
+    with pytest.raises(amp.AmpDestError, match=refusal):
+        ready_host.send(resume=first.id, **change)
+
+
+def test_a_resume_refuses_another_input_file(ready_host, failed_file_run, tmp_path):
+    first, _ = failed_file_run
+    other = write_csv(tmp_path / "other.csv", 2)
+    with pytest.raises(amp.AmpDestError, match="cannot be resumed that way: it reads "):
+        ready_host.send(resume=first.id, input=other)
+
+
+def test_a_run_fed_rows_from_python_says_how_to_resume_it(ready_host):
+    ready_host.update_destination("rec", {"fatal_after": 0})
+    first = ready_host.send("rec", rows(3), retry=FAST)
+    with pytest.raises(amp.AmpDestError) as caught:
+        ready_host.send(resume=first.id)
+    message = str(caught.value)
+    assert f"host.send(rows=<the same rows>, resume={first.id})" in message
+    assert "\n" not in message
+    assert ready_host.run(first.id)["input"] is None
+
+
+def test_a_resumed_summary_adds_up_every_attempt(ready_host, failed_file_run, script):
+    first, _ = failed_file_run
+    resumed = ready_host.send(resume=first.id, retry=FAST, concurrency=1)
+    s, f = resumed.summary, first.summary
+    assert resumed.status == "succeeded"
+    assert s["attempts"] == 2
+    assert s["batches"] == f["batches"] + 4  # 58 rows left after 20 delivered: 38 in 4
+    assert s["requests"] == f["requests"] + 4
+    assert s["elapsed_seconds"] >= f["elapsed_seconds"]
+    assert s["rows_per_second"] == pytest.approx(s["rows_read"] / s["elapsed_seconds"], rel=0.01)
+    # Rows 35 and 36 were prepared in the first attempt too, but never settled there:
+    # every row's warning counts once.
+    assert s["warnings_by_code"] == {"extra.ignored": 3}
+    assert (s["delivered"], s["rejected"], s["pending"]) == (58, 2, 0)
+    assert s["identifier_coverage"]["email"] == pytest.approx(58 / 58)
+
+
+def test_runs_show_lists_each_attempt(ready_host, failed_file_run):
+    first, _ = failed_file_run
+    ready_host.send(resume=first.id, retry=FAST, concurrency=1)
+    attempts = ready_host.run(first.id)["attempts"]
+    assert [(a["attempt"], a["status"]) for a in attempts] == [(1, "failed"), (2, "succeeded")]
+    assert attempts[0]["error"] == "the account was suspended"
+    assert attempts[0]["delivered"] == 20 and attempts[1]["delivered"] == 38
+    assert sum(a["rejected"] for a in attempts) == 2
+
+
+def test_an_attempt_killed_mid_run_shows_as_stopped_with_its_figures(ready_host, tmp_path):
+    path = write_csv(tmp_path / "in.csv", 30)
+    result = ready_host.send("rec", input=path, retry=FAST)
+    # What a kill -9 leaves: an attempt that never recorded its end, its process gone.
+    ready_host.store.update_attempt(result.id, 1, status=None, ended_at=None, pid=2 ** 22 + 1)
+    attempt = ready_host.run(result.id)["attempts"][0]
+    assert attempt["status"] == "stopped"
+    assert attempt["ended_at"] == attempt["last_seen_at"]
+    assert attempt["batches"] == 3
