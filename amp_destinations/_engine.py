@@ -24,6 +24,7 @@ from ._base import Destination
 from ._batching import Batcher
 from ._delivery import BatchResult, BatchSender, RetryPolicy, Throttle, plugin_failure
 from ._errors import InputError
+from ._private_files import make_private_dirs, write_private_bytes
 from ._results import Batch, RecordError
 from ._row_plan import RowPlan, covered
 from ._run import RunRecorder, SettledRows
@@ -132,7 +133,7 @@ class _Delivery:
             self.sender = BatchSender(destination, session,
                                       options.retry, self.throttle, self.stop)
         elif options.output_path is not None:
-            options.output_path.mkdir(parents=True, exist_ok=True)
+            make_private_dirs(options.output_path)
 
     def emit(self, batch: Batch) -> None:
         if self.options.dry_run:
@@ -148,7 +149,7 @@ class _Delivery:
         self.requests_written += 1
         if self.options.output_path is not None:
             path = self.options.output_path / f"request-{self.requests_written:06d}.json"
-            path.write_bytes(batch.body)
+            write_private_bytes(path, batch.body)
 
     def drain(self, block: bool) -> None:
         if not self.inflight:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ._delivery import BatchResult
+from ._private_files import make_private_dirs, open_private
 from ._store import Store
 
 __all__ = ["RunRecorder", "SettledRows", "REJECTS_HEADER"]
@@ -91,8 +92,8 @@ class RunRecorder:
         return self.rows_read - self.delivered - self.rejected
 
     def _open_rejects(self, resumed: bool) -> None:
-        self.rejects_path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.rejects_path, "w", newline="", encoding="utf-8")
+        make_private_dirs(self.rejects_path.parent)
+        self._file = open_private(self.rejects_path, "w", newline="", encoding="utf-8")
         self._writer = csv.writer(self._file)
         self._writer.writerow(REJECTS_HEADER)
         if resumed:

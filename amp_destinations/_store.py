@@ -18,6 +18,7 @@ import orjson
 import platformdirs
 
 from ._errors import AlreadyExistsError, NotFoundError
+from ._private_files import make_private_dirs, prepare_private_database
 
 __all__ = ["Store", "default_home", "HOME_ENV"]
 
@@ -106,8 +107,9 @@ def _now() -> float:
 class Store:
     def __init__(self, home: str | os.PathLike | None = None):
         self.home = Path(home) if home is not None else default_home()
-        self.home.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.home)
         self.path = self.home / DB_NAME
+        prepare_private_database(self.path)
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
