@@ -67,8 +67,12 @@ def plugins_list(ctx, as_json):
 # credentials -----------------------------------------------------------------------
 
 @click.group()
-def credentials():
+@click.pass_context
+def credentials(ctx):
     """Credentials: secrets go to the system keyring, the rest to the database."""
+    warning = _state(ctx).host.secrets.insecure_warning
+    if warning:
+        click.echo(f"amp-dest: warning: {warning}", err=True)
 
 
 def _show_credential(record: dict) -> None:
