@@ -33,6 +33,7 @@ from ._run import SettledRows
 from ._schemas import json_schema, load_with
 from ._secrets import SecretStore, env_var_name
 from ._store import Store
+from ._userinfo import redact_userinfo
 
 __all__ = ["Host", "SaveResult"]
 
@@ -172,6 +173,7 @@ class Host:
         names = credential_type.secret_fields() if credential_type else []
         return {
             **record,
+            "fields": redact_userinfo(record["fields"]),  # as an older release stored them
             "secrets": {field: self.secrets.source(record["name"], field) for field in names},
         }
 
@@ -253,8 +255,11 @@ class Host:
         merged = {**record["settings"], **dict(settings or {})}
         merged = {k: v for k, v in merged.items() if v is not None}
         credential = credential or record["credential"]
-        previous = load_with(destination_cls.settings_schema, record["settings"],
-                             f"settings of {name}")
+        try:
+            previous = load_with(destination_cls.settings_schema, record["settings"],
+                                 f"settings of {name}")
+        except ValidationError:  # stored by an older release or plugin: this update fixes them
+            previous = None
         instance = self._instance(destination_cls, name, credential, merged)
         result = self._save_checks(name, instance, previous, test)
         self.store.update_destination(
@@ -300,7 +305,7 @@ class Host:
         self.store.delete_destination(name)
 
     def destinations(self) -> list[dict]:
-        return self.store.destinations()
+        return [redact_userinfo(record) for record in self.store.destinations()]
 
     def destination_info(self, name: str) -> dict:
         record = self.store.destination(name)
