@@ -27,6 +27,7 @@ from ._errors import (
     ValidationError,
 )
 from ._http import DEFAULT_TIMEOUT, make_session
+from ._names import check_name
 from ._plugins import PluginInfo, Registry, load_plugins
 from ._results import ConnectionStatus
 from ._run import SettledRows
@@ -111,6 +112,7 @@ class Host:
 
     def add_credential(self, name: str, type: str, fields: Mapping[str, Any] | None = None,
                        secrets: Mapping[str, str] | None = None) -> dict:
+        check_name(name, "credential")
         credential_type = self.registry.credential_type(type)
         fields, secrets = dict(fields or {}), dict(secrets or {})
         self._reject_misplaced(credential_type, fields, secrets)
@@ -234,6 +236,7 @@ class Host:
     def add_destination(self, name: str, type: str, credential: str | None = None,
                         settings: Mapping[str, Any] | None = None, *, test: bool = True
                         ) -> SaveResult:
+        check_name(name, "destination")
         destination_cls = self.registry.destination(type)
         if self.store.exists("destinations", name):
             raise AlreadyExistsError(

@@ -30,6 +30,7 @@ import pluggy
 from . import _hookspecs
 from ._base import CredentialType, Destination, Reader
 from ._errors import DuplicateNameError, NotFoundError, PluginError
+from ._terminal import printable
 
 __all__ = ["PluginInfo", "Registry", "load_plugins", "BUILTIN_PLUGINS"]
 
@@ -193,9 +194,8 @@ def _record_failure(info: PluginInfo, exc: BaseException, strict: bool) -> None:
         if isinstance(exc, PluginError):
             raise exc
         raise PluginError(f"plugin {info.name} failed to load: {info.error}") from exc
-    sys.stderr.write(
-        f"amp-dest: plugin {info.name} failed to load and is skipped: {info.error}\n"
-    )
+    sys.stderr.write(printable(
+        f"amp-dest: plugin {info.name} failed to load and is skipped: {info.error}") + "\n")
 
 
 def load_plugins(
