@@ -41,6 +41,8 @@ def make_private_dirs(path: Path) -> None:
 
 
 def _tighten(fd: int) -> None:
+    if os.name == "nt":  # no such mode bits: the profile folder's ACLs keep files private
+        return
     info = os.fstat(fd)
     if info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) & 0o077:
         os.fchmod(fd, stat.S_IMODE(info.st_mode) & ~0o077)
@@ -59,6 +61,9 @@ def _open_fd(path: Path, flags: int) -> int:
 def open_private(path: Path, mode: str = "w", **kwargs):
     """``open(path, mode)`` for writing ("w", "a", "wb", "ab"), the file 0600."""
     flags = os.O_WRONLY | (os.O_APPEND if "a" in mode else os.O_TRUNC)
+    # Windows only: without O_BINARY the descriptor itself would turn \n into \r\n,
+    # under whatever newline handling ``mode`` asks for.
+    flags |= getattr(os, "O_BINARY", 0)
     return os.fdopen(_open_fd(path, flags), mode, **kwargs)
 
 
@@ -70,13 +75,13 @@ def write_private_bytes(path: Path, data: bytes) -> None:
 def prepare_private_database(path: Path) -> None:
     """Create the SQLite file 0600 before SQLite opens it. SQLite gives the -wal and
     -shm files it creates the database file's mode, so they follow; any left over by
-    an older release (after a crash) are tightened here."""
-    os.close(_open_fd(path, os.O_RDWR))
-    for suffix in ("-wal", "-shm"):
-        sibling = Path(f"{path}{suffix}")
+    an older release (after a crash) are tightened here. A file that cannot be opened
+    is skipped: SQLite then reports the problem in its own words, as before."""
+    for candidate, flags in ((path, os.O_CREAT), (Path(f"{path}-wal"), 0),
+                             (Path(f"{path}-shm"), 0)):
         try:
-            fd = os.open(sibling, os.O_RDONLY)
-        except FileNotFoundError:
+            fd = os.open(candidate, os.O_RDONLY | flags, FILE_MODE)
+        except OSError:
             continue
         try:
             _tighten(fd)
