@@ -24,6 +24,7 @@ from ._errors import (
     ConnectionTestFailed,
     InputError,
     NotFoundError,
+    SecretStoreError,
     ValidationError,
 )
 from ._http import DEFAULT_TIMEOUT, make_session
@@ -212,6 +213,9 @@ class Host:
         schema = credential_type.schema
         for field in credential_type.secret_fields():
             if schema._declared_fields[field].required and field not in secrets:
+                refusal = self.secrets.refusal(name, field)  # the keyring itself is the problem
+                if refusal:
+                    raise SecretStoreError(refusal)
                 raise NotFoundError(
                     f"credential {name!r} has no secret {field!r}: set it with "
                     f"`amp-dest credentials update {name}` or the environment variable "

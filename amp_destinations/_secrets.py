@@ -104,9 +104,15 @@ class SecretStore:
             return None
         return self._read_keyring(credential, field)
 
+    def refusal(self, credential: str, field: str) -> str | None:
+        """Why this secret cannot be kept in the keyring, with the ways out; None when
+        the backend is usable."""
+        return None if self.usable else _refusal_message(self.backend, credential, field)
+
     def set(self, credential: str, field: str, value: str) -> None:
-        if not self.usable:
-            raise SecretStoreError(_refusal_message(self.backend, credential, field))
+        refusal = self.refusal(credential, field)
+        if refusal:
+            raise SecretStoreError(refusal)
         try:
             self.backend.set_password(SERVICE, f"{credential}/{field}", value)
         except keyring.errors.KeyringError as exc:

@@ -142,3 +142,15 @@ def test_the_cli_refuses_a_plaintext_backend_chosen_with_python_keyring_backend(
     assert result.stderr.count("\n") == 1
     assert not (tmp_path / "data").exists() or SECRET not in "".join(
         path.read_text() for path in (tmp_path / "data").rglob("*") if path.is_file())
+
+
+@pytest.mark.parametrize("backend", [PlaintextKeyring(), fail.Keyring()],
+                         ids=["plaintext", "fail"])
+def test_using_a_credential_whose_keyring_is_refused_says_why(home, registry, backend):
+    with amp.Host(home, registry=registry, secrets=SecretStore(backend, environ={})) as host:
+        host.store.insert_credential("cred", "echo-token", {})
+        with pytest.raises(amp.SecretStoreError) as caught:
+            host.add_destination("rec", "recorder", "cred", {"label": "x"})
+    # Not "has no secret: set it with credentials update", which the keyring would refuse.
+    assert "AMP_DEST_SECRET_CRED_TOKEN" in str(caught.value)
+    assert "keyring backend" in str(caught.value)
