@@ -17,6 +17,7 @@ from ._errors import AmpDestError, ValidationError
 from ._host import Host
 from ._plugins import PLUGINS_DIR_ENV, Registry, load_plugins, register_commands
 from ._secrets import env_var_name
+from ._terminal import printable, printable_json
 
 __all__ = ["build_cli", "main"]
 
@@ -34,7 +35,7 @@ class CliError(click.ClickException):
         return self.message
 
     def show(self, file=None) -> None:
-        click.echo(f"amp-dest: error: {self.format_message()}", err=True)
+        click.echo(printable(f"amp-dest: error: {self.format_message()}"), err=True)
 
 
 class _State:
@@ -101,7 +102,8 @@ def _debug(ctx: click.Context) -> bool:
 
 
 def _print_json(data: Any) -> None:
-    click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode())
+    text = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+    click.echo(printable_json(text))
 
 
 def _state(ctx: click.Context) -> _State:
@@ -150,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         registry = load_plugins(plugins_dir=_plugins_dir_from_argv(argv))
     except AmpDestError as exc:
-        click.echo(f"amp-dest: error: {exc}", err=True)
+        click.echo(printable(f"amp-dest: error: {exc}"), err=True)
         sys.exit(EXIT_FAILED)
     build_cli(registry).main(args=argv, prog_name="amp-dest")
 

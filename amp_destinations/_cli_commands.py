@@ -19,8 +19,10 @@ from ._cli import (
     read_secrets,
 )
 from ._engine import DEFAULT_CONCURRENCY
+from ._names import check_name
 from ._results import ConnectionStatus
 from ._schemas import parse_assignments
+from ._terminal import echo, printable
 
 __all__ = ["add_commands"]
 
@@ -35,9 +37,10 @@ def _when(timestamp: float | None) -> str:
 
 
 def _table(rows: list[list[str]], header: list[str]) -> None:
+    rows = [[printable(cell) for cell in row] for row in rows]  # escaped before measuring
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
-        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+        echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
 
 
 # plugins ---------------------------------------------------------------------------
@@ -58,26 +61,30 @@ def plugins_list(ctx, as_json):
         return
     for info in infos:
         origin = f"{info.distribution or '?'} {info.version or ''}".strip()
-        click.echo(f"{info.name}  ({info.source}: {origin})")
+        echo(f"{info.name}  ({info.source}: {origin})")
         for kind, names in sorted(info.registered.items()):
-            click.echo(f"    {kind.replace('_', ' ')}: {', '.join(names)}")
+            echo(f"    {kind.replace('_', ' ')}: {', '.join(names)}")
         if info.error:
-            click.echo(f"    FAILED TO LOAD: {info.error}")
+            echo(f"    FAILED TO LOAD: {info.error}")
 
 
 # credentials -----------------------------------------------------------------------
 
 @click.group()
-def credentials():
+@click.pass_context
+def credentials(ctx):
     """Credentials: secrets go to the system keyring, the rest to the database."""
+    warning = _state(ctx).host.secrets.insecure_warning
+    if warning:
+        echo(f"amp-dest: warning: {warning}", err=True)
 
 
 def _show_credential(record: dict) -> None:
-    click.echo(f"{record['name']}  type: {record['type']}")
+    echo(f"{record['name']}  type: {record['type']}")
     for key, value in sorted(record["fields"].items()):
-        click.echo(f"    {key}: {value}")
+        echo(f"    {key}: {value}")
     for field, source in sorted(record["secrets"].items()):
-        click.echo(f"    {field}: {'set (' + source + ')' if source else 'not set'}")
+        echo(f"    {field}: {'set (' + source + ')' if source else 'not set'}")
 
 
 @credentials.command("add")
@@ -92,6 +99,7 @@ def _show_credential(record: dict) -> None:
 @click.pass_context
 def credentials_add(ctx, name, type_name, sets, ask, secrets_stdin, as_json):
     """Add a credential. Secret fields are prompted for (hidden) or read from stdin."""
+    check_name(name, "credential")  # before any secret is asked for
     host = _state(ctx).host
     credential_type = host.registry.credential_type(type_name)
     fields = parse_assignments(credential_type.schema, sets, f"credential {name}")
@@ -100,7 +108,7 @@ def credentials_add(ctx, name, type_name, sets, ask, secrets_stdin, as_json):
     if as_json:
         _print_json(record)
     else:
-        click.echo(f"added credential {name}")
+        echo(f"added credential {name}")
         _show_credential(record)
 
 
@@ -125,7 +133,7 @@ def credentials_update(ctx, name, sets, ask, secrets_stdin, as_json):
     if as_json:
         _print_json(record)
     else:
-        click.echo(f"updated credential {name}")
+        echo(f"updated credential {name}")
         _show_credential(record)
 
 
@@ -139,7 +147,7 @@ def credentials_list(ctx, as_json):
         _print_json(records)
         return
     if not records:
-        click.echo("no credentials; add one with `amp-dest credentials add NAME --type TYPE`")
+        echo("no credentials; add one with `amp-dest credentials add NAME --type TYPE`")
         return
     _table([[r["name"], r["type"],
              ", ".join(f"{f}={s or 'missing'}" for f, s in sorted(r["secrets"].items()))]
@@ -162,7 +170,7 @@ def credentials_show(ctx, name, as_json):
 def credentials_remove(ctx, name):
     """Remove a credential and its keyring entries."""
     _state(ctx).host.remove_credential(name)
-    click.echo(f"removed credential {name}")
+    echo(f"removed credential {name}")
 
 
 # destinations ----------------------------------------------------------------------
@@ -175,9 +183,9 @@ def destinations():
 def _print_status(status: ConnectionStatus) -> None:
     for check in status.checks:
         mark = "ok  " if check.ok else "FAIL"
-        click.echo(f"  [{mark}] {check.name}" + (f": {check.message}" if check.message else ""))
+        echo(f"  [{mark}] {check.name}" + (f": {check.message}" if check.message else ""))
         if not check.ok and check.hint:
-            click.echo(f"         hint: {check.hint}")
+            echo(f"         hint: {check.hint}")
 
 
 def _report_save(verb: str, name: str, result, as_json: bool) -> None:
@@ -185,14 +193,14 @@ def _report_save(verb: str, name: str, result, as_json: bool) -> None:
         _print_json(result.to_dict())
         return
     if result.status is None:
-        click.echo(f"{verb} destination {name} without testing the connection "
+        echo(f"{verb} destination {name} without testing the connection "
                    "(remote settings were not applied)")
     else:
-        click.echo(f"connection test passed for {name}:")
+        echo(f"connection test passed for {name}:")
         _print_status(result.status)
-        click.echo(f"{verb} destination {name}")
+        echo(f"{verb} destination {name}")
     for message in result.messages:
-        click.echo(f"  applied: {message}")
+        echo(f"  applied: {message}")
 
 
 @destinations.command("add")
@@ -239,7 +247,7 @@ def destinations_list(ctx, as_json):
         _print_json(records)
         return
     if not records:
-        click.echo("no destinations; add one with `amp-dest destinations add NAME --type TYPE`")
+        echo("no destinations; add one with `amp-dest destinations add NAME --type TYPE`")
         return
     _table([[r["name"], r["type"], r["credential"] or "-", _when(r["updated_at"])]
             for r in records], ["NAME", "TYPE", "CREDENTIAL", "UPDATED"])
@@ -255,9 +263,9 @@ def destinations_show(ctx, name, as_json):
     if as_json:
         _print_json(record)
         return
-    click.echo(f"{record['name']}  type: {record['type']}  credential: {record['credential'] or '-'}")
+    echo(f"{record['name']}  type: {record['type']}  credential: {record['credential'] or '-'}")
     for key, value in sorted(record["settings"].items()):
-        click.echo(f"    {key}: {value}")
+        echo(f"    {key}: {value}")
 
 
 @destinations.command("remove")
@@ -266,7 +274,7 @@ def destinations_show(ctx, name, as_json):
 def destinations_remove(ctx, name):
     """Remove a destination (its run history stays)."""
     _state(ctx).host.remove_destination(name)
-    click.echo(f"removed destination {name}")
+    echo(f"removed destination {name}")
 
 
 @destinations.command("test")
@@ -279,7 +287,7 @@ def destinations_test(ctx, name, as_json):
     if as_json:
         _print_json(status.to_dict())
     else:
-        click.echo(f"connection test for {name}: {'passed' if status.ok else 'FAILED'}")
+        echo(f"connection test for {name}: {'passed' if status.ok else 'FAILED'}")
         _print_status(status)
     if not status.ok:
         ctx.exit(EXIT_FAILED)
@@ -298,31 +306,31 @@ def destinations_schema(ctx, type_name):
 def _print_summary(result) -> None:
     s = result.summary
     verb = "would deliver" if s.get("dry_run") else "delivered"
-    click.echo(
+    echo(
         f"run {result.id} {result.status}: {s['rows_read']:,} rows read, {s['delivered']:,} "
         f"{verb}, {s['rejected']:,} rejected, {s['pending']:,} pending "
         f"in {s['elapsed_seconds']:.2f}s ({s['rows_per_second']:,.0f} rows/s)"
     )
     if s["rejected_by_code"]:
-        click.echo("  rejected by reason: " + ", ".join(
+        echo("  rejected by reason: " + ", ".join(
             f"{code} {count:,}" for code, count in s["rejected_by_code"].items()))
     if s["warnings_by_code"]:
-        click.echo("  warnings: " + ", ".join(
+        echo("  warnings: " + ", ".join(
             f"{code} {count:,}" for code, count in s["warnings_by_code"].items()))
-    click.echo(f"  batches: {s['batches']:,}, requests: {s['requests']:,}, "
+    echo(f"  batches: {s['batches']:,}, requests: {s['requests']:,}, "
                f"retries: {s['retries']:,}")
     if s.get("rate_limit_pauses"):
-        click.echo(f"  rate limited {s['rate_limit_pauses']:,} times: sends in flight went "
+        echo(f"  rate limited {s['rate_limit_pauses']:,} times: sends in flight went "
                    f"down to {s['lowest_concurrency']}")
     if s["identifier_coverage"]:
-        click.echo("  identifier coverage: " + ", ".join(
+        echo("  identifier coverage: " + ", ".join(
             f"{label} {share:.0%}" for label, share in s["identifier_coverage"].items()))
     for note in s.get("remote_notes", []):
-        click.echo(f"  remote said: {note}")
+        echo(f"  remote said: {note}")
     if result.rejects_path:
-        click.echo(f"  rejects file: {result.rejects_path}")
+        echo(f"  rejects file: {result.rejects_path}")
     if result.output_path:
-        click.echo(f"  request bodies: {result.output_path}")
+        echo(f"  request bodies: {result.output_path}")
 
 
 @click.command()
@@ -366,7 +374,7 @@ def send(ctx, name, input_path, format_name, dry_run, rejects, output, resume, c
         resume = f"amp-dest send --resume {result.id}"
         if result.rejects_path and result.rejects_path in (result.error or ""):
             resume += " --rejects OTHER_FILE"  # the rejects file itself failed
-        click.echo(f"amp-dest: error: run {result.id} {result.status}: {result.error}; "
+        echo(f"amp-dest: error: run {result.id} {result.status}: {result.error}; "
                    f"resume with `{resume}`", err=True)
     if result.summary.get("stopped_by") == "SIGTERM" and result.status == "interrupted":
         ctx.exit(EXIT_TERMINATED)
@@ -393,7 +401,7 @@ def runs_list(ctx, destination, limit, as_json):
         _print_json(records)
         return
     if not records:
-        click.echo("no runs yet")
+        echo("no runs yet")
         return
     _table([[r["id"], r["destination"], r["status"] + (" (dry run)" if r["dry_run"] else ""),
              _when(r["started_at"]), f"{r['rows_read']:,}", f"{r['delivered']:,}",
@@ -416,18 +424,18 @@ def runs_show(ctx, run_id, as_json):
                 "dry_run", "rows_read", "delivered", "rejected", "pending", "rejects_path",
                 "output_path", "error"):
         if record[key] not in (None, ""):
-            click.echo(f"{key}: {record[key]}")
-    click.echo(f"started: {_when(record['started_at'])}  ended: {_when(record['ended_at'])}")
+            echo(f"{key}: {record[key]}")
+    echo(f"started: {_when(record['started_at'])}  ended: {_when(record['ended_at'])}")
     summary = record["summary"]
     for key in ("rejected_by_code", "warnings_by_code", "identifier_coverage"):
         if summary.get(key):
-            click.echo(f"{key}: " + ", ".join(f"{k} {v}" for k, v in summary[key].items()))
+            echo(f"{key}: " + ", ".join(f"{k} {v}" for k, v in summary[key].items()))
     for key in ("retries", "batches", "requests", "attempts", "elapsed_seconds",
                 "rows_per_second"):
         if key in summary:
-            click.echo(f"{key}: {summary[key]}")
+            echo(f"{key}: {summary[key]}")
     if record["attempts"]:
-        click.echo("attempts:")
+        echo("attempts:")
         _table([[a["attempt"], a["status"], _when(a["started_at"]), _when(a["ended_at"]),
                  f"{a['rows_read']:,}", f"{a['delivered']:,}", f"{a['rejected']:,}",
                  f"{a['batches']:,}", f"{a['retries']:,}", a["error"] or ""]

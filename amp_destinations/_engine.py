@@ -26,6 +26,7 @@ from ._batching import Batcher
 from ._delivery import BatchResult, BatchSender, RetryPolicy, Throttle, plugin_failure
 from ._errors import InputError, StorageError
 from ._local_failures import file_failure
+from ._private_files import make_private_dirs, write_private_bytes
 from ._results import Batch, RecordError
 from ._row_plan import RowPlan, covered
 from ._run import RunRecorder, SettledRows
@@ -141,7 +142,7 @@ class _Delivery:
         if self.options.dry_run and self.options.output_path is not None:
             folder = self.options.output_path
             try:
-                folder.mkdir(parents=True, exist_ok=True)
+                make_private_dirs(folder)
                 # A resumed dry run numbers its requests on from the earlier attempts'.
                 written = [int(path.stem.removeprefix("request-"))
                            for path in folder.glob("request-*.json")
@@ -165,7 +166,7 @@ class _Delivery:
         if self.options.output_path is not None:
             path = self.options.output_path / f"request-{self.requests_written:06d}.json"
             try:
-                path.write_bytes(batch.body)
+                write_private_bytes(path, batch.body)
             except OSError as exc:
                 raise file_failure("the request file", path, exc) from None
 

@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 from marshmallow import ValidationError, fields
 
+from ._userinfo import USERINFO_RULE
+
 __all__ = ["Secret", "SecureUrl", "is_loopback_host"]
 
 
@@ -29,11 +31,13 @@ def is_loopback_host(host: str | None) -> bool:
 
 class SecureUrl(fields.String):
     """An ``https`` URL, or plain ``http`` only for a loopback host, so that tokens
-    never travel unencrypted over a network."""
+    never travel unencrypted over a network; never with a user name or password in it,
+    because settings are stored and shown in the open. No message quotes the URL."""
 
     default_error_messages = {
         "scheme": "must be an https:// URL (http:// is allowed only for 127.0.0.1 or localhost).",
         "host": "must be a URL with a host name.",
+        "userinfo": USERINFO_RULE,
     }
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -42,6 +46,8 @@ class SecureUrl(fields.String):
             parts = urlsplit(text)
         except ValueError as exc:
             raise ValidationError(self.error_messages["host"]) from exc
+        if "@" in parts.netloc:
+            raise self.make_error("userinfo")
         if not parts.hostname:
             raise self.make_error("host")
         if parts.scheme == "https":

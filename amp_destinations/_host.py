@@ -25,15 +25,18 @@ from ._errors import (
     InputError,
     NotFoundError,
     StorageError,
+    SecretStoreError,
     ValidationError,
 )
 from ._http import DEFAULT_TIMEOUT, make_session
+from ._names import check_name
 from ._plugins import PluginInfo, Registry, load_plugins
 from ._results import ConnectionStatus
 from ._run import SettledRows
 from ._schemas import json_schema, load_with
 from ._secrets import SecretStore, env_var_name
 from ._store import Store
+from ._userinfo import redact_userinfo
 
 __all__ = ["Host", "SaveResult"]
 
@@ -114,6 +117,7 @@ class Host:
 
     def add_credential(self, name: str, type: str, fields: Mapping[str, Any] | None = None,
                        secrets: Mapping[str, str] | None = None) -> dict:
+        check_name(name, "credential")
         credential_type = self.registry.credential_type(type)
         fields, secrets = dict(fields or {}), dict(secrets or {})
         self._reject_misplaced(credential_type, fields, secrets)
@@ -176,6 +180,7 @@ class Host:
         names = credential_type.secret_fields() if credential_type else []
         return {
             **record,
+            "fields": redact_userinfo(record["fields"]),  # as an older release stored them
             "secrets": {field: self.secrets.source(record["name"], field) for field in names},
         }
 
@@ -212,6 +217,9 @@ class Host:
         schema = credential_type.schema
         for field in credential_type.secret_fields():
             if schema._declared_fields[field].required and field not in secrets:
+                refusal = self.secrets.refusal(name, field)  # the keyring itself is the problem
+                if refusal:
+                    raise SecretStoreError(refusal)
                 raise NotFoundError(
                     f"credential {name!r} has no secret {field!r}: set it with "
                     f"`amp-dest credentials update {name}` or the environment variable "
@@ -236,6 +244,7 @@ class Host:
     def add_destination(self, name: str, type: str, credential: str | None = None,
                         settings: Mapping[str, Any] | None = None, *, test: bool = True
                         ) -> SaveResult:
+        check_name(name, "destination")
         destination_cls = self.registry.destination(type)
         if self.store.exists("destinations", name):
             raise AlreadyExistsError(
@@ -257,8 +266,11 @@ class Host:
         merged = {**record["settings"], **dict(settings or {})}
         merged = {k: v for k, v in merged.items() if v is not None}
         credential = credential or record["credential"]
-        previous = load_with(destination_cls.settings_schema, record["settings"],
-                             f"settings of {name}")
+        try:
+            previous = load_with(destination_cls.settings_schema, record["settings"],
+                                 f"settings of {name}")
+        except ValidationError:  # stored by an older release or plugin: this update fixes them
+            previous = None
         instance = self._instance(destination_cls, name, credential, merged)
         result = self._save_checks(name, instance, previous, test)
         self.store.update_destination(
@@ -304,7 +316,7 @@ class Host:
         self.store.delete_destination(name)
 
     def destinations(self) -> list[dict]:
-        return self.store.destinations()
+        return [redact_userinfo(record) for record in self.store.destinations()]
 
     def destination_info(self, name: str) -> dict:
         record = self.store.destination(name)

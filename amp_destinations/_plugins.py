@@ -6,6 +6,11 @@ same hooks), the ``amp_destinations`` entry-point group, and an optional directo
 register is recorded and reported, and the others keep working, unless strict mode
 (``AMP_DEST_STRICT_PLUGINS=1``) makes that fatal. ``AMP_DEST_TRACE_HOOKS=1`` writes
 every hook call to stderr.
+
+A plugin runs with the operator's keyring and data, so code that someone else could
+have written is never imported: a plugins directory (or its ``__pycache__``) or a
+``.py`` file in it that is writable by group or others is a load error, as ssh
+refuses a loose key file.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import importlib
 import importlib.metadata
 import importlib.util
 import os
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +30,7 @@ import pluggy
 from . import _hookspecs
 from ._base import CredentialType, Destination, Reader
 from ._errors import DuplicateNameError, NotFoundError, PluginError
+from ._terminal import printable
 
 __all__ = ["PluginInfo", "Registry", "load_plugins", "BUILTIN_PLUGINS"]
 
@@ -141,12 +148,33 @@ def _builtin_modules() -> Iterable[tuple[str, Any]]:
         yield module_name.rsplit(".", 1)[-1], importlib.import_module(module_name)
 
 
+def _writable_by_others(path: Path) -> str | None:
+    """The load error for a file or folder that group or others may write, else None.
+    Windows has no such mode bits: its ACLs are the operator's to set."""
+    if os.name == "nt" or not stat.S_IMODE(path.stat().st_mode) & 0o022:
+        return None
+    return f"{path} is writable by group or others, so it is not loaded: chmod go-w {path}"
+
+
 def _load_directory(directory: Path, infos: list[PluginInfo], strict: bool, pm) -> None:
     if not directory.is_dir():
         raise PluginError(f"plugins directory {directory} does not exist")
+    cache = directory / "__pycache__"
+    loose = _writable_by_others(directory) or (cache.is_dir() and _writable_by_others(cache))
+    if loose:  # anyone could add or swap a file: nothing in it is loaded
+        # The trailing slash keeps the name apart from any plugin's (a file's stem).
+        info = PluginInfo(name=f"{directory.name}/", source="directory",
+                          distribution=str(directory))
+        infos.append(info)
+        _record_failure(info, PluginError(loose), strict)
+        return
     for path in sorted(directory.glob("*.py")):
         info = PluginInfo(name=path.stem, source="directory", distribution=str(path))
         infos.append(info)
+        loose = _writable_by_others(path)
+        if loose:
+            _record_failure(info, PluginError(loose), strict)
+            continue
         try:
             module_name = f"amp_destinations_local_plugins.{path.stem}"
             spec = importlib.util.spec_from_file_location(module_name, path)
@@ -166,9 +194,8 @@ def _record_failure(info: PluginInfo, exc: BaseException, strict: bool) -> None:
         if isinstance(exc, PluginError):
             raise exc
         raise PluginError(f"plugin {info.name} failed to load: {info.error}") from exc
-    sys.stderr.write(
-        f"amp-dest: plugin {info.name} failed to load and is skipped: {info.error}\n"
-    )
+    sys.stderr.write(printable(
+        f"amp-dest: plugin {info.name} failed to load and is skipped: {info.error}") + "\n")
 
 
 def load_plugins(

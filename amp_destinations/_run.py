@@ -24,6 +24,7 @@ from typing import Iterable, Sequence
 from ._delivery import BatchResult
 from ._errors import StorageError
 from ._local_failures import file_failure
+from ._private_files import make_private_dirs, open_private
 from ._store import Store
 
 __all__ = ["RunRecorder", "SettledRows", "REJECTS_HEADER"]
@@ -112,8 +113,8 @@ class RunRecorder:
         if self.rejects_path is None:
             return
         try:
-            self.rejects_path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.rejects_path, "w", newline="", encoding="utf-8")
+            make_private_dirs(self.rejects_path.parent)
+            self._file = open_private(self.rejects_path, "w", newline="", encoding="utf-8")
             self._writer = csv.writer(self._file)
             self._writer.writerow(REJECTS_HEADER)
             if self._resumed:

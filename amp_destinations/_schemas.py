@@ -10,6 +10,7 @@ import orjson
 from marshmallow import fields, validate
 
 from ._errors import ValidationError
+from ._userinfo import USERINFO_RULE, carries_userinfo
 
 __all__ = ["load_with", "parse_assignments", "json_schema", "dump_public"]
 
@@ -29,9 +30,10 @@ def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 def load_with(schema_cls: type[marshmallow.Schema], data: Mapping[str, Any], what: str,
               partial: bool = False) -> dict:
     """Load ``data``; unknown keys and rule violations raise one ValidationError that
-    names every field and rule (never a value: messages come from the schema)."""
+    names every field and rule (never a value: messages come from the schema). A URL
+    with user info is refused in every non-secret field, whatever its type."""
     try:
-        return schema_cls(unknown=marshmallow.RAISE).load(dict(data), partial=partial)
+        loaded = schema_cls(unknown=marshmallow.RAISE).load(dict(data), partial=partial)
     except marshmallow.ValidationError as exc:
         errors = _flatten(exc.messages)
         known = ", ".join(schema_cls._declared_fields)
@@ -43,6 +45,13 @@ def load_with(schema_cls: type[marshmallow.Schema], data: Mapping[str, Any], wha
                 for rule in rules
             ]
         raise ValidationError(what, errors) from None
+    declared = schema_cls._declared_fields
+    leaks = {key: [USERINFO_RULE] for key, value in loaded.items()
+             if key in declared and not declared[key].metadata.get("secret")
+             and carries_userinfo(value)}
+    if leaks:
+        raise ValidationError(what, leaks)
+    return loaded
 
 
 def parse_assignments(schema_cls: type[marshmallow.Schema], assignments: Iterable[str],

@@ -3,8 +3,10 @@
 Each secret is one keyring entry: service ``amp-destinations``, user name
 ``<credential>/<field>``. ``AMP_DEST_SECRET_<CREDENTIAL>_<FIELD>`` (upper-cased, every
 other character than A-Z and 0-9 as ``_``) is read first, for CI and containers.
-There is no plaintext fallback: without a usable keyring backend, storing a secret
-fails with a message naming the ways out.
+There is no plaintext fallback: without a usable keyring backend, or with one that
+keeps secrets readable in a file (``_keyring_backends``), storing a secret fails with a
+message naming the ways out. ``AMP_DEST_ALLOW_INSECURE_KEYRING=1`` lets a test machine
+use a plaintext backend anyway; ``insecure_warning`` then says so.
 """
 
 from __future__ import annotations
@@ -15,9 +17,15 @@ import re
 import keyring
 import keyring.backend
 import keyring.errors
-from keyring.backends import chainer, fail
 
 from ._errors import SecretStoreError
+from ._keyring_backends import (
+    ALLOW_INSECURE_ENV,
+    backend_name,
+    insecure_allowed,
+    is_plaintext,
+    is_unusable,
+)
 
 __all__ = ["SecretStore", "env_var_name", "SERVICE"]
 
@@ -29,13 +37,22 @@ def env_var_name(credential: str, field: str) -> str:
     return "AMP_DEST_SECRET_" + _NOT_ALNUM.sub("_", f"{credential}_{field}".upper())
 
 
-def _no_backend_message(credential: str, field: str) -> str:
+def _ways_out(credential: str, field: str) -> str:
     return (
-        "no usable keyring backend to store secrets in: start a desktop keyring "
-        "(GNOME Keyring, KWallet, macOS Keychain, Windows Credential Locker), "
-        "or choose a backend with PYTHON_KEYRING_BACKEND, "
+        "start a desktop keyring (GNOME Keyring, KWallet, macOS Keychain, Windows "
+        "Credential Locker), or choose a backend with PYTHON_KEYRING_BACKEND, "
         f"or provide the secret through the environment variable {env_var_name(credential, field)}"
     )
+
+
+def _refusal_message(backend, credential: str, field: str) -> str:
+    if is_plaintext(backend):
+        return (
+            f"the keyring backend {backend_name(backend)} keeps secrets readable in a file, "
+            f"so it is refused: {_ways_out(credential, field)}; on a test machine, "
+            f"{ALLOW_INSECURE_ENV}=1 accepts it"
+        )
+    return f"no usable keyring backend to store secrets in: {_ways_out(credential, field)}"
 
 
 class SecretStore:
@@ -53,11 +70,20 @@ class SecretStore:
     @property
     def usable(self) -> bool:
         backend = self.backend
-        if isinstance(backend, fail.Keyring):
+        if is_unusable(backend):
             return False
-        if isinstance(backend, chainer.ChainerBackend):
-            return bool(backend.backends)
-        return True
+        return not is_plaintext(backend) or insecure_allowed(self._environ)
+
+    @property
+    def insecure_warning(self) -> str | None:
+        """One line when secrets go to a plaintext backend because of the opt-in."""
+        backend = self.backend
+        if not (is_plaintext(backend) and insecure_allowed(self._environ)):
+            return None
+        return (
+            f"secrets are stored readably in a file by {backend_name(backend)}, because "
+            f"{ALLOW_INSECURE_ENV}=1: use this only on a test machine"
+        )
 
     def source(self, credential: str, field: str) -> str | None:
         """Where a secret comes from: "environment", "keyring" or None when unset."""
@@ -78,9 +104,15 @@ class SecretStore:
             return None
         return self._read_keyring(credential, field)
 
+    def refusal(self, credential: str, field: str) -> str | None:
+        """Why this secret cannot be kept in the keyring, with the ways out; None when
+        the backend is usable."""
+        return None if self.usable else _refusal_message(self.backend, credential, field)
+
     def set(self, credential: str, field: str, value: str) -> None:
-        if not self.usable:
-            raise SecretStoreError(_no_backend_message(credential, field))
+        refusal = self.refusal(credential, field)
+        if refusal:
+            raise SecretStoreError(refusal)
         try:
             self.backend.set_password(SERVICE, f"{credential}/{field}", value)
         except keyring.errors.KeyringError as exc:
@@ -91,7 +123,9 @@ class SecretStore:
             ) from None
 
     def delete(self, credential: str, field: str) -> None:
-        if not self.usable:
+        # A refused plaintext backend may still hold an entry written before: deleting
+        # it only takes a readable secret away, so that is done.
+        if is_unusable(self.backend):
             return
         try:
             self.backend.delete_password(SERVICE, f"{credential}/{field}")

@@ -19,6 +19,7 @@ import platformdirs
 
 from ._errors import AlreadyExistsError, NotFoundError, StorageError
 from ._local_failures import database_failure, os_cause
+from ._private_files import make_private_dirs, open_private, prepare_private_database
 
 __all__ = ["Store", "default_home", "HOME_ENV"]
 
@@ -170,12 +171,13 @@ class Store:
         self.path = self.home / DB_NAME
         self._reserve = self.home / RESERVE_NAME
         try:
-            self.home.mkdir(parents=True, exist_ok=True)
+            make_private_dirs(self.home)
         except OSError as exc:
             raise StorageError(
                 f"cannot create the amp-destinations home {self.home}: {os_cause(exc)}; "
                 f"set {HOME_ENV} to a writable folder", kind="path",
             ) from None
+        prepare_private_database(self.path)
         self.db = self._open()
         self.read_only = not (os.access(self.path, os.W_OK) and os.access(self.home, os.W_OK))
         self._migrate()
@@ -215,7 +217,7 @@ class Store:
         if self._reserve.exists():
             return
         try:
-            with open(self._reserve, "wb") as file:
+            with open_private(self._reserve, "wb") as file:
                 file.write(bytes(RESERVE_BYTES))
         except OSError:  # no room for it now: the next open tries again
             self._reserve.unlink(missing_ok=True)

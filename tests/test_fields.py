@@ -30,3 +30,26 @@ def test_secrets_are_loaded_but_never_dumped():
     assert loaded["token"] == "s3cret"
     assert "token" not in UrlSchema().dump(loaded)
     assert UrlSchema._declared_fields["token"].metadata["secret"] is True
+
+
+@pytest.mark.parametrize("url", ["https://ops:pa55word@example.com/in",
+                                 "https://pa55word@example.com", "https://:pa55word@example.com",
+                                 "http://ops:pa55word@127.0.0.1:8080", "https://@example.com",
+                                 "https://ops:pa55@word@example.com/x"])
+def test_user_info_is_refused_and_never_quoted(url):
+    with pytest.raises(ValidationError) as caught:
+        UrlSchema().load({"url": url})
+    message = str(caught.value.messages)
+    assert "must not carry a user name or password" in message and "credential" in message
+    assert "pa55" not in message and "ops" not in message
+
+
+def test_redaction_takes_the_user_info_up_to_the_last_at_sign():
+    from amp_destinations._userinfo import carries_userinfo, redact_userinfo
+
+    record = {"url": "https://ops:pa55@word@example.com/a@b", "n": 3,
+              "urls": ["see http://u:p@127.0.0.1/x", "https://example.com/@me"]}
+    assert redact_userinfo(record) == {
+        "url": "https://[redacted]@example.com/a@b", "n": 3,
+        "urls": ["see http://[redacted]@127.0.0.1/x", "https://example.com/@me"]}
+    assert carries_userinfo(record) and not carries_userinfo("https://example.com/@me")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 
+import pytest
 from click.testing import CliRunner
+
+import amp_destinations as amp
 
 SECRET = "tok-7f3a9c-DO-NOT-LEAK"
 EMAIL = "private.person@example.com"
@@ -52,3 +55,66 @@ def test_a_secret_appears_nowhere(cli, home, tmp_path, caplog):
             # this test plugin does not hash, so only those files may hold the email.
             if "requests" not in path.parts:
                 assert EMAIL.encode() not in data, f"raw email found in {path}"
+
+
+PASSWORD = "pw-8c1e-DO-NOT-LEAK"
+
+
+def test_a_password_in_a_url_is_refused_and_appears_nowhere(cli, home, registry, caplog):
+    caplog.set_level(logging.DEBUG)
+    runner = CliRunner()
+    outputs = []
+
+    def run(*args, input=None):
+        result = runner.invoke(cli, list(args), input=input)
+        outputs.append(result.output)
+        return result
+
+    assert run("credentials", "add", "hooks", "--type", "bearer-token", "--secrets-stdin",
+               input='{"token": "t"}').exit_code == 0
+    userinfo_url = f"https://ops:{PASSWORD}@127.0.0.1:9/in"
+    for type_name, sets in (
+            ("webhook", [f"url={userinfo_url}"]),
+            ("webhook", ["url=https://127.0.0.1:9/in", f"test_url={userinfo_url}"]),
+            ("recorder", [f"label={userinfo_url}"])):  # a plain String field, not a SecureUrl
+        credential = "hooks" if type_name == "webhook" else "cred"
+        if type_name == "recorder":
+            run("credentials", "add", "cred", "--type", "echo-token", "--secrets-stdin",
+                input='{"token": "good"}')
+        args = ["destinations", "add", "d", "--type", type_name, "--credential", credential]
+        for assignment in sets:
+            args += ["--set", assignment]
+        for extra in ([], ["--no-test"]):
+            result = run(*args, *extra)
+            assert result.exit_code == 1
+            assert "must not carry a user name or password" in result.output
+    with amp.Host(home, registry=registry) as host:
+        with pytest.raises(amp.ValidationError) as caught:
+            host.add_destination("d", "webhook", "hooks", {"url": userinfo_url}, test=False)
+        assert PASSWORD not in str(caught.value)
+        assert host.destinations() == []
+    run("destinations", "list", "--json")
+
+    assert PASSWORD not in "".join(outputs)
+    assert all(PASSWORD not in record.getMessage() for record in caplog.records)
+    for path in home.rglob("*"):  # the database, its -wal and -shm
+        if path.is_file():
+            assert PASSWORD.encode() not in path.read_bytes(), f"password found in {path}"
+
+
+def test_a_url_an_older_release_stored_is_never_shown_and_can_be_fixed(cli, host):
+    host.add_credential("hooks", "bearer-token", secrets={"token": "t"})
+    host.store.insert_destination("hook", "webhook", "hooks",
+                                  {"url": f"https://ops:{PASSWORD}@127.0.0.1:9/in"})
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["destinations", "list", "--json"])
+    assert "https://[redacted]@127.0.0.1:9/in" in listed.output
+    shown = runner.invoke(cli, ["destinations", "show", "hook"])
+    assert shown.exit_code == 1
+    assert "url: must not carry a user name or password" in shown.output
+    fixed = runner.invoke(cli, ["destinations", "update", "hook", "--no-test",
+                                "--set", "url=https://127.0.0.1:9/in"])
+    assert fixed.exit_code == 0, fixed.output
+    shown = runner.invoke(cli, ["destinations", "show", "hook"])
+    assert "url: https://127.0.0.1:9/in" in shown.output
+    assert PASSWORD not in listed.output + shown.output + fixed.output

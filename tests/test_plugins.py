@@ -3,6 +3,7 @@ mode, misspelled hooks and tracing."""
 
 from __future__ import annotations
 
+import os
 import textwrap
 
 import pytest
@@ -38,6 +39,9 @@ def register_destinations(register):
 def write_plugin(folder, filename, source):
     folder.mkdir(exist_ok=True)
     (folder / filename).write_text(textwrap.dedent(source))
+    # Whatever the umask: loose modes are refused, as the permission tests show.
+    os.chmod(folder, 0o755)
+    os.chmod(folder / filename, 0o644)
 
 
 def test_builtins_register_through_the_same_hooks():
@@ -142,3 +146,65 @@ def test_unknown_names_say_what_is_known():
     registry = amp.load_plugins(entry_points=False)
     with pytest.raises(amp.NotFoundError, match="no destination type named 'nope'.*file"):
         registry.destination("nope")
+
+
+# Importing this plugin leaves a mark, so a test can tell it was never imported.
+MARKING_PLUGIN = GOOD_PLUGIN + """
+import pathlib
+pathlib.Path(__file__).with_suffix(".imported").touch()
+"""
+
+
+@pytest.mark.parametrize("loose_mode", [0o664, 0o646, 0o666])
+def test_a_plugin_file_writable_by_group_or_others_is_not_imported(tmp_path, capsys,
+                                                                   loose_mode):
+    folder = tmp_path / "p"
+    write_plugin(folder, "loose.py", MARKING_PLUGIN.format(name="loose"))
+    write_plugin(folder, "tight.py", GOOD_PLUGIN.format(name="tight"))
+    os.chmod(folder / "loose.py", loose_mode)
+    registry = amp.load_plugins(entry_points=False, plugins_dir=folder)
+    [error] = registry.errors
+    path = folder / "loose.py"
+    assert error.name == "loose"
+    assert error.error == (f"{path} is writable by group or others, so it is not loaded: "
+                           f"chmod go-w {path}")
+    assert not (folder / "loose.imported").exists()
+    assert "loose" not in registry.destinations and "tight" in registry.destinations
+    assert "writable by group or others" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("loose", ["folder", "__pycache__"])
+def test_a_plugins_directory_writable_by_group_or_others_loads_nothing(tmp_path, loose):
+    folder = tmp_path / "p"
+    write_plugin(folder, "good.py", MARKING_PLUGIN.format(name="good"))
+    target = folder if loose == "folder" else folder / "__pycache__"
+    target.mkdir(exist_ok=True)
+    os.chmod(target, 0o777)
+    registry = amp.load_plugins(entry_points=False, plugins_dir=folder)
+    [error] = registry.errors
+    assert error.name == "p/" and error.source == "directory"
+    assert error.error == (f"{target} is writable by group or others, so it is not loaded: "
+                           f"chmod go-w {target}")
+    assert not (folder / "good.imported").exists() and "good" not in registry.destinations
+    assert "file" in registry.destinations  # the built-ins are unaffected
+
+
+def test_strict_mode_makes_a_loose_plugin_fatal(tmp_path):
+    write_plugin(tmp_path / "p", "loose.py", MARKING_PLUGIN.format(name="loose"))
+    os.chmod(tmp_path / "p" / "loose.py", 0o666)
+    with pytest.raises(amp.PluginError, match="writable by group or others.*chmod go-w"):
+        amp.load_plugins(entry_points=False, plugins_dir=tmp_path / "p", strict=True)
+    assert not (tmp_path / "p" / "loose.imported").exists()
+
+
+def test_plugins_list_shows_the_permission_problem(tmp_path):
+    from click.testing import CliRunner
+
+    from amp_destinations._cli import build_cli
+
+    write_plugin(tmp_path / "p", "loose.py", GOOD_PLUGIN.format(name="loose"))
+    os.chmod(tmp_path / "p" / "loose.py", 0o664)
+    registry = amp.load_plugins(entry_points=False, plugins_dir=tmp_path / "p")
+    output = CliRunner().invoke(build_cli(registry), ["plugins", "list"]).output
+    assert (f"    FAILED TO LOAD: {tmp_path / 'p' / 'loose.py'} is writable by group or "
+            "others") in output

@@ -188,6 +188,16 @@ def test_api_base_url_must_be_https_except_on_loopback(tt):
     assert messages["api_base_url"][0].startswith("must be an https:// URL")
 
 
+@pytest.mark.parametrize("base_url", ["https://ops:Pa55w0rd@business-api.tiktok.com",
+                                      "http://ops:Pa55w0rd@127.0.0.1:8765"])
+def test_api_base_url_with_a_user_name_or_password_is_refused(tt, base_url):
+    # Before, the password was kept as a setting and printed in "could not reach ...".
+    messages = errors_of(advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID,
+                         api_base_url=base_url)
+    assert messages["api_base_url"][0].startswith("must not carry a user name or password")
+    assert "Pa55w0rd" not in str(messages)
+
+
 @pytest.mark.parametrize("days", [0, 29, -3])
 def test_max_event_age_days_is_between_1_and_28(tt, days):
     messages = errors_of(advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID,
