@@ -430,8 +430,7 @@ def runs_show(ctx, run_id, as_json):
     for key in ("rejected_by_code", "warnings_by_code", "identifier_coverage"):
         if summary.get(key):
             echo(f"{key}: " + ", ".join(f"{k} {v}" for k, v in summary[key].items()))
-    for key in ("retries", "batches", "requests", "attempts", "elapsed_seconds",
-                "rows_per_second"):
+    for key in ("retries", "batches", "requests", "elapsed_seconds", "rows_per_second"):
         if key in summary:
             echo(f"{key}: {summary[key]}")
     if record["attempts"]:
@@ -440,7 +439,7 @@ def runs_show(ctx, run_id, as_json):
                  f"{a['rows_read']:,}", f"{a['delivered']:,}", f"{a['rejected']:,}",
                  f"{a['batches']:,}", f"{a['retries']:,}", a["error"] or ""]
                 for a in record["attempts"]],
-               ["  #", "STATUS", "STARTED", "ENDED", "READ", "DELIVERED", "REJECTED",
+               ["#", "STATUS", "STARTED", "ENDED", "READ", "DELIVERED", "REJECTED",
                 "BATCHES", "RETRIES", "ERROR"])
 
 

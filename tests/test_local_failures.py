@@ -129,6 +129,7 @@ def test_a_full_disk_under_the_rejects_file_fails_the_run_and_a_resume_finishes(
 
 def test_a_rejects_file_on_dev_full_fails_before_anything_is_sent(run, home, tmp_path, script):
     set_up(run, home)
+    mode = os.stat("/dev/full").st_mode
     result = run("send", "rec", "--input", str(write_csv(tmp_path / "in.csv", 10)),
                  "--rejects", "/dev/full")
     assert result.exit_code == 1
@@ -136,6 +137,7 @@ def test_a_rejects_file_on_dev_full_fails_before_anything_is_sent(run, home, tmp
     assert "/dev/full" in line and "no space left" in line
     assert script.calls == 0
     assert shown(run, 1)["status"] == "failed"
+    assert os.stat("/dev/full").st_mode == mode  # a device is never made "private"
 
 
 def test_a_rejects_path_that_is_a_directory_is_one_clear_line(run, home, tmp_path, script):
