@@ -188,10 +188,14 @@ class Reader:
     records as lists of values in ``columns`` order, a new list each (the host may
     append to it). The host then reads through it, and builds no mapping per row for
     a destination that declares ``fields``.
+
+    A format whose fields are separated by a character the operator may choose sets
+    ``delimited``; its ``__init__`` then takes ``delimiter=`` (``--delimiter``).
     """
 
     name: ClassVar[str]
     suffixes: ClassVar[tuple[str, ...]] = ()
+    delimited: ClassVar[bool] = False
 
     def __init__(self, path: str):
         self.path = path
@@ -205,6 +209,13 @@ class Reader:
 
     def values(self) -> Iterator[list | RecordError]:
         raise NotImplementedError
+
+    def likely_cause(self) -> str | None:
+        """Asked when the input cannot be what the operator meant (every leading record
+        failed to decode, or columns the destination needs are missing): a guess at why
+        from what was read, with what to do, e.g. "it looks like CSV: use --format csv";
+        None when there is no guess. Never quote a value."""
+        return None
 
     def close(self) -> None:
         pass
