@@ -116,8 +116,8 @@ class Destination:
     - ``deliver(batch, session)``: send ``batch.body`` and classify the answer as a
       ``BatchOutcome``. ``session`` is the host's pooled ``httpx.Client``.
 
-    and optionally ``on_save``, ``start_run``, ``batch_key``, ``encode_item`` and
-    ``batch_frame``.
+    and optionally ``on_save``, ``required_columns``, ``start_run``, ``batch_key``,
+    ``encode_item`` and ``batch_frame``.
     """
 
     name: ClassVar[str]
@@ -148,6 +148,14 @@ class Destination:
         made, for the operator. ``previous`` holds the former settings on an update.
         """
         return []
+
+    def required_columns(self) -> Sequence[Sequence[str]]:
+        """The input columns without which ``prepare`` would reject every row, as groups
+        of alternatives computed from the settings: each group is met by any one of its
+        columns, e.g. ``[("event_id",), ("email", "phone")]``. The host checks them
+        before anything is sent: against the header when the reader knows the columns,
+        otherwise against the keys of the leading records."""
+        return ()
 
     def start_run(self, columns: Sequence[str] | None) -> None:
         """Called once before the first ``prepare`` of a run, with the input's columns

@@ -28,6 +28,7 @@ from ._errors import (
 )
 from ._http import DEFAULT_TIMEOUT, make_session
 from ._plugins import PluginInfo, Registry, load_plugins
+from ._preflight import checked_input, open_reader
 from ._results import ConnectionStatus
 from ._run import SettledRows
 from ._schemas import json_schema, load_with
@@ -342,6 +343,7 @@ class Host:
         *,
         input: str | os.PathLike | None = None,
         format: str | None = None,
+        delimiter: str | None = None,
         dry_run: bool = False,
         rejects: str | os.PathLike | None = None,
         output: str | os.PathLike | None = None,
@@ -353,9 +355,13 @@ class Host:
         progress: bool = False,
     ) -> RunResult:
         """Send ``rows`` (an iterable of mappings) or the file ``input`` through the
-        destination ``name``. ``resume=RUN_ID`` continues an unfinished run from its
-        ledger, skipping the rows it already delivered or rejected. ``timeout`` is
-        the seconds one request may take before its outcome counts as unknown."""
+        destination ``name``. ``delimiter`` separates the fields of CSV or TSV input
+        when it is not their usual one. ``resume=RUN_ID`` continues an unfinished run
+        from its ledger, skipping the rows it already delivered or rejected.
+        ``timeout`` is the seconds one request may take before its outcome counts as
+        unknown. An input that cannot be what was meant (it lacks columns the
+        destination requires, or none of its leading records can be read) raises
+        InputError before a run is recorded."""
         run = None
         if resume is not None:
             run = self.store.run(resume)
@@ -369,6 +375,7 @@ class Host:
             name = run["destination"]
             input = input if rows is not None else run["input"]
             format, dry_run = run["format"], run["dry_run"]
+            delimiter = run["summary"].get("delimiter")
             rejects, output = run["rejects_path"], run["output_path"]
         if name is None:
             raise AmpDestError("name the destination to send to")
@@ -390,11 +397,14 @@ class Host:
                     f"{input} changed since run {resume} started; resuming would skip the "
                     "wrong rows: send it as a new run instead"
                 )
-            reader = reader_cls(input)
+            reader = open_reader(reader_cls, input, delimiter)
             rows = reader
             columns = reader.columns
         else:
+            if delimiter is not None:
+                raise AmpDestError("a delimiter applies to an input file, not to rows")
             columns = None
+        rows = checked_input(destination, rows, name)
         destination.start_run(columns)
 
         if run is None:
@@ -402,7 +412,7 @@ class Host:
                 destination=name, destination_type=destination.name,
                 input=str(input) if input is not None else "(python iterable)",
                 format=format, dry_run=dry_run, pid=os.getpid(),
-                summary={"input_fingerprint": fingerprint} if fingerprint else {},
+                summary=_input_facts(fingerprint, delimiter),
             )
         else:
             run_id = resume
@@ -431,7 +441,7 @@ class Host:
             if reader is not None:
                 reader.close()
         if fingerprint:
-            summary = {**result.summary, "input_fingerprint": fingerprint}
+            summary = {**result.summary, **_input_facts(fingerprint, delimiter)}
             self.store.update_run(run_id, summary=summary)
             result.summary = summary
         return result
@@ -443,6 +453,12 @@ class Host:
 
     def run(self, run_id: int) -> dict:
         return self.store.run(run_id)
+
+
+def _input_facts(fingerprint: str | None, delimiter: str | None) -> dict:
+    """What a resumed run must know of its input file, kept in the run's summary."""
+    facts = {"input_fingerprint": fingerprint, "delimiter": delimiter}
+    return {key: value for key, value in facts.items() if value is not None}
 
 
 def _fingerprint(path: str) -> str:

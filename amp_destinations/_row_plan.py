@@ -14,7 +14,14 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ._base import Destination, Reader
 
-__all__ = ["RowPlan", "covered"]
+__all__ = ["RowPlan", "covered", "reads_values"]
+
+
+def reads_values(rows: Iterable) -> bool:
+    """Whether a run reads ``rows`` through ``Reader.values()``, as lists of values in
+    column order, rather than by iterating it for mappings."""
+    return (isinstance(rows, Reader) and rows.columns is not None
+            and type(rows).values is not Reader.values)
 
 
 def _picker(positions: Sequence[int]) -> Callable[[Sequence], tuple]:
@@ -42,7 +49,7 @@ class RowPlan:
     def __init__(self, destination: Destination, rows: Iterable):
         columns = rows.columns if isinstance(rows, Reader) else None
         self.source: Iterable = rows
-        as_values = columns is not None and type(rows).values is not Reader.values
+        as_values = reads_values(rows)
         if as_values:
             self.source = rows.values()
         fields = destination.fields
