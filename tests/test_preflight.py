@@ -157,6 +157,11 @@ def test_python_rows_without_a_required_key_stop(strict):
                          "'Email' differs from 'email' only in case")
 
 
+def test_rows_that_are_no_mappings_at_all_are_rejected_one_by_one_not_refused(strict):
+    result = strict.send("audit", rows=[["id1", "x"], ("id2",)])
+    assert result.summary["rejected_by_code"] == {"input.not_an_object": 2}
+
+
 # -- 15: leading records that all fail to decode -----------------------------------------
 
 
@@ -236,6 +241,23 @@ def test_the_records_read_ahead_are_sent_once_in_order(ready_host, script, tmp_p
         result = ready_host.send("rec", input=path, retry=FAST)
     assert result.summary["rows_read"] == count == result.summary["delivered"]
     assert sorted(item["id"] for item in script.received) == sorted(row["id"] for row in rows)
+
+
+# -- 19: Python rows that are not mappings --------------------------------------------------
+
+
+def test_python_rows_that_are_not_mappings_are_rejected_and_the_run_goes_on(ready_host, script):
+    rows = [{"id": "E1", "email": "a@example.com"}, ["E2", "b@example.com"], None,
+            "c@example.com", 7, {"id": "E6", "email": "f@example.com"}]
+    result = ready_host.send("rec", rows=rows, retry=FAST)
+    assert result.status == "succeeded"
+    assert result.summary["delivered"] == 2
+    assert result.summary["rejected_by_code"] == {"input.not_an_object": 4}
+    with open(result.rejects_path, newline="") as handle:
+        messages = [row["message"] for row in csv.DictReader(handle)]
+    assert messages == ["row 2 is a list, not a mapping", "row 3 is None, not a mapping",
+                        "row 4 is a str, not a mapping", "row 5 is an int, not a mapping"]
+    assert_counts_add_up(result)
 
 
 # -- --delimiter -------------------------------------------------------------------------------
