@@ -52,7 +52,8 @@ def test_a_csv_line_beyond_the_limit_is_rejected_and_the_lines_after_it_are_read
     path = write(name, f"a{sep}b\n1{sep}2\n{long}{sep}3\n4{sep}5\n6\n")
     records = read(registry, path)
     assert codes(records) == ["row", "input.record_too_large", "row", "input.ragged_row"]
-    assert records[1].message == "line 3 is longer than 1 MiB, the limit for one record"
+    assert records[1].message == ("the record on line 3 is longer than 1 MiB, the limit for "
+                                  "one record")
     assert records[2] == {"a": "4", "b": "5"}
     assert records[3].message == "line 5 has 1 field, the header has 2"  # numbering holds
 
@@ -64,7 +65,16 @@ def test_a_csv_line_of_exactly_the_limit_is_read_and_one_more_character_is_not(
     records = read(registry, path)
     assert codes(records) == ["row", "input.record_too_large", "row"]
     assert records[0] == {"a": exact, "b": "1"}
-    assert records[1].message.startswith("line 3 ")
+    assert records[1].message.startswith("the record on line 3 ")
+
+
+def test_a_long_line_inside_a_quoted_value_rejects_its_record_by_its_first_line(
+        registry, write):
+    path = write("inside.csv", 'a,b\n1,"start\n' + "x" * (2 * LIMIT) + '\nend"\n2,3\n4\n')
+    records = read(registry, path)
+    assert codes(records) == ["input.record_too_large", "row", "input.ragged_row"]
+    assert records[0].message.startswith("the record on line 2 ")
+    assert records[2].message == "line 6 has 1 field, the header has 2"
 
 
 def test_a_last_csv_line_beyond_the_limit_without_a_line_break(registry, write):
@@ -93,7 +103,8 @@ def test_a_jsonl_line_beyond_the_limit_is_rejected_and_the_lines_after_it_are_re
     path = write(name, f'{{"a": 1}}\n{long}\n{{"a": 2}}\n[]\n')
     records = read(registry, path)
     assert codes(records) == ["row", "input.record_too_large", "row", "input.not_an_object"]
-    assert records[1].message == "line 2 is longer than 1 MiB, the limit for one record"
+    assert records[1].message == ("the record on line 2 is longer than 1 MiB, the limit for "
+                                  "one record")
     assert records[3].message.startswith("line 4 ")
 
 

@@ -91,8 +91,10 @@ def read_failure(path: str, exc: BaseException) -> InputError:
 
 
 def record_too_large(line: int) -> RecordError:
+    """The rejection of the record that starts on ``line`` and holds a line too long."""
     return RecordError("input.record_too_large", None,
-                       f"line {line} is longer than 1 MiB, the limit for one record")
+                       f"the record on line {line} is longer than 1 MiB, the limit for one "
+                       "record")
 
 
 def binary_kind(start: bytes) -> str | None:
