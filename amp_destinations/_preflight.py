@@ -68,7 +68,7 @@ def checked_input(destination: Destination, rows: Iterable, name: str) -> Iterab
             missing = _missing(required, set(columns))
             if missing:
                 raise InputError(_lacking(f"{reader.path} lacks", missing, columns, needs,
-                                          reader, show=True))
+                                          reader))
             required = []
         head, replay, unmet = _read_ahead(rows, required, reader is not None)
         if reader is not None and head and all(
@@ -78,7 +78,7 @@ def checked_input(destination: Destination, rows: Iterable, name: str) -> Iterab
         if unmet and keys:  # with no mapping there is no evidence either way
             where = f"records of {reader.path}" if reader is not None else "rows"
             raise InputError(_lacking(f"none of {_leading(len(head))} {where} has", unmet,
-                                      sorted(keys), needs, reader, show=False))
+                                      sorted(keys), needs, reader))
     except BaseException:
         if reader is not None:
             reader.close()
@@ -146,16 +146,13 @@ def _leading(count: int) -> str:
 
 
 def _lacking(subject: str, missing: Sequence[tuple[str, ...]], present: Sequence[str],
-             needs: str, reader: Reader | None, show: bool) -> str:
-    """The message for required columns that are not there: with the columns there
-    when ``show``, a hint for a column that differs only in case, and the reader's
-    guess at the cause."""
+             needs: str, reader: Reader | None) -> str:
+    """The message for required columns that are not there, with a hint for a column
+    that differs only in case and the reader's guess at the cause. The columns there
+    are not listed: in a file without a header they are its first row's values."""
     wanted = ", ".join(group[0] if len(group) == 1 else f"one of {' or '.join(group)}"
                        for group in missing)
     message = f"nothing was sent: {subject} {wanted}, {needs}"
-    if show:
-        more = ", ..." if len(present) > 12 else ""
-        message += f" (its columns: {', '.join(present[:12])}{more})"
     by_case = {column.lower(): column for column in present}
     near = [f"{by_case[column.lower()]!r} differs from {column!r} only in case"
             for group in missing for column in group if column.lower() in by_case]

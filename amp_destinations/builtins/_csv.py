@@ -31,6 +31,8 @@ _SURROGATE = re.compile("[\udc80-\udcff]")
 # Stands in for a line dropped for its length. No decoded text can hold it:
 # surrogateescape makes U+DC80 to U+DCFF only, and UTF-8 never decodes to a surrogate.
 _CUT = "\udc00"
+# A header cell that is a number is data: the file has no header row.
+_NUMBER = re.compile(r"[+-]?[0-9][0-9.,:/ -]*")
 # What the csv module says when a field outgrows csv.field_size_limit().
 _FIELD_LIMIT_ERROR = "field larger than field limit"
 # Separators a one-column header may hold instead of the delimiter, with the advice.
@@ -146,6 +148,9 @@ class CsvReader(FileReader):
     def likely_cause(self) -> str | None:
         if self._header[0].startswith(("{", "[")):
             return "its first line looks like JSON: use --format jsonl"
+        if any("@" in name or _NUMBER.fullmatch(name) for name in self._header):
+            return ("its first line looks like data (an address or a number where a column "
+                    "name should be): the file needs a header row naming its columns")
         if len(self._header) == 1:
             for separator, advice in _OTHER_SEPARATORS:
                 if separator != self.delimiter and separator in self._header[0]:
