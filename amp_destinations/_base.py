@@ -116,8 +116,8 @@ class Destination:
     - ``deliver(batch, session)``: send ``batch.body`` and classify the answer as a
       ``BatchOutcome``. ``session`` is the host's pooled ``httpx.Client``.
 
-    and optionally ``on_save``, ``start_run``, ``batch_key``, ``encode_item`` and
-    ``batch_frame``.
+    and optionally ``on_save``, ``required_columns``, ``start_run``, ``batch_key``,
+    ``encode_item`` and ``batch_frame``.
     """
 
     name: ClassVar[str]
@@ -148,6 +148,14 @@ class Destination:
         made, for the operator. ``previous`` holds the former settings on an update.
         """
         return []
+
+    def required_columns(self) -> Sequence[Sequence[str]]:
+        """The input columns without which ``prepare`` would reject every row, as groups
+        of alternatives computed from the settings: each group is met by any one of its
+        columns, e.g. ``[("event_id",), ("email", "phone")]``. The host checks them
+        before anything is sent: against the header when the reader knows the columns,
+        otherwise against the keys of the leading records."""
+        return ()
 
     def start_run(self, columns: Sequence[str] | None) -> None:
         """Called once before the first ``prepare`` of a run, with the input's columns
@@ -188,10 +196,14 @@ class Reader:
     records as lists of values in ``columns`` order, a new list each (the host may
     append to it). The host then reads through it, and builds no mapping per row for
     a destination that declares ``fields``.
+
+    A format whose fields are separated by a character the operator may choose sets
+    ``delimited``; its ``__init__`` then takes ``delimiter=`` (``--delimiter``).
     """
 
     name: ClassVar[str]
     suffixes: ClassVar[tuple[str, ...]] = ()
+    delimited: ClassVar[bool] = False
 
     def __init__(self, path: str):
         self.path = path
@@ -205,6 +217,13 @@ class Reader:
 
     def values(self) -> Iterator[list | RecordError]:
         raise NotImplementedError
+
+    def likely_cause(self) -> str | None:
+        """Asked when the input cannot be what the operator meant (every leading record
+        failed to decode, or columns the destination needs are missing): a guess at why
+        from what was read, with what to do, e.g. "it looks like CSV: use --format csv";
+        None when there is no guess. Never quote a value."""
+        return None
 
     def close(self) -> None:
         pass

@@ -338,6 +338,9 @@ def _print_summary(result) -> None:
 @click.option("--input", "input_path", type=click.Path(dir_okay=False),
               help="CSV, JSONL or Parquet file (optionally .gz).")
 @click.option("--format", "format_name", help="Input format when the suffix does not tell.")
+@click.option("--delimiter", metavar="CHAR",
+              help="CSV/TSV: the character between fields when it is not ',' (CSV) or a "
+                   "tab (TSV), e.g. ';'; '\\t' is a tab.")
 @click.option("--dry-run", is_flag=True, help="Do everything but send; write request bodies.")
 @click.option("--rejects", type=click.Path(), help="Where to write rejected rows (a file).")
 @click.option("--output", type=click.Path(file_okay=False),
@@ -354,13 +357,14 @@ def _print_summary(result) -> None:
 @json_option
 @click.pass_context
 def send(ctx, name, input_path, format_name, dry_run, rejects, output, resume, concurrency,
-         batch_size, timeout, no_progress, as_json):
+         batch_size, timeout, no_progress, as_json, delimiter):
     """Send a file through a destination, or resume a run with --resume RUN_ID."""
     if resume is None and (not name or not input_path):
         raise CliError("give a destination and --input PATH, or --resume RUN_ID")
     host = _state(ctx).host
     result = host.send(
         name, input=input_path, format=format_name, dry_run=dry_run, rejects=rejects,
+        delimiter=delimiter,
         output=output, resume=resume, concurrency=concurrency, batch_size=batch_size,
         timeout=timeout, progress=not (as_json or no_progress) and sys.stderr.isatty(),
     )

@@ -31,6 +31,7 @@ from ._errors import (
 from ._http import DEFAULT_TIMEOUT, make_session
 from ._names import check_name
 from ._plugins import PluginInfo, Registry, load_plugins
+from ._preflight import checked_input, open_reader
 from ._results import ConnectionStatus
 from ._run import SettledRows
 from ._schemas import json_schema, load_with
@@ -358,6 +359,7 @@ class Host:
         *,
         input: str | os.PathLike | None = None,
         format: str | None = None,
+        delimiter: str | None = None,
         dry_run: bool = False,
         rejects: str | os.PathLike | None = None,
         output: str | os.PathLike | None = None,
@@ -369,15 +371,20 @@ class Host:
         progress: bool = False,
     ) -> RunResult:
         """Send ``rows`` (an iterable of mappings) or the file ``input`` through the
-        destination ``name``. ``resume=RUN_ID`` continues an unfinished run from its
-        ledger, skipping the rows it already delivered or rejected: its destination,
-        input, format and dry-run mode are the run's own (giving others is refused),
-        while ``rejects`` may move its rejects file. ``timeout`` is the seconds one
-        request may take before its outcome counts as unknown."""
+        destination ``name``. ``delimiter`` separates the fields of CSV or TSV input
+        when it is not their usual one. ``resume=RUN_ID`` continues an unfinished run
+        from its ledger, skipping the rows it already delivered or rejected: its
+        destination, input, format, delimiter and dry-run mode are the run's own (giving
+        others is refused), while ``rejects`` may move its rejects file. ``timeout`` is
+        the seconds one request may take before its outcome counts as unknown. An input
+        that cannot be what was meant (it lacks columns the destination requires, or
+        none of its leading records can be read) raises InputError before a run is
+        recorded."""
         run = None
         if resume is not None:
-            run = self._resumable(resume, name, rows, input, format, dry_run, output)
+            run = self._resumable(resume, name, rows, input, format, delimiter, dry_run, output)
             name, format, dry_run = run["destination"], run["format"], run["dry_run"]
+            delimiter = run["summary"].get("delimiter")
             if rows is None:
                 input = run["input"]
             rejects = rejects if rejects is not None else run["rejects_path"]
@@ -402,15 +409,19 @@ class Host:
                     f"{input} changed since run {resume} started; resuming would skip the "
                     "wrong rows: send it as a new run instead"
                 )
-            reader = reader_cls(input)
+            reader = open_reader(reader_cls, input, delimiter)
             rows = reader
             columns = reader.columns
         else:
+            if delimiter is not None:
+                raise AmpDestError("a delimiter applies to an input file, not to rows")
             columns = None
         try:
+            rows = checked_input(destination, rows, name)
             destination.start_run(columns)
             run_id, rejects_path, output_path = self._record_start(
-                run, name, destination, input, format, dry_run, rejects, output, fingerprint)
+                run, name, destination, input, format, dry_run, rejects, output,
+                _input_facts(fingerprint, delimiter))
             attempt = self.store.start_attempt(run_id, os.getpid())
             options = SendOptions(
                 dry_run=dry_run,
@@ -433,7 +444,7 @@ class Host:
             if reader is not None:
                 reader.close()
         if fingerprint:
-            result.summary = {**result.summary, "input_fingerprint": fingerprint}
+            result.summary = {**result.summary, **_input_facts(fingerprint, delimiter)}
             try:
                 self.store.update_run(run_id, summary=result.summary)
             except StorageError:
@@ -441,7 +452,7 @@ class Host:
         return result
 
     def _resumable(self, run_id: int, name: str | None, rows, input, format: str | None,
-                   dry_run: bool, output) -> dict:
+                   delimiter: str | None, dry_run: bool, output) -> dict:
         """The run to resume, refusing what would make the resume differ from it."""
         run = self.store.run(run_id)
         if run["status"] == "succeeded":
@@ -461,6 +472,8 @@ class Host:
             conflicts.append(f"it reads {run['input']}, not rows from Python")
         if format is not None and format != run["format"]:
             conflicts.append(f"its input format is {run['format']}")
+        if delimiter is not None and delimiter != run["summary"].get("delimiter"):
+            conflicts.append("its delimiter is " + repr(run["summary"].get("delimiter") or "the usual one"))
         if dry_run and not run["dry_run"]:
             conflicts.append("it is not a dry run")
         if output is not None and os.path.abspath(output) != run["output_path"]:
@@ -479,14 +492,14 @@ class Host:
 
     def _record_start(self, run: dict | None, name: str, destination: Destination, input,
                       format: str | None, dry_run: bool, rejects, output,
-                      fingerprint: str | None) -> tuple[int, Path, Path | None]:
+                      input_facts: dict) -> tuple[int, Path, Path | None]:
         """Record the run (or its resume) before anything is sent, with the absolute
         paths it writes to, so that a resume after a crash writes to the same files."""
         if run is None:
             run_id = self.store.insert_run(
                 destination=name, destination_type=destination.name,
                 input=input, format=format, dry_run=dry_run, pid=os.getpid(),
-                summary={"input_fingerprint": fingerprint} if fingerprint else {},
+                summary=input_facts,
             )
         else:
             run_id = run["id"]
@@ -509,6 +522,12 @@ class Host:
     def run(self, run_id: int) -> dict:
         """One run, with ``attempts``: the first send and each resume."""
         return {**self.store.run(run_id), "attempts": self.store.attempts(run_id)}
+
+
+def _input_facts(fingerprint: str | None, delimiter: str | None) -> dict:
+    """What a resumed run must know of its input file, kept in the run's summary."""
+    facts = {"input_fingerprint": fingerprint, "delimiter": delimiter}
+    return {key: value for key, value in facts.items() if value is not None}
 
 
 def _fingerprint(path: str) -> str:

@@ -5,16 +5,39 @@ values in column order (``Reader.values``). A destination takes either the row a
 mapping or, when it declares ``fields``, a tuple of those columns' values. Building
 a dict per row and looking each column up again costs more than a third of what
 reading a CSV line does; picking values out by position is a single C call.
+
+Rows from Python (not a Reader) are promised to be mappings, and nothing else checks
+them: each that is not becomes the RecordError ``input.not_an_object``, so that one
+stray list is one rejected row rather than a run stopped by an AttributeError.
 """
 
 from __future__ import annotations
 
 from operator import itemgetter
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from ._base import Destination, Reader
+from ._results import RecordError
 
-__all__ = ["RowPlan", "covered"]
+__all__ = ["RowPlan", "covered", "reads_values"]
+
+
+def reads_values(rows: Iterable) -> bool:
+    """Whether a run reads ``rows`` through ``Reader.values()``, as lists of values in
+    column order, rather than by iterating it for mappings."""
+    return (isinstance(rows, Reader) and rows.columns is not None
+            and type(rows).values is not Reader.values)
+
+
+def _mappings_only(rows: Iterable) -> Iterator:
+    for number, row in enumerate(rows, 1):
+        if type(row) is dict or isinstance(row, (Mapping, RecordError)):
+            yield row
+        else:
+            name = type(row).__name__
+            kind = "None" if row is None else f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+            yield RecordError("input.not_an_object", None,
+                              f"row {number} is {kind}, not a mapping")
 
 
 def _picker(positions: Sequence[int]) -> Callable[[Sequence], tuple]:
@@ -41,8 +64,8 @@ class RowPlan:
 
     def __init__(self, destination: Destination, rows: Iterable):
         columns = rows.columns if isinstance(rows, Reader) else None
-        self.source: Iterable = rows
-        as_values = columns is not None and type(rows).values is not Reader.values
+        self.source: Iterable = rows if isinstance(rows, Reader) else _mappings_only(rows)
+        as_values = reads_values(rows)
         if as_values:
             self.source = rows.values()
         fields = destination.fields

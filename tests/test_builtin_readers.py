@@ -170,15 +170,11 @@ def test_csv_undecodable_bytes_make_that_row_an_error_only(registry, write):
     ]
 
 
-def test_csv_a_row_the_parser_refuses_is_an_error_and_the_run_goes_on(registry, write):
-    huge = "x" * 200_000  # beyond the csv module's field size limit
-    path = write("huge.csv", f"a,b\n1,2\n{huge},3\n4,5\n")
+def test_csv_a_value_beyond_the_csv_modules_default_field_limit_is_read(registry, write):
+    long = "x" * 200_000  # the csv module refuses fields over 131,072 characters by default
+    path = write("long.csv", f"a,b\n1,2\n{long},3\n4,5\n")
     _, records = read(registry, path)
-    assert len(records) == 3
-    assert records[1].code == "input.malformed_csv"
-    assert records[1].message.startswith("line 3 is not valid CSV")
-    assert huge[:20] not in records[1].message
-    assert records[2] == {"a": "4", "b": "5"}
+    assert records == [{"a": "1", "b": "2"}, {"a": long, "b": "3"}, {"a": "4", "b": "5"}]
 
 
 @pytest.mark.parametrize("name", ["events.tsv", "events.tsv.gz"])
@@ -196,7 +192,7 @@ def test_tsv_splits_on_tabs(registry, write, name):
         ("email,value,email\n1,2,3\n", "names column 'email' twice"),
         ("email,,value\n1,2,3\n", "column 2 of the header .* has no name"),
         ("email,value,\n1,2,\n", "column 3 of the header .* has no name"),
-        (b"email,stra\xdfe\n1,2\n", "header .* is not valid UTF-8"),
+        (b"email,stra\xdfe\n1,2\n", "header .* is not UTF-8 text: save the file as UTF-8"),
     ],
 )
 def test_csv_whole_file_problems_stop_before_any_row(registry, write, data, match):

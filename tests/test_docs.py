@@ -46,6 +46,18 @@ def test_every_hook_has_a_documented_section_with_a_runnable_example(hook):
         exec(compile(block, f"docs/hooks.md#{hook}", "exec"), {"__name__": "docs_example"})
 
 
+def test_the_examples_outside_the_hook_sections_run_too():
+    text = HOOKS_DOC.read_text()
+    hooks = sections()
+    inside = {block for name in hook_names() for block in
+              re.findall(r"```python\n(.*?)```", hooks.get(name, ""), re.S)}
+    outside = [block for block in re.findall(r"```python\n(.*?)```", text, re.S)
+               if block not in inside]
+    assert outside, "docs/hooks.md has examples beyond the hooks' own"
+    for block in outside:
+        exec(compile(block, "docs/hooks.md", "exec"), {"__name__": "docs_example"})
+
+
 def test_public_api_is_curated():
     exported = set(amp_destinations.__all__)
     assert len(exported) == len(amp_destinations.__all__), "duplicates in __all__"

@@ -5,21 +5,47 @@ A reader opens its file, and reads the header when there is one, in ``__init__``
 file that cannot be read at all fails there, before the host sends anything. A
 reader is iterated once; the file is closed when iteration ends, stops early or
 ``close()`` is called.
+
+No record may be longer than ``MAX_RECORD_BYTES``: a longer one is rejected unread
+(``input.record_too_large``) and reading goes on with the next line, so one stray line
+(a file without line breaks, a runaway quote) never holds the whole file in memory.
 """
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import zlib
 from typing import Any, BinaryIO, Iterator, Mapping
 
 from amp_destinations import InputError, Reader, RecordError
 
-__all__ = ["CHUNK_SIZE", "FileReader", "open_input", "read_failure"]
+__all__ = [
+    "CHUNK_SIZE", "MAX_RECORD_BYTES", "FileReader", "binary_kind", "open_input", "read_failure",
+    "record_too_large",
+]
 
 # Readers pull the file in blocks of this size: large enough for the C code to do
 # the work, small enough to keep memory flat.
 CHUNK_SIZE = 1 << 16
+
+# The longest record a reader takes: 1 MiB, in bytes for JSON Lines and in characters
+# for CSV and TSV (they are split after decoding). Far beyond any real customer record,
+# and small enough that holding one costs nothing. A reader relies on a block being
+# shorter than a record may be: only the line a block ends can outgrow the limit.
+MAX_RECORD_BYTES = 1 << 20
+assert CHUNK_SIZE < MAX_RECORD_BYTES
+
+# What a file that is not text at all starts with, and what to do about it.
+_BINARY_STARTS = (
+    (b"\x1f\x8b", "it is gzip-compressed: add .gz to its name"),
+    (b"PK\x03\x04", "it is a zip archive (an Excel workbook?): export the data as CSV"),
+    (b"PAR1", "it is a Parquet file: use --format parquet"),
+    (codecs.BOM_UTF32_LE, "it is UTF-32 text: save it as UTF-8"),
+    (codecs.BOM_UTF32_BE, "it is UTF-32 text: save it as UTF-8"),
+    (codecs.BOM_UTF16_LE, "it is UTF-16 text: save it as UTF-8"),
+    (codecs.BOM_UTF16_BE, "it is UTF-16 text: save it as UTF-8"),
+)
 
 # What reading a damaged file raises, from the disk or from the gzip layer.
 _READ_ERRORS = (OSError, EOFError, zlib.error)
@@ -62,6 +88,25 @@ def read_failure(path: str, exc: BaseException) -> InputError:
         return InputError(f"{path} is damaged: its gzip data is corrupt; copy or export it again")
     reason = getattr(exc, "strerror", None) or type(exc).__name__
     return InputError(f"{path} could not be read: {reason}")
+
+
+def record_too_large(line: int) -> RecordError:
+    """The rejection of the record that starts on ``line`` and holds a line too long."""
+    return RecordError("input.record_too_large", None,
+                       f"the record on line {line} is longer than 1 MiB, the limit for one "
+                       "record")
+
+
+def binary_kind(start: bytes) -> str | None:
+    """Why a file starting with these bytes cannot be text of any format, and what to
+    do; None when nothing says so. NUL bytes are how UTF-16 without a byte-order mark
+    shows (every other byte of ASCII text is NUL), and how most binary files do."""
+    for magic, advice in _BINARY_STARTS:
+        if start.startswith(magic):
+            return advice
+    if b"\x00" in start:
+        return "it holds NUL bytes, so it looks like UTF-16 text or a binary file: save it as UTF-8"
+    return None
 
 
 class FileReader(Reader):

@@ -53,6 +53,14 @@ class ParquetReader(FileReader):
                 f"the schema of {self.path} names column {twice[0]!r} more than once: "
                 "rename the duplicates"
             )
+        seen: dict[str, str] = {}
+        for name in names:
+            twin = seen.setdefault(name.lower(), name)
+            if twin != name:
+                raise InputError(
+                    f"the schema of {self.path} names columns {twin!r} and {name!r}, "
+                    "equal but for case: rename or remove one"
+                )
         self._columns = names
 
     @property

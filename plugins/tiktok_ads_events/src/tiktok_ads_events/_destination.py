@@ -130,6 +130,16 @@ class TikTokAdsEvents(Destination):
 
     # -- preparing and encoding -------------------------------------------------------
 
+    def required_columns(self) -> list[tuple[str, ...]]:
+        """The columns without which prepare rejects every row: the event (unless the
+        destination names a fixed one), its id and time, and email, the audience key
+        (the one identifier TikTok events must carry here; phone and external_id only
+        add to it)."""
+        required = [("event_id",), ("timestamp",), ("email",)]
+        if not self.settings.get("fixed_event_name"):
+            required.insert(0, ("event",))
+        return required
+
     def start_run(self, columns: Sequence[str] | None) -> None:
         preparer = EventPreparer(self.settings)
         preparer.start(columns)
