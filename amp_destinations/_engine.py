@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -231,6 +232,7 @@ def run_delivery(
     recorder = RunRecorder(store, run_id, attempt, options.rejects_path, resumed)
     progress = _Progress(options.progress, recorder)
     delivery = _Delivery(destination, session, recorder, options, progress)
+    unexpected: Exception | None = None
     with StopSignals(delivery.stop) as signals:
         try:
             delivery.start()
@@ -240,6 +242,9 @@ def run_delivery(
             delivery.abort("interrupted", "interrupted by the operator", wait=False)
         except (InputError, StorageError, _PluginFailed) as exc:
             delivery.abort("failed", str(exc))
+        except Exception as exc:  # the caller's rows iterable, or a bug: raised again below
+            unexpected = exc
+            delivery.abort("failed", _stopped_by(exc))
         finally:
             progress.refresh()
             progress.close()
@@ -277,7 +282,16 @@ def run_delivery(
         store.despite_full_disk(record_end)
     except StorageError:
         pass  # the run shows as stopped once this process ends, and resumes as well
+    if unexpected is not None:
+        raise unexpected
     return RunResult(run_id, destination.name, status, summary, rejects, output, delivery.error)
+
+
+def _stopped_by(exc: Exception) -> str:
+    """Where, not what: the exception's text may quote a row."""
+    frame = traceback.extract_tb(exc.__traceback__)[-1]
+    return (f"the run stopped on {type(exc).__name__} at {Path(frame.filename).name}:"
+            f"{frame.lineno}; the rows not yet settled are pending for a resume")
 
 
 def _pump(rows, destination: Destination, delivery: _Delivery, recorder: RunRecorder,

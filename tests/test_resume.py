@@ -168,3 +168,19 @@ def test_an_attempt_killed_mid_run_shows_as_stopped_with_its_figures(ready_host,
     assert attempt["status"] == "stopped"
     assert attempt["ended_at"] == attempt["last_seen_at"]
     assert attempt["batches"] == 3
+
+
+def test_rows_that_raise_midway_fail_the_run_and_the_error_reaches_the_caller(ready_host):
+    def broken_rows():
+        yield from rows(25)
+        raise ValueError("user99@example.com is not a row")
+
+    with pytest.raises(ValueError):
+        ready_host.send("rec", broken_rows(), retry=FAST)
+    record = ready_host.runs()[0]
+    assert record["status"] == "failed"  # recorded, not left running
+    assert record["error"].startswith("the run stopped on ValueError at test_resume.py:")
+    assert "@example.com" not in record["error"]
+    assert record["rows_read"] == record["delivered"] + record["rejected"] + record["pending"]
+    resumed = ready_host.send(rows=rows(30), resume=record["id"], retry=FAST)
+    assert resumed.status == "succeeded" and resumed.summary["delivered"] == 30
