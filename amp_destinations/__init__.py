@@ -5,6 +5,8 @@ with an underscore is private and may change.
 """
 
 from ._base import Credential, CredentialType, Destination, Reader
+from ._delivery import RetryPolicy
+from ._engine import RunResult
 from ._errors import (
     AlreadyExistsError,
     AmpDestError,
@@ -18,12 +20,9 @@ from ._errors import (
     ValidationError,
 )
 from ._fields import Secret, SecureUrl, is_loopback_host
-from ._delivery import RetryPolicy
-from ._engine import RunResult
 from ._hookspecs import hookimpl, hookspec
-from ._http import retry_after_seconds
 from ._host import Host, SaveResult
-from ._secrets import SecretStore
+from ._http import retry_after_seconds
 from ._plugins import PluginInfo, Registry, load_plugins
 from ._results import (
     Batch,
@@ -35,7 +34,7 @@ from ._results import (
     RecordError,
     RecordWarning,
 )
-
+from ._secrets import SecretStore
 from ._version import __version__
 
 __all__ = [

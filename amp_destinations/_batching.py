@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 from array import array
-from typing import Callable, Hashable
+from collections.abc import Callable, Hashable
 
 from ._base import Destination
 from ._results import Batch
@@ -25,8 +25,7 @@ class _Open:
     """One key's batch being filled: the buffer holds the head, then each item followed
     by the separator, ``size`` bytes in all."""
 
-    __slots__ = ("buffer", "write", "size", "separator", "tail", "framing", "spans", "rows",
-                 "ids")
+    __slots__ = ("buffer", "write", "size", "separator", "tail", "framing", "spans", "rows", "ids")
 
     def __init__(self):
         self.buffer = io.BytesIO()
@@ -57,8 +56,9 @@ class Batcher:
     it can never be sent, and the caller rejects its row.
     """
 
-    def __init__(self, destination: Destination, emit: Callable[[Batch], None],
-                 max_size: int | None = None):
+    def __init__(
+        self, destination: Destination, emit: Callable[[Batch], None], max_size: int | None = None
+    ):
         self._destination = destination
         self._emit = emit
         self.max_size = max(1, int(max_size or destination.max_batch_size))

@@ -119,10 +119,17 @@ def build_cli(registry: Registry | None = None) -> click.Group:
     registry = registry if registry is not None else load_plugins()
 
     @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-    @click.option("--home", envvar="AMP_DEST_HOME", type=click.Path(file_okay=False),
-                  help="Where the database and run files live (env AMP_DEST_HOME).")
-    @click.option("--plugins-dir", type=click.Path(file_okay=False),
-                  help=f"Also load plugin .py files from here (env {PLUGINS_DIR_ENV}).")
+    @click.option(
+        "--home",
+        envvar="AMP_DEST_HOME",
+        type=click.Path(file_okay=False),
+        help="Where the database and run files live (env AMP_DEST_HOME).",
+    )
+    @click.option(
+        "--plugins-dir",
+        type=click.Path(file_okay=False),
+        help=f"Also load plugin .py files from here (env {PLUGINS_DIR_ENV}).",
+    )
     @click.option("--debug", is_flag=True, help="Show tracebacks.")
     @click.version_option(package_name="amp-destinations", prog_name="amp-dest")
     @click.pass_context
@@ -157,28 +164,43 @@ def main(argv: list[str] | None = None) -> None:
     build_cli(registry).main(args=argv, prog_name="amp-dest")
 
 
-def read_secrets(ctx: click.Context, credential_type, name: str, from_stdin: bool,
-                 ask: tuple[str, ...], required_only: bool = True) -> dict[str, str]:
+def read_secrets(
+    ctx: click.Context,
+    credential_type,
+    name: str,
+    from_stdin: bool,
+    ask: tuple[str, ...],
+    required_only: bool = True,
+) -> dict[str, str]:
     """Secret values come from stdin JSON or a hidden prompt, never from argv."""
     secret_names = credential_type.secret_fields()
     unknown = [field for field in ask if field not in secret_names]
     if unknown:
-        raise ValidationError(f"credential fields for {credential_type.name}", {
-            field: [f"is not a secret field (secret fields: {', '.join(secret_names)})."]
-            for field in unknown})
+        raise ValidationError(
+            f"credential fields for {credential_type.name}",
+            {
+                field: [f"is not a secret field (secret fields: {', '.join(secret_names)})."]
+                for field in unknown
+            },
+        )
     if from_stdin:
         try:
-            data = orjson.loads(sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer")
-                                else sys.stdin.read())
+            data = orjson.loads(
+                sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+            )
         except orjson.JSONDecodeError:
-            raise CliError("--secrets-stdin expects one JSON object such as "
-                           '{"token": "..."} on standard input') from None
+            raise CliError(
+                '--secrets-stdin expects one JSON object such as {"token": "..."} on standard input'
+            ) from None
         if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
             raise CliError("--secrets-stdin expects a JSON object of strings")
         return data
     declared = credential_type.schema._declared_fields
-    wanted = [field for field in secret_names
-              if field in ask or (required_only and declared[field].required)]
+    wanted = [
+        field
+        for field in secret_names
+        if field in ask or (required_only and declared[field].required)
+    ]
     secrets = {}
     for field in wanted:
         if env_var_name(name, field) in os.environ and field not in ask:
@@ -188,8 +210,9 @@ def read_secrets(ctx: click.Context, credential_type, name: str, from_stdin: boo
                 f"{field} is a secret and standard input is not a terminal: pipe it as JSON "
                 f"with --secrets-stdin, or set {env_var_name(name, field)}"
             )
-        secrets[field] = click.prompt(f"{field} (hidden)", hide_input=True,
-                                      confirmation_prompt=False)
+        secrets[field] = click.prompt(
+            f"{field} (hidden)", hide_input=True, confirmation_prompt=False
+        )
     return secrets
 
 

@@ -26,8 +26,13 @@ from ._terminal import echo, printable
 
 __all__ = ["add_commands"]
 
-set_option = click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
-                          help="A setting or non-secret field; repeat for more.")
+set_option = click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A setting or non-secret field; repeat for more.",
+)
 
 
 def _when(timestamp: float | None) -> str:
@@ -44,6 +49,7 @@ def _table(rows: list[list[str]], header: list[str]) -> None:
 
 
 # plugins ---------------------------------------------------------------------------
+
 
 @click.group()
 def plugins():
@@ -70,6 +76,7 @@ def plugins_list(ctx, as_json):
 
 # credentials -----------------------------------------------------------------------
 
+
 @click.group()
 @click.pass_context
 def credentials(ctx):
@@ -91,10 +98,18 @@ def _show_credential(record: dict) -> None:
 @click.argument("name")
 @click.option("--type", "type_name", required=True, help="Credential type, see `plugins list`.")
 @set_option
-@click.option("--secret", "ask", multiple=True, metavar="FIELD",
-              help="Also prompt for this optional secret field.")
-@click.option("--secrets-stdin", is_flag=True,
-              help='Read secret fields as one JSON object from stdin, e.g. {"token": "..."}.')
+@click.option(
+    "--secret",
+    "ask",
+    multiple=True,
+    metavar="FIELD",
+    help="Also prompt for this optional secret field.",
+)
+@click.option(
+    "--secrets-stdin",
+    is_flag=True,
+    help='Read secret fields as one JSON object from stdin, e.g. {"token": "..."}.',
+)
 @json_option
 @click.pass_context
 def credentials_add(ctx, name, type_name, sets, ask, secrets_stdin, as_json):
@@ -115,8 +130,13 @@ def credentials_add(ctx, name, type_name, sets, ask, secrets_stdin, as_json):
 @credentials.command("update")
 @click.argument("name")
 @set_option
-@click.option("--secret", "ask", multiple=True, metavar="FIELD",
-              help="Prompt for a new value of this secret field.")
+@click.option(
+    "--secret",
+    "ask",
+    multiple=True,
+    metavar="FIELD",
+    help="Prompt for a new value of this secret field.",
+)
 @click.option("--secrets-stdin", is_flag=True, help="Read new secret values as JSON from stdin.")
 @json_option
 @click.pass_context
@@ -149,9 +169,17 @@ def credentials_list(ctx, as_json):
     if not records:
         echo("no credentials; add one with `amp-dest credentials add NAME --type TYPE`")
         return
-    _table([[r["name"], r["type"],
-             ", ".join(f"{f}={s or 'missing'}" for f, s in sorted(r["secrets"].items()))]
-            for r in records], ["NAME", "TYPE", "SECRETS"])
+    _table(
+        [
+            [
+                r["name"],
+                r["type"],
+                ", ".join(f"{f}={s or 'missing'}" for f, s in sorted(r["secrets"].items())),
+            ]
+            for r in records
+        ],
+        ["NAME", "TYPE", "SECRETS"],
+    )
 
 
 @credentials.command("show")
@@ -175,6 +203,7 @@ def credentials_remove(ctx, name):
 
 # destinations ----------------------------------------------------------------------
 
+
 @click.group()
 def destinations():
     """Configured destinations: add, test, inspect."""
@@ -193,8 +222,10 @@ def _report_save(verb: str, name: str, result, as_json: bool) -> None:
         _print_json(result.to_dict())
         return
     if result.status is None:
-        echo(f"{verb} destination {name} without testing the connection "
-                   "(remote settings were not applied)")
+        echo(
+            f"{verb} destination {name} without testing the connection "
+            "(remote settings were not applied)"
+        )
     else:
         echo(f"connection test passed for {name}:")
         _print_status(result.status)
@@ -249,8 +280,10 @@ def destinations_list(ctx, as_json):
     if not records:
         echo("no destinations; add one with `amp-dest destinations add NAME --type TYPE`")
         return
-    _table([[r["name"], r["type"], r["credential"] or "-", _when(r["updated_at"])]
-            for r in records], ["NAME", "TYPE", "CREDENTIAL", "UPDATED"])
+    _table(
+        [[r["name"], r["type"], r["credential"] or "-", _when(r["updated_at"])] for r in records],
+        ["NAME", "TYPE", "CREDENTIAL", "UPDATED"],
+    )
 
 
 @destinations.command("show")
@@ -303,6 +336,7 @@ def destinations_schema(ctx, type_name):
 
 # send ------------------------------------------------------------------------------
 
+
 def _print_summary(result) -> None:
     s = result.summary
     verb = "would deliver" if s.get("dry_run") else "delivered"
@@ -312,19 +346,26 @@ def _print_summary(result) -> None:
         f"in {s['elapsed_seconds']:.2f}s ({s['rows_per_second']:,.0f} rows/s)"
     )
     if s["rejected_by_code"]:
-        echo("  rejected by reason: " + ", ".join(
-            f"{code} {count:,}" for code, count in s["rejected_by_code"].items()))
+        echo(
+            "  rejected by reason: "
+            + ", ".join(f"{code} {count:,}" for code, count in s["rejected_by_code"].items())
+        )
     if s["warnings_by_code"]:
-        echo("  warnings: " + ", ".join(
-            f"{code} {count:,}" for code, count in s["warnings_by_code"].items()))
-    echo(f"  batches: {s['batches']:,}, requests: {s['requests']:,}, "
-               f"retries: {s['retries']:,}")
+        echo(
+            "  warnings: "
+            + ", ".join(f"{code} {count:,}" for code, count in s["warnings_by_code"].items())
+        )
+    echo(f"  batches: {s['batches']:,}, requests: {s['requests']:,}, retries: {s['retries']:,}")
     if s.get("rate_limit_pauses"):
-        echo(f"  rate limited {s['rate_limit_pauses']:,} times: sends in flight went "
-                   f"down to {s['lowest_concurrency']}")
+        echo(
+            f"  rate limited {s['rate_limit_pauses']:,} times: sends in flight went "
+            f"down to {s['lowest_concurrency']}"
+        )
     if s["identifier_coverage"]:
-        echo("  identifier coverage: " + ", ".join(
-            f"{label} {share:.0%}" for label, share in s["identifier_coverage"].items()))
+        echo(
+            "  identifier coverage: "
+            + ", ".join(f"{label} {share:.0%}" for label, share in s["identifier_coverage"].items())
+        )
     for note in s.get("remote_notes", []):
         echo(f"  remote said: {note}")
     if result.rejects_path:
@@ -335,38 +376,77 @@ def _print_summary(result) -> None:
 
 @click.command()
 @click.argument("name", required=False)
-@click.option("--input", "input_path", type=click.Path(dir_okay=False),
-              help="CSV, JSONL or Parquet file (optionally .gz).")
+@click.option(
+    "--input",
+    "input_path",
+    type=click.Path(dir_okay=False),
+    help="CSV, JSONL or Parquet file (optionally .gz).",
+)
 @click.option("--format", "format_name", help="Input format when the suffix does not tell.")
-@click.option("--delimiter", metavar="CHAR",
-              help="CSV/TSV: the character between fields when it is not ',' (CSV) or a "
-                   "tab (TSV), e.g. ';'; '\\t' is a tab.")
+@click.option(
+    "--delimiter",
+    metavar="CHAR",
+    help="CSV/TSV: the character between fields when it is not ',' (CSV) or a "
+    "tab (TSV), e.g. ';'; '\\t' is a tab.",
+)
 @click.option("--dry-run", is_flag=True, help="Do everything but send; write request bodies.")
 @click.option("--rejects", type=click.Path(), help="Where to write rejected rows (a file).")
-@click.option("--output", type=click.Path(file_okay=False),
-              help="Dry run: the folder for request bodies.")
+@click.option(
+    "--output", type=click.Path(file_okay=False), help="Dry run: the folder for request bodies."
+)
 @click.option("--resume", type=int, metavar="RUN_ID", help="Continue an unfinished run.")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=DEFAULT_CONCURRENCY,
-              show_default=True,
-              help="Requests in flight at once; raise it for a remote system that "
-                   "answers slower than ~200 ms.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=DEFAULT_CONCURRENCY,
+    show_default=True,
+    help="Requests in flight at once; raise it for a remote system that "
+    "answers slower than ~200 ms.",
+)
 @click.option("--batch-size", type=click.IntRange(1), help="Fewer items per request.")
-@click.option("--timeout", type=click.FloatRange(0.1), default=30.0, show_default=True,
-              help="Seconds a request may take before it is retried.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds a request may take before it is retried.",
+)
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @json_option
 @click.pass_context
-def send(ctx, name, input_path, format_name, dry_run, rejects, output, resume, concurrency,
-         batch_size, timeout, no_progress, as_json, delimiter):
+def send(
+    ctx,
+    name,
+    input_path,
+    format_name,
+    dry_run,
+    rejects,
+    output,
+    resume,
+    concurrency,
+    batch_size,
+    timeout,
+    no_progress,
+    as_json,
+    delimiter,
+):
     """Send a file through a destination, or resume a run with --resume RUN_ID."""
     if resume is None and (not name or not input_path):
         raise CliError("give a destination and --input PATH, or --resume RUN_ID")
     host = _state(ctx).host
     result = host.send(
-        name, input=input_path, format=format_name, dry_run=dry_run, rejects=rejects,
+        name,
+        input=input_path,
+        format=format_name,
+        dry_run=dry_run,
+        rejects=rejects,
         delimiter=delimiter,
-        output=output, resume=resume, concurrency=concurrency, batch_size=batch_size,
-        timeout=timeout, progress=not (as_json or no_progress) and sys.stderr.isatty(),
+        output=output,
+        resume=resume,
+        concurrency=concurrency,
+        batch_size=batch_size,
+        timeout=timeout,
+        progress=not (as_json or no_progress) and sys.stderr.isatty(),
     )
     if as_json:
         _print_json(result.to_dict())
@@ -378,8 +458,11 @@ def send(ctx, name, input_path, format_name, dry_run, rejects, output, resume, c
         resume = f"amp-dest send --resume {result.id}"
         if result.rejects_path and result.rejects_path in (result.error or ""):
             resume += " --rejects OTHER_FILE"  # the rejects file itself failed
-        echo(f"amp-dest: error: run {result.id} {result.status}: {result.error}; "
-                   f"resume with `{resume}`", err=True)
+        echo(
+            f"amp-dest: error: run {result.id} {result.status}: {result.error}; "
+            f"resume with `{resume}`",
+            err=True,
+        )
     if result.summary.get("stopped_by") == "SIGTERM" and result.status == "interrupted":
         ctx.exit(EXIT_TERMINATED)
     codes = {"interrupted": EXIT_INTERRUPTED, "incomplete": EXIT_INCOMPLETE}
@@ -387,6 +470,7 @@ def send(ctx, name, input_path, format_name, dry_run, rejects, output, resume, c
 
 
 # runs ------------------------------------------------------------------------------
+
 
 @click.group()
 def runs():
@@ -407,11 +491,22 @@ def runs_list(ctx, destination, limit, as_json):
     if not records:
         echo("no runs yet")
         return
-    _table([[r["id"], r["destination"], r["status"] + (" (dry run)" if r["dry_run"] else ""),
-             _when(r["started_at"]), f"{r['rows_read']:,}", f"{r['delivered']:,}",
-             f"{r['rejected']:,}", f"{r['pending']:,}"] for r in records],
-           ["ID", "DESTINATION", "STATUS", "STARTED", "READ", "DELIVERED", "REJECTED",
-            "PENDING"])
+    _table(
+        [
+            [
+                r["id"],
+                r["destination"],
+                r["status"] + (" (dry run)" if r["dry_run"] else ""),
+                _when(r["started_at"]),
+                f"{r['rows_read']:,}",
+                f"{r['delivered']:,}",
+                f"{r['rejected']:,}",
+                f"{r['pending']:,}",
+            ]
+            for r in records
+        ],
+        ["ID", "DESTINATION", "STATUS", "STARTED", "READ", "DELIVERED", "REJECTED", "PENDING"],
+    )
 
 
 @runs.command("show")
@@ -424,9 +519,22 @@ def runs_show(ctx, run_id, as_json):
     if as_json:
         _print_json(record)
         return
-    for key in ("id", "destination", "destination_type", "status", "input", "format",
-                "dry_run", "rows_read", "delivered", "rejected", "pending", "rejects_path",
-                "output_path", "error"):
+    for key in (
+        "id",
+        "destination",
+        "destination_type",
+        "status",
+        "input",
+        "format",
+        "dry_run",
+        "rows_read",
+        "delivered",
+        "rejected",
+        "pending",
+        "rejects_path",
+        "output_path",
+        "error",
+    ):
         if record[key] not in (None, ""):
             echo(f"{key}: {record[key]}")
     echo(f"started: {_when(record['started_at'])}  ended: {_when(record['ended_at'])}")
@@ -439,12 +547,35 @@ def runs_show(ctx, run_id, as_json):
             echo(f"{key}: {summary[key]}")
     if record["attempts"]:
         echo("attempts:")
-        _table([[a["attempt"], a["status"], _when(a["started_at"]), _when(a["ended_at"]),
-                 f"{a['rows_read']:,}", f"{a['delivered']:,}", f"{a['rejected']:,}",
-                 f"{a['batches']:,}", f"{a['retries']:,}", a["error"] or ""]
-                for a in record["attempts"]],
-               ["#", "STATUS", "STARTED", "ENDED", "READ", "DELIVERED", "REJECTED",
-                "BATCHES", "RETRIES", "ERROR"])
+        _table(
+            [
+                [
+                    a["attempt"],
+                    a["status"],
+                    _when(a["started_at"]),
+                    _when(a["ended_at"]),
+                    f"{a['rows_read']:,}",
+                    f"{a['delivered']:,}",
+                    f"{a['rejected']:,}",
+                    f"{a['batches']:,}",
+                    f"{a['retries']:,}",
+                    a["error"] or "",
+                ]
+                for a in record["attempts"]
+            ],
+            [
+                "#",
+                "STATUS",
+                "STARTED",
+                "ENDED",
+                "READ",
+                "DELIVERED",
+                "REJECTED",
+                "BATCHES",
+                "RETRIES",
+                "ERROR",
+            ],
+        )
 
 
 def add_commands(cli: click.Group) -> None:

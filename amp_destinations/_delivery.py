@@ -11,9 +11,9 @@ import random
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import httpx
 
@@ -77,8 +77,7 @@ class Throttle:
         if delay > 0:
             stop.wait(delay)
 
-    def release(self, throttled: bool = False, delay: float = 0.0,
-                succeeded: bool = True) -> None:
+    def release(self, throttled: bool = False, delay: float = 0.0, succeeded: bool = True) -> None:
         with self._condition:
             self._active -= 1
             if throttled:
@@ -139,8 +138,9 @@ class BatchSender:
             # The outcome is unknown; resending is safe where the remote deduplicates.
             return BatchOutcome.retry(f"{type(exc).__name__} talking to {self.destination.name}")
         except Exception as exc:  # a plugin bug must end the run, not hang it
-            return BatchOutcome.fatal(plugin_failure(self.destination, "delivering", exc),
-                                      FailureType.SYSTEM)
+            return BatchOutcome.fatal(
+                plugin_failure(self.destination, "delivering", exc), FailureType.SYSTEM
+            )
 
     def _send(self, batch: Batch, result: BatchResult) -> None:
         policy = self.policy
@@ -173,8 +173,12 @@ class BatchSender:
                     self._split(batch, result)
                 else:
                     result.rejected.append(
-                        (batch.rows[0], batch.ids[0], outcome.code or "remote.rejected",
-                         outcome.message)
+                        (
+                            batch.rows[0],
+                            batch.ids[0],
+                            outcome.code or "remote.rejected",
+                            outcome.message,
+                        )
                     )
                 return
             if kind == "fatal":
@@ -201,12 +205,14 @@ class BatchSender:
         middle = len(batch) // 2
         parts = batch.parts
         for lo, hi in ((0, middle), (middle, len(batch))):
-            half = Batch.from_parts(self.destination, batch.key, parts[lo:hi],
-                                    batch.rows[lo:hi], batch.ids[lo:hi])
+            half = Batch.from_parts(
+                self.destination, batch.key, parts[lo:hi], batch.rows[lo:hi], batch.ids[lo:hi]
+            )
             self._send(half, result)
 
-    def _record_item_rejections(self, batch: Batch, outcome: BatchOutcome,
-                                result: BatchResult) -> None:
+    def _record_item_rejections(
+        self, batch: Batch, outcome: BatchOutcome, result: BatchResult
+    ) -> None:
         refused = {}
         for rejection in outcome.rejections:
             if 0 <= rejection.index < len(batch):

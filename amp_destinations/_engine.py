@@ -15,10 +15,11 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import httpx
 
@@ -94,8 +95,9 @@ class _Progress:
         if enabled:
             from tqdm import tqdm
 
-            self.bar = tqdm(unit=" rows", file=sys.stderr, dynamic_ncols=True,
-                            smoothing=0.1, mininterval=0.5)
+            self.bar = tqdm(
+                unit=" rows", file=sys.stderr, dynamic_ncols=True, smoothing=0.1, mininterval=0.5
+            )
 
     def refresh(self) -> None:
         """Show the recorder's counts: rows read, whatever became of them, and the
@@ -115,8 +117,14 @@ class _Progress:
 class _Delivery:
     """One run's moving parts, driven by ``run_delivery``."""
 
-    def __init__(self, destination: Destination, session: httpx.Client | None,
-                 recorder: RunRecorder, options: SendOptions, progress: _Progress):
+    def __init__(
+        self,
+        destination: Destination,
+        session: httpx.Client | None,
+        recorder: RunRecorder,
+        options: SendOptions,
+        progress: _Progress,
+    ):
         self.destination = destination
         self.recorder = recorder
         self.progress = progress
@@ -131,11 +139,11 @@ class _Delivery:
         self.executor = None
         self.sender = None
         if not options.dry_run:
-            self.executor = ThreadPoolExecutor(max(1, options.concurrency),
-                                               thread_name_prefix="amp-dest-deliver")
+            self.executor = ThreadPoolExecutor(
+                max(1, options.concurrency), thread_name_prefix="amp-dest-deliver"
+            )
             self.throttle = Throttle(options.concurrency)
-            self.sender = BatchSender(destination, session,
-                                      options.retry, self.throttle, self.stop)
+            self.sender = BatchSender(destination, session, options.retry, self.throttle, self.stop)
 
     def start(self) -> None:
         """Open what the run writes to, before the first row is read."""
@@ -145,9 +153,11 @@ class _Delivery:
             try:
                 make_private_dirs(folder)
                 # A resumed dry run numbers its requests on from the earlier attempts'.
-                written = [int(path.stem.removeprefix("request-"))
-                           for path in folder.glob("request-*.json")
-                           if path.stem.removeprefix("request-").isdigit()]
+                written = [
+                    int(path.stem.removeprefix("request-"))
+                    for path in folder.glob("request-*.json")
+                    if path.stem.removeprefix("request-").isdigit()
+                ]
             except OSError as exc:
                 raise file_failure("the request folder", folder, exc) from None
             self.requests_written = max(written, default=0)
@@ -253,8 +263,11 @@ def run_delivery(
     status = delivery.status
     if status is None and signals.received is not None and recorder.pending:
         status = "interrupted"
-        delivery.error = ("interrupted by the operator" if signals.received == signal.SIGINT
-                          else f"stopped by {signals.received.name}")
+        delivery.error = (
+            "interrupted by the operator"
+            if signals.received == signal.SIGINT
+            else f"stopped by {signals.received.name}"
+        )
     if status is None:
         status = "succeeded" if recorder.pending == 0 else "incomplete"
     extra: dict[str, Any] = {"dry_run": options.dry_run}
@@ -272,9 +285,15 @@ def run_delivery(
     def record_end() -> None:
         with store.transaction():
             store.update_run(
-                run_id, status=status, ended_at=time.time(), rows_read=recorder.rows_read,
-                delivered=recorder.delivered, rejected=recorder.rejected,
-                pending=recorder.pending, error=delivery.error, summary=summary,
+                run_id,
+                status=status,
+                ended_at=time.time(),
+                rows_read=recorder.rows_read,
+                delivered=recorder.delivered,
+                rejected=recorder.rejected,
+                pending=recorder.pending,
+                error=delivery.error,
+                summary=summary,
             )
             recorder.end_attempt(status, delivery.error)
 
@@ -290,12 +309,20 @@ def run_delivery(
 def _stopped_by(exc: Exception) -> str:
     """Where, not what: the exception's text may quote a row."""
     frame = traceback.extract_tb(exc.__traceback__)[-1]
-    return (f"the run stopped on {type(exc).__name__} at {Path(frame.filename).name}:"
-            f"{frame.lineno}; the rows not yet settled are pending for a resume")
+    return (
+        f"the run stopped on {type(exc).__name__} at {Path(frame.filename).name}:"
+        f"{frame.lineno}; the rows not yet settled are pending for a resume"
+    )
 
 
-def _pump(rows, destination: Destination, delivery: _Delivery, recorder: RunRecorder,
-          progress: _Progress, settled: SettledRows | None) -> None:
+def _pump(
+    rows,
+    destination: Destination,
+    delivery: _Delivery,
+    recorder: RunRecorder,
+    progress: _Progress,
+    settled: SettledRows | None,
+) -> None:
     """The hot loop. Locals are bound once; each row costs a prepare, an encode and a
     few list appends."""
     plan = RowPlan(destination, rows)
@@ -338,7 +365,8 @@ def _pump(rows, destination: Destination, delivery: _Delivery, recorder: RunReco
                     part = encode(item)
             except Exception as exc:
                 raise _PluginFailed(
-                    plugin_failure(destination, f"preparing row {row_no}", exc)) from exc
+                    plugin_failure(destination, f"preparing row {row_no}", exc)
+                ) from exc
             if warnings:
                 warned(row_no, [warning.code for warning in warnings])
                 warnings.clear()
@@ -357,7 +385,12 @@ def _pump(rows, destination: Destination, delivery: _Delivery, recorder: RunReco
                 if covered(data, alternatives):
                     counted[label] += 1
             if not add(key, row_no, record_id, part):
-                reject(row_no, record_id, "record.too_large", None,
-                       "the encoded record alone exceeds the destination's request size limit")
+                reject(
+                    row_no,
+                    record_id,
+                    "record.too_large",
+                    None,
+                    "the encoded record alone exceeds the destination's request size limit",
+                )
     finally:
         recorder.prepared = prepared

@@ -89,4 +89,3 @@ class ConnectionTestFailed(AmpDestError):
     def __init__(self, message: str, status):
         self.status = status
         super().__init__(message)
-

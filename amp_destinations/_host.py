@@ -1,31 +1,32 @@
 """The Python API: everything the CLI does, callable with the same names.
 
-    with amp_destinations.Host() as host:
-        host.add_credential("hooks", "bearer-token", secrets={"token": "..."})
-        host.add_destination("audit", "webhook", "hooks", {"url": "https://example.com/in"})
-        result = host.send("audit", rows=[{"email": "a@example.com"}])
+with amp_destinations.Host() as host:
+    host.add_credential("hooks", "bearer-token", secrets={"token": "..."})
+    host.add_destination("audit", "webhook", "hooks", {"url": "https://example.com/in"})
+    result = host.send("audit", rows=[{"email": "a@example.com"}])
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import httpx
 
 from ._base import Credential, Destination
-from ._engine import DEFAULT_CONCURRENCY, RunResult, SendOptions, run_delivery
 from ._delivery import RetryPolicy
+from ._engine import DEFAULT_CONCURRENCY, RunResult, SendOptions, run_delivery
 from ._errors import (
     AlreadyExistsError,
     AmpDestError,
     ConnectionTestFailed,
     InputError,
     NotFoundError,
-    StorageError,
     SecretStoreError,
+    StorageError,
     ValidationError,
 )
 from ._http import DEFAULT_TIMEOUT, make_session
@@ -99,14 +100,15 @@ class Host:
     def close(self) -> None:
         self.store.close()
 
-    def __enter__(self) -> "Host":
+    def __enter__(self) -> Host:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def session(self, concurrency: int = DEFAULT_CONCURRENCY,
-                timeout: float = DEFAULT_TIMEOUT) -> httpx.Client:
+    def session(
+        self, concurrency: int = DEFAULT_CONCURRENCY, timeout: float = DEFAULT_TIMEOUT
+    ) -> httpx.Client:
         return make_session(self._transport, concurrency, timeout)
 
     # plugins --------------------------------------------------------------------
@@ -116,8 +118,13 @@ class Host:
 
     # credentials ----------------------------------------------------------------
 
-    def add_credential(self, name: str, type: str, fields: Mapping[str, Any] | None = None,
-                       secrets: Mapping[str, str] | None = None) -> dict:
+    def add_credential(
+        self,
+        name: str,
+        type: str,
+        fields: Mapping[str, Any] | None = None,
+        secrets: Mapping[str, str] | None = None,
+    ) -> dict:
         check_name(name, "credential")
         credential_type = self.registry.credential_type(type)
         fields, secrets = dict(fields or {}), dict(secrets or {})
@@ -142,8 +149,12 @@ class Host:
             raise
         return self.credential(name)
 
-    def update_credential(self, name: str, fields: Mapping[str, Any] | None = None,
-                          secrets: Mapping[str, str] | None = None) -> dict:
+    def update_credential(
+        self,
+        name: str,
+        fields: Mapping[str, Any] | None = None,
+        secrets: Mapping[str, str] | None = None,
+    ) -> dict:
         record = self.store.credential(name)
         credential_type = self.registry.credential_type(record["type"])
         fields, secrets = dict(fields or {}), dict(secrets or {})
@@ -151,8 +162,11 @@ class Host:
         merged = {**record["fields"], **fields}
         merged = {key: value for key, value in merged.items() if value is not None}
         # An empty secret clears it, so validate without its current value.
-        kept = {k: v for k, v in self._current_secrets(name, credential_type).items()
-                if k not in secrets}
+        kept = {
+            k: v
+            for k, v in self._current_secrets(name, credential_type).items()
+            if k not in secrets
+        }
         values = {**merged, **kept, **{k: v for k, v in secrets.items() if v}}
         loaded = load_with(credential_type.schema, values, f"credential {name}")
         for field, value in secrets.items():
@@ -187,10 +201,18 @@ class Host:
 
     def _reject_misplaced(self, credential_type, fields: dict, secrets: dict) -> None:
         secret_names = set(credential_type.secret_fields())
-        errors = {key: ["is secret: give it as a secret, never as a plain field."]
-                  for key in fields if key in secret_names}
-        errors.update({key: ["is not a secret field of this credential type."]
-                       for key in secrets if key not in secret_names})
+        errors = {
+            key: ["is secret: give it as a secret, never as a plain field."]
+            for key in fields
+            if key in secret_names
+        }
+        errors.update(
+            {
+                key: ["is not a secret field of this credential type."]
+                for key in secrets
+                if key not in secret_names
+            }
+        )
         if errors:
             raise ValidationError(f"credential fields for {credential_type.name}", errors)
 
@@ -234,7 +256,9 @@ class Host:
             if self.secrets.source(name, field) == "environment":
                 log.warning(
                     "credential %s: %s was rotated by the remote system but comes from %s; "
-                    "update that variable before the next run", name, field,
+                    "update that variable before the next run",
+                    name,
+                    field,
                     env_var_name(name, field),
                 )
                 continue
@@ -242,9 +266,15 @@ class Host:
 
     # destinations ---------------------------------------------------------------
 
-    def add_destination(self, name: str, type: str, credential: str | None = None,
-                        settings: Mapping[str, Any] | None = None, *, test: bool = True
-                        ) -> SaveResult:
+    def add_destination(
+        self,
+        name: str,
+        type: str,
+        credential: str | None = None,
+        settings: Mapping[str, Any] | None = None,
+        *,
+        test: bool = True,
+    ) -> SaveResult:
         check_name(name, "destination")
         destination_cls = self.registry.destination(type)
         if self.store.exists("destinations", name):
@@ -255,45 +285,72 @@ class Host:
         instance = self._instance(destination_cls, name, credential, settings)
         result = self._save_checks(name, instance, None, test)
         self.store.insert_destination(
-            name, type, credential,
+            name,
+            type,
+            credential,
             _provided(destination_cls.settings_schema, instance.settings, settings),
         )
         return result
 
-    def update_destination(self, name: str, settings: Mapping[str, Any] | None = None, *,
-                           credential: str | None = None, test: bool = True) -> SaveResult:
+    def update_destination(
+        self,
+        name: str,
+        settings: Mapping[str, Any] | None = None,
+        *,
+        credential: str | None = None,
+        test: bool = True,
+    ) -> SaveResult:
         record = self.store.destination(name)
         destination_cls = self.registry.destination(record["type"])
         merged = {**record["settings"], **dict(settings or {})}
         merged = {k: v for k, v in merged.items() if v is not None}
         credential = credential or record["credential"]
         try:
-            previous = load_with(destination_cls.settings_schema, record["settings"],
-                                 f"settings of {name}")
+            previous = load_with(
+                destination_cls.settings_schema, record["settings"], f"settings of {name}"
+            )
         except ValidationError:  # stored by an older release or plugin: this update fixes them
             previous = None
         instance = self._instance(destination_cls, name, credential, merged)
         result = self._save_checks(name, instance, previous, test)
         self.store.update_destination(
-            name, credential,
+            name,
+            credential,
             _provided(destination_cls.settings_schema, instance.settings, merged),
         )
         return result
 
-    def _instance(self, destination_cls: type[Destination], name: str, credential: str | None,
-                  settings: Mapping[str, Any]) -> Destination:
+    def _instance(
+        self,
+        destination_cls: type[Destination],
+        name: str,
+        credential: str | None,
+        settings: Mapping[str, Any],
+    ) -> Destination:
         needed = destination_cls.credential_type
         if needed and not credential:
-            raise ValidationError(f"destination {name}", {"credential": [
-                f"is required: {destination_cls.name} needs a {needed} credential "
-                f"(create one with `amp-dest credentials add NAME --type {needed}`)."]})
+            raise ValidationError(
+                f"destination {name}",
+                {
+                    "credential": [
+                        f"is required: {destination_cls.name} needs a {needed} credential "
+                        f"(create one with `amp-dest credentials add NAME --type {needed}`)."
+                    ]
+                },
+            )
         credential_obj = None
         if needed:
             record = self.store.credential(credential)
             if record["type"] != needed:
-                raise ValidationError(f"destination {name}", {"credential": [
-                    f"{credential!r} is a {record['type']} credential; "
-                    f"{destination_cls.name} needs a {needed} credential."]})
+                raise ValidationError(
+                    f"destination {name}",
+                    {
+                        "credential": [
+                            f"{credential!r} is a {record['type']} credential; "
+                            f"{destination_cls.name} needs a {needed} credential."
+                        ]
+                    },
+                )
             credential_obj = self._credential_object(credential)
         loaded = load_with(destination_cls.settings_schema, settings, f"settings for {name}")
         return destination_cls(loaded, credential_obj)
@@ -322,7 +379,9 @@ class Host:
     def destination_info(self, name: str) -> dict:
         record = self.store.destination(name)
         destination_cls = self.registry.destination(record["type"])
-        loaded = load_with(destination_cls.settings_schema, record["settings"], f"settings of {name}")
+        loaded = load_with(
+            destination_cls.settings_schema, record["settings"], f"settings of {name}"
+        )
         return {**record, "settings": destination_cls.settings_schema().dump(loaded)}
 
     def destination(self, name: str) -> Destination:
@@ -340,8 +399,9 @@ class Host:
         out = {
             "destination": type,
             "title": destination_cls.title,
-            "settings": json_schema(destination_cls.settings_schema,
-                                    f"{destination_cls.title} settings"),
+            "settings": json_schema(
+                destination_cls.settings_schema, f"{destination_cls.title} settings"
+            ),
             "credential": None,
         }
         if destination_cls.credential_type:
@@ -404,7 +464,10 @@ class Host:
             reader_cls = self.registry.reader(format) if format else self.registry.reader_for(input)
             format = reader_cls.name
             fingerprint = _fingerprint(input)
-            if run is not None and run["summary"].get("input_fingerprint") not in (None, fingerprint):
+            if run is not None and run["summary"].get("input_fingerprint") not in (
+                None,
+                fingerprint,
+            ):
                 raise InputError(
                     f"{input} changed since run {resume} started; resuming would skip the "
                     "wrong rows: send it as a new run instead"
@@ -420,8 +483,16 @@ class Host:
             rows = checked_input(destination, rows, name)
             destination.start_run(columns)
             run_id, rejects_path, output_path = self._record_start(
-                run, name, destination, input, format, dry_run, rejects, output,
-                _input_facts(fingerprint, delimiter))
+                run,
+                name,
+                destination,
+                input,
+                format,
+                dry_run,
+                rejects,
+                output,
+                _input_facts(fingerprint, delimiter),
+            )
             attempt = self.store.start_attempt(run_id, os.getpid())
             options = SendOptions(
                 dry_run=dry_run,
@@ -432,14 +503,34 @@ class Host:
                 retry=retry or RetryPolicy(),
                 progress=progress,
             )
-            settled = SettledRows((f, l) for f, l, _ in self.store.ledger(run_id)) if run else None
+            settled = None
+            if run is not None:
+                settled = SettledRows((first, last) for first, last, _ in self.store.ledger(run_id))
             if dry_run:
-                result = run_delivery(self.store, run_id, attempt, destination, rows, None,
-                                      options, settled, resumed=run is not None)
+                result = run_delivery(
+                    self.store,
+                    run_id,
+                    attempt,
+                    destination,
+                    rows,
+                    None,
+                    options,
+                    settled,
+                    resumed=run is not None,
+                )
             else:
                 with self.session(concurrency, timeout) as session:
-                    result = run_delivery(self.store, run_id, attempt, destination, rows,
-                                          session, options, settled, resumed=run is not None)
+                    result = run_delivery(
+                        self.store,
+                        run_id,
+                        attempt,
+                        destination,
+                        rows,
+                        session,
+                        options,
+                        settled,
+                        resumed=run is not None,
+                    )
         finally:
             if reader is not None:
                 reader.close()
@@ -451,8 +542,17 @@ class Host:
                 pass  # the run's end is recorded already; only this copy is missing
         return result
 
-    def _resumable(self, run_id: int, name: str | None, rows, input, format: str | None,
-                   delimiter: str | None, dry_run: bool, output) -> dict:
+    def _resumable(
+        self,
+        run_id: int,
+        name: str | None,
+        rows,
+        input,
+        format: str | None,
+        delimiter: str | None,
+        dry_run: bool,
+        output,
+    ) -> dict:
         """The run to resume, refusing what would make the resume differ from it."""
         run = self.store.run(run_id)
         if run["status"] == "succeeded":
@@ -473,7 +573,9 @@ class Host:
         if format is not None and format != run["format"]:
             conflicts.append(f"its input format is {run['format']}")
         if delimiter is not None and delimiter != run["summary"].get("delimiter"):
-            conflicts.append("its delimiter is " + repr(run["summary"].get("delimiter") or "the usual one"))
+            conflicts.append(
+                "its delimiter is " + repr(run["summary"].get("delimiter") or "the usual one")
+            )
         if dry_run and not run["dry_run"]:
             conflicts.append("it is not a dry run")
         if output is not None and os.path.abspath(output) != run["output_path"]:
@@ -490,15 +592,28 @@ class Host:
             )
         return run
 
-    def _record_start(self, run: dict | None, name: str, destination: Destination, input,
-                      format: str | None, dry_run: bool, rejects, output,
-                      input_facts: dict) -> tuple[int, Path, Path | None]:
+    def _record_start(
+        self,
+        run: dict | None,
+        name: str,
+        destination: Destination,
+        input,
+        format: str | None,
+        dry_run: bool,
+        rejects,
+        output,
+        input_facts: dict,
+    ) -> tuple[int, Path, Path | None]:
         """Record the run (or its resume) before anything is sent, with the absolute
         paths it writes to, so that a resume after a crash writes to the same files."""
         if run is None:
             run_id = self.store.insert_run(
-                destination=name, destination_type=destination.name,
-                input=input, format=format, dry_run=dry_run, pid=os.getpid(),
+                destination=name,
+                destination_type=destination.name,
+                input=input,
+                format=format,
+                dry_run=dry_run,
+                pid=os.getpid(),
                 summary=input_facts,
             )
         else:
@@ -509,8 +624,13 @@ class Host:
         if dry_run:
             output_path = Path(os.path.abspath(output)) if output else run_dir / "requests"
         self.store.update_run(
-            run_id, status="running", ended_at=None, error=None, pid=os.getpid(),
-            rejects_path=str(rejects_path), output_path=str(output_path) if output_path else None,
+            run_id,
+            status="running",
+            ended_at=None,
+            error=None,
+            pid=os.getpid(),
+            rejects_path=str(rejects_path),
+            output_path=str(output_path) if output_path else None,
         )
         return run_id, rejects_path, output_path
 

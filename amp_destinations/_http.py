@@ -36,16 +36,19 @@ class _Session(httpx.Client):
         return response
 
 
-def make_session(transport: httpx.BaseTransport | None = None,
-                 concurrency: int = DEFAULT_CONCURRENCY,
-                 timeout: float = DEFAULT_TIMEOUT) -> httpx.Client:
+def make_session(
+    transport: httpx.BaseTransport | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> httpx.Client:
     """Keep-alive connections sized to the run's concurrency; no redirects, because a
     redirected POST could carry a token to a host nobody configured."""
     return _Session(
         transport=transport,
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-        limits=httpx.Limits(max_connections=concurrency + 2,
-                            max_keepalive_connections=concurrency + 2),
+        limits=httpx.Limits(
+            max_connections=concurrency + 2, max_keepalive_connections=concurrency + 2
+        ),
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,
     )

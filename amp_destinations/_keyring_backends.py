@@ -18,15 +18,16 @@ from __future__ import annotations
 import keyring.backend
 from keyring.backends import chainer, fail, null
 
-__all__ = ["ALLOW_INSECURE_ENV", "backend_name", "insecure_allowed", "is_plaintext",
-           "is_unusable"]
+__all__ = ["ALLOW_INSECURE_ENV", "backend_name", "insecure_allowed", "is_plaintext", "is_unusable"]
 
 ALLOW_INSECURE_ENV = "AMP_DEST_ALLOW_INSECURE_KEYRING"
 
-_PLAINTEXT_CLASSES = frozenset({
-    "keyrings.alt.file.PlaintextKeyring",
-    "keyrings.alt.pyfs.PlaintextKeyring",  # keyrings.alt before 5.0
-})
+_PLAINTEXT_CLASSES = frozenset(
+    {
+        "keyrings.alt.file.PlaintextKeyring",
+        "keyrings.alt.pyfs.PlaintextKeyring",  # keyrings.alt before 5.0
+    }
+)
 
 
 def _write_target(backend: keyring.backend.KeyringBackend):
@@ -45,8 +46,7 @@ def is_unusable(backend: keyring.backend.KeyringBackend) -> bool:
 def is_plaintext(backend: keyring.backend.KeyringBackend) -> bool:
     target = _write_target(backend)
     return target is not None and any(
-        f"{cls.__module__}.{cls.__qualname__}" in _PLAINTEXT_CLASSES
-        for cls in type(target).__mro__
+        f"{cls.__module__}.{cls.__qualname__}" in _PLAINTEXT_CLASSES for cls in type(target).__mro__
     )
 
 

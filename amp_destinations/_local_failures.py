@@ -37,8 +37,13 @@ _DO_ABOUT = {
 }
 
 
-_OS_KINDS = {errno.ENOSPC: "full", errno.EDQUOT: "full", errno.EROFS: "read-only",
-             errno.EACCES: "read-only", errno.EPERM: "read-only"}
+_OS_KINDS = {
+    errno.ENOSPC: "full",
+    errno.EDQUOT: "full",
+    errno.EROFS: "read-only",
+    errno.EACCES: "read-only",
+    errno.EPERM: "read-only",
+}
 
 
 def os_cause(exc: OSError) -> str:
@@ -49,9 +54,11 @@ def file_failure(what: str, path: str | Path, exc: OSError, then: str = "") -> S
     """``what`` names the file ("the rejects file"); ``then`` is what to do once the
     cause is fixed (a resume command, say)."""
     advice = _DO_ABOUT.get(exc.errno or 0, "check the path")
-    return StorageError(f"cannot write {what} {path}: {os_cause(exc)}; {advice}"
-                        + (f", then {then}" if then else ""),
-                        kind=_OS_KINDS.get(exc.errno or 0, "path"))
+    return StorageError(
+        f"cannot write {what} {path}: {os_cause(exc)}; {advice}"
+        + (f", then {then}" if then else ""),
+        kind=_OS_KINDS.get(exc.errno or 0, "path"),
+    )
 
 
 _DAMAGED = "restore it from a backup, or move it aside to start afresh"
@@ -59,15 +66,20 @@ _LOCKED = "wait for that process to finish, then try again"
 # SQLite's primary result code -> (kind, cause, what to do)
 _SQLITE_CAUSES = {
     "SQLITE_FULL": ("full", "no space left on its disk", "free some space"),
-    "SQLITE_READONLY": ("read-only", "it is read-only",
-                        "make it and its folder writable, or set AMP_DEST_HOME to a writable "
-                        "folder (read-only commands such as `runs list` still work)"),
-    "SQLITE_CANTOPEN": ("path", "it cannot be opened or created",
-                        "check that its folder exists and is writable, or set AMP_DEST_HOME"),
+    "SQLITE_READONLY": (
+        "read-only",
+        "it is read-only",
+        "make it and its folder writable, or set AMP_DEST_HOME to a writable "
+        "folder (read-only commands such as `runs list` still work)",
+    ),
+    "SQLITE_CANTOPEN": (
+        "path",
+        "it cannot be opened or created",
+        "check that its folder exists and is writable, or set AMP_DEST_HOME",
+    ),
     "SQLITE_NOTADB": ("damaged", "it is not a database (damaged or overwritten)", _DAMAGED),
     "SQLITE_CORRUPT": ("damaged", "it is damaged", _DAMAGED),
-    "SQLITE_IOERR": ("other", "an input/output error (a failing or full disk?)",
-                     "check the disk"),
+    "SQLITE_IOERR": ("other", "an input/output error (a failing or full disk?)", "check the disk"),
     "SQLITE_BUSY": ("locked", "another amp-dest process holds it locked", _LOCKED),
     "SQLITE_LOCKED": ("locked", "another amp-dest process holds it locked", _LOCKED),
     "SQLITE_PERM": ("read-only", "permission denied", "fix its permissions, or set AMP_DEST_HOME"),

@@ -14,8 +14,10 @@ from ._errors import ValidationError
 
 __all__ = ["NAME_RULE", "check_name"]
 
-NAME_RULE = ("must be 1 to 64 characters of letters, digits, '.', '_' and '-', starting "
-             "with a letter or digit.")
+NAME_RULE = (
+    "must be 1 to 64 characters of letters, digits, '.', '_' and '-', starting "
+    "with a letter or digit."
+)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 

@@ -21,9 +21,10 @@ import importlib.util
 import os
 import stat
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pluggy
 
@@ -106,9 +107,7 @@ class Registry:
             if any(lowered.endswith(suffix) for suffix in reader.suffixes):
                 return reader
         known = ", ".join(sorted(self.readers))
-        raise NotFoundError(
-            f"cannot tell the format of {Path(path).name}: pass --format ({known})"
-        )
+        raise NotFoundError(f"cannot tell the format of {Path(path).name}: pass --format ({known})")
 
     def _lookup(self, kind: str, name: str, what: str):
         table = getattr(self, kind)
@@ -163,8 +162,9 @@ def _load_directory(directory: Path, infos: list[PluginInfo], strict: bool, pm) 
     loose = _writable_by_others(directory) or (cache.is_dir() and _writable_by_others(cache))
     if loose:  # anyone could add or swap a file: nothing in it is loaded
         # The trailing slash keeps the name apart from any plugin's (a file's stem).
-        info = PluginInfo(name=f"{directory.name}/", source="directory",
-                          distribution=str(directory))
+        info = PluginInfo(
+            name=f"{directory.name}/", source="directory", distribution=str(directory)
+        )
         infos.append(info)
         _record_failure(info, PluginError(loose), strict)
         return
@@ -194,8 +194,10 @@ def _record_failure(info: PluginInfo, exc: BaseException, strict: bool) -> None:
         if isinstance(exc, PluginError):
             raise exc
         raise PluginError(f"plugin {info.name} failed to load: {info.error}") from exc
-    sys.stderr.write(printable(
-        f"amp-dest: plugin {info.name} failed to load and is skipped: {info.error}") + "\n")
+    sys.stderr.write(
+        printable(f"amp-dest: plugin {info.name} failed to load and is skipped: {info.error}")
+        + "\n"
+    )
 
 
 def load_plugins(
@@ -228,8 +230,14 @@ def load_plugins(
     if builtins:
         for name, module in _builtin_modules():
             pm.register(module, name=name)
-            infos.append(PluginInfo(name=name, source="builtin", distribution="amp-destinations",
-                                    version=_version("amp-destinations")))
+            infos.append(
+                PluginInfo(
+                    name=name,
+                    source="builtin",
+                    distribution="amp-destinations",
+                    version=_version("amp-destinations"),
+                )
+            )
     if entry_points:
         for ep in importlib.metadata.entry_points(group=_hookspecs.PROJECT):
             dist = getattr(ep, "dist", None)
@@ -323,4 +331,3 @@ def register_commands(registry: Registry, cli) -> None:
         added = sorted(set(cli.commands) - before)
         if added:
             info.registered.setdefault("commands", []).extend(added)
-

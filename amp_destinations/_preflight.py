@@ -18,7 +18,8 @@ is unchanged.
 from __future__ import annotations
 
 import itertools
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from ._base import Destination, Reader
 from ._errors import InputError
@@ -49,8 +50,7 @@ def open_reader(reader_cls: type[Reader], path: str, delimiter: str | None) -> R
         return reader_cls(path)
     if not reader_cls.delimited:
         raise InputError(
-            f"--delimiter applies to CSV and TSV input only, not to {reader_cls.name}: "
-            "leave it out"
+            f"--delimiter applies to CSV and TSV input only, not to {reader_cls.name}: leave it out"
         )
     return reader_cls(path, delimiter=delimiter)
 
@@ -67,18 +67,19 @@ def checked_input(destination: Destination, rows: Iterable, name: str) -> Iterab
         if columns is not None:
             missing = _missing(required, set(columns))
             if missing:
-                raise InputError(_lacking(f"{reader.path} lacks", missing, columns, needs,
-                                          reader))
+                raise InputError(_lacking(f"{reader.path} lacks", missing, columns, needs, reader))
             required = []
         head, replay, unmet = _read_ahead(rows, required, reader is not None)
-        if reader is not None and head and all(
-                isinstance(record, RecordError) for record in head):
+        if reader is not None and head and all(isinstance(record, RecordError) for record in head):
             raise InputError(_unreadable(reader, head))
         keys = {key for record in head if isinstance(record, Mapping) for key in record}
         if unmet and keys:  # with no mapping there is no evidence either way
             where = f"records of {reader.path}" if reader is not None else "rows"
-            raise InputError(_lacking(f"none of {_leading(len(head))} {where} has", unmet,
-                                      sorted(keys), needs, reader))
+            raise InputError(
+                _lacking(
+                    f"none of {_leading(len(head))} {where} has", unmet, sorted(keys), needs, reader
+                )
+            )
     except BaseException:
         if reader is not None:
             reader.close()
@@ -145,17 +146,27 @@ def _leading(count: int) -> str:
     return f"the first {count:,}" if count == HEAD_RECORDS else f"the {count:,}"
 
 
-def _lacking(subject: str, missing: Sequence[tuple[str, ...]], present: Sequence[str],
-             needs: str, reader: Reader | None) -> str:
+def _lacking(
+    subject: str,
+    missing: Sequence[tuple[str, ...]],
+    present: Sequence[str],
+    needs: str,
+    reader: Reader | None,
+) -> str:
     """The message for required columns that are not there, with a hint for a column
     that differs only in case and the reader's guess at the cause. The columns there
     are not listed: in a file without a header they are its first row's values."""
-    wanted = ", ".join(group[0] if len(group) == 1 else f"one of {' or '.join(group)}"
-                       for group in missing)
+    wanted = ", ".join(
+        group[0] if len(group) == 1 else f"one of {' or '.join(group)}" for group in missing
+    )
     message = f"nothing was sent: {subject} {wanted}, {needs}"
     by_case = {column.lower(): column for column in present}
-    near = [f"{by_case[column.lower()]!r} differs from {column!r} only in case"
-            for group in missing for column in group if column.lower() in by_case]
+    near = [
+        f"{by_case[column.lower()]!r} differs from {column!r} only in case"
+        for group in missing
+        for column in group
+        if column.lower() in by_case
+    ]
     if near:
         message += "; " + ", ".join(near) + ": rename it"
     cause = reader.likely_cause() if reader is not None else None
@@ -169,5 +180,7 @@ def _unreadable(reader: Reader, head: list[RecordError]) -> str:
         same = all(record.code == first.code for record in head)
         cause = _ADVICE_BY_CODE.get(first.code, _ADVICE) if same else _ADVICE
     which = "the only record" if len(head) == 1 else f"{_leading(len(head))} records"
-    return (f"nothing was sent: {which} of {reader.path} cannot be read as {reader.name} "
-            f"({first.code}: {first.message}); {cause}")
+    return (
+        f"nothing was sent: {which} of {reader.path} cannot be read as {reader.name} "
+        f"({first.code}: {first.message}); {cause}"
+    )

@@ -15,8 +15,7 @@ import os
 import stat
 from pathlib import Path
 
-__all__ = ["make_private_dirs", "open_private", "write_private_bytes",
-           "prepare_private_database"]
+__all__ = ["make_private_dirs", "open_private", "write_private_bytes", "prepare_private_database"]
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -45,8 +44,11 @@ def _tighten(fd: int) -> None:
         return
     info = os.fstat(fd)
     # Regular files only: a rejects path may be /dev/full or a FIFO, not ours to chmod.
-    if (stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid()
-            and stat.S_IMODE(info.st_mode) & 0o077):
+    if (
+        stat.S_ISREG(info.st_mode)
+        and info.st_uid == os.geteuid()
+        and stat.S_IMODE(info.st_mode) & 0o077
+    ):
         os.fchmod(fd, stat.S_IMODE(info.st_mode) & ~0o077)
 
 
@@ -79,8 +81,11 @@ def prepare_private_database(path: Path) -> None:
     -shm files it creates the database file's mode, so they follow; any left over by
     an older release (after a crash) are tightened here. A file that cannot be opened
     is skipped: SQLite then reports the problem in its own words, as before."""
-    for candidate, flags in ((path, os.O_CREAT), (Path(f"{path}-wal"), 0),
-                             (Path(f"{path}-shm"), 0)):
+    for candidate, flags in (
+        (path, os.O_CREAT),
+        (Path(f"{path}-wal"), 0),
+        (Path(f"{path}-shm"), 0),
+    ):
         try:
             fd = os.open(candidate, os.O_RDONLY | flags, FILE_MODE)
         except OSError:

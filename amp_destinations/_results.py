@@ -6,9 +6,9 @@ They are plain, immutable-by-convention objects so that the hot path stays cheap
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Sequence
 
 __all__ = [
     "FailureType",
@@ -42,11 +42,11 @@ class Check:
     failure: FailureType | None = None
 
     @classmethod
-    def passed(cls, name: str, message: str = "") -> "Check":
+    def passed(cls, name: str, message: str = "") -> Check:
         return cls(name, True, message)
 
     @classmethod
-    def failed(cls, name: str, message: str, hint: str, failure: FailureType) -> "Check":
+    def failed(cls, name: str, message: str, hint: str, failure: FailureType) -> Check:
         return cls(name, False, message, hint, FailureType(failure))
 
     def to_dict(self) -> dict:
@@ -144,8 +144,9 @@ class Batch:
 
     __slots__ = ("key", "rows", "ids", "body", "_spans")
 
-    def __init__(self, key: object, rows: Sequence[int], ids: Sequence, body: bytes,
-                 spans: Sequence[int]):
+    def __init__(
+        self, key: object, rows: Sequence[int], ids: Sequence, body: bytes, spans: Sequence[int]
+    ):
         self.key = key
         self.rows = rows
         self.ids = ids
@@ -153,8 +154,14 @@ class Batch:
         self._spans = spans  # where each item starts and ends in body, flattened
 
     @classmethod
-    def from_parts(cls, destination, key: object, parts: Sequence[bytes],
-                   rows: Sequence[int] | None = None, ids: Sequence | None = None) -> "Batch":
+    def from_parts(
+        cls,
+        destination,
+        key: object,
+        parts: Sequence[bytes],
+        rows: Sequence[int] | None = None,
+        ids: Sequence | None = None,
+    ) -> Batch:
         """The batch of these encoded items in ``destination``'s frame for ``key``;
         rows are numbered from 1 and ids are None unless given."""
         head, separator, tail = destination.batch_frame(key)
@@ -166,13 +173,18 @@ class Batch:
             spans.append(offset)
             offset += len(separator)
         body = b"".join((head, separator.join(parts), tail))
-        return cls(key, list(range(1, len(parts) + 1)) if rows is None else rows,
-                   [None] * len(parts) if ids is None else ids, body, spans)
+        return cls(
+            key,
+            list(range(1, len(parts) + 1)) if rows is None else rows,
+            [None] * len(parts) if ids is None else ids,
+            body,
+            spans,
+        )
 
     @property
     def parts(self) -> list[bytes]:
         body, spans = self.body, self._spans
-        return [body[spans[i]:spans[i + 1]] for i in range(0, len(spans), 2)]
+        return [body[spans[i] : spans[i + 1]] for i in range(0, len(spans), 2)]
 
     def __len__(self) -> int:
         return len(self._spans) // 2
@@ -214,26 +226,24 @@ class BatchOutcome:
     throttled: bool = False
 
     @classmethod
-    def delivered(cls, note: str = "") -> "BatchOutcome":
+    def delivered(cls, note: str = "") -> BatchOutcome:
         return cls("delivered", note=note)
 
     @classmethod
     def retry(
         cls, message: str, retry_after: float | None = None, throttled: bool = False
-    ) -> "BatchOutcome":
+    ) -> BatchOutcome:
         """``throttled`` marks a rate limit: the host slows the whole run, not one batch."""
         return cls("retry", message=message, retry_after=retry_after, throttled=throttled)
 
     @classmethod
-    def rejected(cls, code: str, message: str) -> "BatchOutcome":
+    def rejected(cls, code: str, message: str) -> BatchOutcome:
         return cls("rejected", message=message, code=code)
 
     @classmethod
-    def rejected_items(
-        cls, rejections: Sequence[ItemRejection], note: str = ""
-    ) -> "BatchOutcome":
+    def rejected_items(cls, rejections: Sequence[ItemRejection], note: str = "") -> BatchOutcome:
         return cls("rejected_items", rejections=tuple(rejections), note=note)
 
     @classmethod
-    def fatal(cls, message: str, failure: FailureType | str = FailureType.CONFIG) -> "BatchOutcome":
+    def fatal(cls, message: str, failure: FailureType | str = FailureType.CONFIG) -> BatchOutcome:
         return cls("fatal", message=message, failure=FailureType(failure))

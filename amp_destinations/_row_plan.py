@@ -13,8 +13,9 @@ stray list is one rejected row rather than a run stopped by an AttributeError.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from operator import itemgetter
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from ._base import Destination, Reader
 from ._results import RecordError
@@ -25,8 +26,11 @@ __all__ = ["RowPlan", "covered", "reads_values"]
 def reads_values(rows: Iterable) -> bool:
     """Whether a run reads ``rows`` through ``Reader.values()``, as lists of values in
     column order, rather than by iterating it for mappings."""
-    return (isinstance(rows, Reader) and rows.columns is not None
-            and type(rows).values is not Reader.values)
+    return (
+        isinstance(rows, Reader)
+        and rows.columns is not None
+        and type(rows).values is not Reader.values
+    )
 
 
 def _mappings_only(rows: Iterable) -> Iterator:
@@ -36,8 +40,7 @@ def _mappings_only(rows: Iterable) -> Iterator:
         else:
             name = type(row).__name__
             kind = "None" if row is None else f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
-            yield RecordError("input.not_an_object", None,
-                              f"row {number} is {kind}, not a mapping")
+            yield RecordError("input.not_an_object", None, f"row {number} is {kind}, not a mapping")
 
 
 def _picker(positions: Sequence[int]) -> Callable[[Sequence], tuple]:
@@ -82,8 +85,11 @@ class RowPlan:
 
         if as_values:
             index = {name: position for position, name in enumerate(columns)}
-            self.fetch = (_picker(positions(fields)) if fields is not None
-                          else lambda values: dict(zip(columns, values)))
+            self.fetch = (
+                _picker(positions(fields))
+                if fields is not None
+                else lambda values: dict(zip(columns, values))
+            )
         elif fields is not None:
             self.fetch = lambda row: tuple(map(row.get, fields))
 
@@ -114,8 +120,7 @@ def _needed_columns(destination: Destination) -> list[str]:
     return needed
 
 
-def _coverage(destination: Destination, columns: Sequence[str] | None,
-              where: Mapping[str, int]):
+def _coverage(destination: Destination, columns: Sequence[str] | None, where: Mapping[str, int]):
     """The identifier coverage to count per prepared row, compiled for this input.
 
     Returns ``(single, combined)``: ``single`` pairs each label covered by exactly one
@@ -128,8 +133,11 @@ def _coverage(destination: Destination, columns: Sequence[str] | None,
     present = None if columns is None else frozenset(columns)
     single, combined = [], []
     for label, alternatives in destination.identifiers.items():
-        possible = [tuple(where[column] for column in alternative) for alternative in alternatives
-                    if present is None or present.issuperset(alternative)]
+        possible = [
+            tuple(where[column] for column in alternative)
+            for alternative in alternatives
+            if present is None or present.issuperset(alternative)
+        ]
         if len(possible) == 1 and len(possible[0]) == 1:
             single.append((label, possible[0][0]))
         elif possible:

@@ -18,8 +18,8 @@ import csv
 import itertools
 import time
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from ._delivery import BatchResult
 from ._errors import StorageError
@@ -68,8 +68,9 @@ class SettledRows:
 
 
 class RunRecorder:
-    def __init__(self, store: Store, run_id: int, attempt: int, rejects_path: Path | None,
-                 resumed: bool):
+    def __init__(
+        self, store: Store, run_id: int, attempt: int, rejects_path: Path | None, resumed: bool
+    ):
         self.store = store
         self.run_id = run_id
         self.attempt = attempt
@@ -127,10 +128,12 @@ class RunRecorder:
         """``prepare`` gave row ``row`` these warnings; they count once it is settled."""
         self._row_warnings[row] = codes
 
-    def reject_prepared(self, row: int, record_id, code: str, field: str | None,
-                        message: str) -> None:
-        self._buffer.append((row, None if record_id is None else str(record_id), code, field,
-                             message))
+    def reject_prepared(
+        self, row: int, record_id, code: str, field: str | None, message: str
+    ) -> None:
+        self._buffer.append(
+            (row, None if record_id is None else str(record_id), code, field, message)
+        )
         if len(self._buffer) >= _REJECT_BUFFER:
             self.commit(None)
 
@@ -196,20 +199,31 @@ class RunRecorder:
                 warnings.update(codes)
         return warnings
 
-    def _record_attempt(self, delivered: int, rejected: int, warnings: Counter[str],
-                        **end) -> None:
+    def _record_attempt(self, delivered: int, rejected: int, warnings: Counter[str], **end) -> None:
         self.store.update_attempt(
-            self.run_id, self.attempt, rows_read=self.rows_read,
+            self.run_id,
+            self.attempt,
+            rows_read=self.rows_read,
             delivered=delivered - self._delivered_before,
             rejected=rejected - self._rejected_before,
-            batches=self.batches, requests=self.requests, retries=self.retries,
-            warnings=dict(warnings), **end,
+            batches=self.batches,
+            requests=self.requests,
+            retries=self.retries,
+            warnings=dict(warnings),
+            **end,
         )
 
     def end_attempt(self, status: str, error: str | None) -> None:
-        self._record_attempt(self.delivered, self.rejected, self.warnings_by_code,
-                             status=status, error=error, ended_at=time.time(),
-                             prepared=self.prepared, coverage=dict(self.coverage))
+        self._record_attempt(
+            self.delivered,
+            self.rejected,
+            self.warnings_by_code,
+            status=status,
+            error=error,
+            ended_at=time.time(),
+            prepared=self.prepared,
+            coverage=dict(self.coverage),
+        )
 
     def summary(self, identifiers: Iterable[str], extra: dict | None = None) -> dict:
         """The whole run's figures: this attempt added to the earlier ones."""
@@ -225,8 +239,9 @@ class RunRecorder:
             retries += attempt["retries"]
             batches += attempt["batches"]
             requests += attempt["requests"]
-            elapsed += max(0.0, (attempt["ended_at"] or attempt["last_seen_at"])
-                           - attempt["started_at"])
+            elapsed += max(
+                0.0, (attempt["ended_at"] or attempt["last_seen_at"]) - attempt["started_at"]
+            )
         summary = {
             "rows_read": self.rows_read,
             "delivered": self.delivered,

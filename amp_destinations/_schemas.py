@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import marshmallow
 import orjson
@@ -27,8 +28,9 @@ def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     return {prefix.rstrip(".") or "(settings)": [str(messages)]}
 
 
-def load_with(schema_cls: type[marshmallow.Schema], data: Mapping[str, Any], what: str,
-              partial: bool = False) -> dict:
+def load_with(
+    schema_cls: type[marshmallow.Schema], data: Mapping[str, Any], what: str, partial: bool = False
+) -> dict:
     """Load ``data``; unknown keys and rule violations raise one ValidationError that
     names every field and rule (never a value: messages come from the schema). A URL
     with user info is refused in every non-secret field, whatever its type."""
@@ -39,23 +41,28 @@ def load_with(schema_cls: type[marshmallow.Schema], data: Mapping[str, Any], wha
         known = ", ".join(schema_cls._declared_fields)
         for field, rules in errors.items():
             errors[field] = [
-                f"unknown setting (known: {known})." if rule == "Unknown field."
-                else "is required." if rule == "Missing data for required field."
+                f"unknown setting (known: {known})."
+                if rule == "Unknown field."
+                else "is required."
+                if rule == "Missing data for required field."
                 else rule
                 for rule in rules
             ]
         raise ValidationError(what, errors) from None
     declared = schema_cls._declared_fields
-    leaks = {key: [USERINFO_RULE] for key, value in loaded.items()
-             if key in declared and not declared[key].metadata.get("secret")
-             and carries_userinfo(value)}
+    leaks = {
+        key: [USERINFO_RULE]
+        for key, value in loaded.items()
+        if key in declared and not declared[key].metadata.get("secret") and carries_userinfo(value)
+    }
     if leaks:
         raise ValidationError(what, leaks)
     return loaded
 
 
-def parse_assignments(schema_cls: type[marshmallow.Schema], assignments: Iterable[str],
-                      what: str) -> dict:
+def parse_assignments(
+    schema_cls: type[marshmallow.Schema], assignments: Iterable[str], what: str
+) -> dict:
     """``["key=value", ...]`` to a dict for ``load_with``. Values stay strings for the
     schema to type (marshmallow reads "true" as a bool and "5" as an int), except for
     list and mapping fields, which take JSON. An empty value clears the key (None)."""
@@ -65,15 +72,20 @@ def parse_assignments(schema_cls: type[marshmallow.Schema], assignments: Iterabl
         key, sep, value = assignment.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise ValidationError(what, {assignment.split("=")[0] or "?": [
-                "expected KEY=VALUE."]})
+            raise ValidationError(what, {assignment.split("=")[0] or "?": ["expected KEY=VALUE."]})
         field = declared.get(key)
         if field is None:
             raise ValidationError(what, {key: [f"unknown setting (known: {', '.join(declared)})."]})
         if field.metadata.get("secret"):
-            raise ValidationError(what, {key: [
-                "is secret: it is never taken from the command line; you will be prompted "
-                "for it, or pass --secrets-stdin."]})
+            raise ValidationError(
+                what,
+                {
+                    key: [
+                        "is secret: it is never taken from the command line; you will be prompted "
+                        "for it, or pass --secrets-stdin."
+                    ]
+                },
+            )
         if value == "":
             result[key] = None
         elif isinstance(field, (fields.List, fields.Dict, fields.Nested, fields.Tuple)):
@@ -90,7 +102,8 @@ def dump_public(schema_cls: type[marshmallow.Schema], values: Mapping[str, Any])
     """The values safe to store and show: secret fields dropped."""
     declared = schema_cls._declared_fields
     return {
-        key: value for key, value in values.items()
+        key: value
+        for key, value in values.items()
         if key not in declared or not declared[key].metadata.get("secret")
     }
 

@@ -34,7 +34,7 @@ class StopSignals:
         self.received: signal.Signals | None = None
         self._previous: dict[int, Any] = {}
 
-    def __enter__(self) -> "StopSignals":
+    def __enter__(self) -> StopSignals:
         if threading.current_thread() is threading.main_thread():
             for signum in _HANDLED:
                 self._previous[signum] = signal.signal(signum, self._handle)

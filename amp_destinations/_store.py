@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import orjson
 import platformdirs
@@ -120,9 +121,24 @@ MIGRATIONS: list[str] = [
 ]
 
 RUN_COLUMNS = (
-    "id", "destination", "destination_type", "input", "format", "dry_run", "status",
-    "started_at", "ended_at", "rows_read", "delivered", "rejected", "pending",
-    "rejects_path", "output_path", "error", "pid", "summary",
+    "id",
+    "destination",
+    "destination_type",
+    "input",
+    "format",
+    "dry_run",
+    "status",
+    "started_at",
+    "ended_at",
+    "rows_read",
+    "delivered",
+    "rejected",
+    "pending",
+    "rejects_path",
+    "output_path",
+    "error",
+    "pid",
+    "summary",
 )
 
 
@@ -175,7 +191,8 @@ class Store:
         except OSError as exc:
             raise StorageError(
                 f"cannot create the amp-destinations home {self.home}: {os_cause(exc)}; "
-                f"set {HOME_ENV} to a writable folder", kind="path",
+                f"set {HOME_ENV} to a writable folder",
+                kind="path",
             ) from None
         prepare_private_database(self.path)
         self.db = self._open()
@@ -186,8 +203,9 @@ class Store:
 
     def _connect(self, target: str, uri: bool = False) -> _Connection:
         try:
-            db = sqlite3.connect(target, uri=uri, isolation_level=None,
-                                 check_same_thread=False, factory=_Connection)
+            db = sqlite3.connect(
+                target, uri=uri, isolation_level=None, check_same_thread=False, factory=_Connection
+            )
         except sqlite3.Error as exc:
             _raise_failure(self.path, exc)
         db.path = self.path
@@ -242,7 +260,8 @@ class Store:
         if version > len(MIGRATIONS):
             raise StorageError(
                 f"{self.path} was written by a newer amp-destinations (schema {version}); "
-                "upgrade amp-destinations", kind="version",
+                "upgrade amp-destinations",
+                kind="version",
             )
         if self.read_only:  # read as it is: the readers cope with an older schema
             return
@@ -286,9 +305,7 @@ class Store:
     def credential(self, name: str) -> dict:
         row = self.db.execute("SELECT * FROM credentials WHERE name = ?", (name,)).fetchone()
         if row is None:
-            raise NotFoundError(
-                f"no credential named {name!r}; see `amp-dest credentials list`"
-            )
+            raise NotFoundError(f"no credential named {name!r}; see `amp-dest credentials list`")
         return _credential_dict(row)
 
     def credentials(self) -> list[dict]:
@@ -311,8 +328,9 @@ class Store:
 
     # destinations -----------------------------------------------------------------
 
-    def insert_destination(self, name: str, type_name: str, credential: str | None,
-                           settings: dict) -> None:
+    def insert_destination(
+        self, name: str, type_name: str, credential: str | None, settings: dict
+    ) -> None:
         now = _now()
         try:
             self.db.execute(
@@ -333,9 +351,7 @@ class Store:
     def destination(self, name: str) -> dict:
         row = self.db.execute("SELECT * FROM destinations WHERE name = ?", (name,)).fetchone()
         if row is None:
-            raise NotFoundError(
-                f"no destination named {name!r}; see `amp-dest destinations list`"
-            )
+            raise NotFoundError(f"no destination named {name!r}; see `amp-dest destinations list`")
         return _destination_dict(row)
 
     def destinations(self) -> list[dict]:
@@ -364,9 +380,7 @@ class Store:
         if "summary" in values:
             values["summary"] = _dumps(values["summary"])
         assignments = ", ".join(f"{column} = ?" for column in values)
-        self.db.execute(
-            f"UPDATE runs SET {assignments} WHERE id = ?", (*values.values(), run_id)
-        )
+        self.db.execute(f"UPDATE runs SET {assignments} WHERE id = ?", (*values.values(), run_id))
 
     def run(self, run_id: int) -> dict:
         row = self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()

@@ -19,8 +19,15 @@ __all__ = ["echo", "printable", "printable_json"]
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 _C0 = range(0x00, 0x20)
 _DEL_AND_C1 = range(0x7F, 0xA0)
-_SEPARATORS_AND_BIDI = (0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F),
-                        *range(0x2066, 0x206A))
+_SEPARATORS_AND_BIDI = (
+    0x061C,
+    0x200E,
+    0x200F,
+    0x2028,
+    0x2029,
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+)
 
 
 def _escaped(code: int) -> str:

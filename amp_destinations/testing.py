@@ -1,12 +1,13 @@
 """Helpers for testing plugins and programs that embed the host.
 
-    from amp_destinations.testing import MemoryKeyring
-    host = amp_destinations.Host(tmp_path, secrets=amp_destinations.SecretStore(MemoryKeyring()))
+from amp_destinations.testing import MemoryKeyring
+host = amp_destinations.Host(tmp_path, secrets=amp_destinations.SecretStore(MemoryKeyring()))
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import keyring.backend
 import keyring.errors
@@ -17,8 +18,9 @@ from ._results import Batch, RecordError
 __all__ = ["MemoryKeyring", "make_batch", "prepare_row"]
 
 
-def prepare_row(destination: Destination, row: Mapping[str, Any],
-                warnings: list | None = None) -> Any:
+def prepare_row(
+    destination: Destination, row: Mapping[str, Any], warnings: list | None = None
+) -> Any:
     """``destination.prepare`` for a row given as a mapping, handed over as the host
     would: the row itself, or the tuple of the destination's ``fields`` (None for a
     column the row lacks)."""

@@ -49,8 +49,10 @@ def write_seed(directory: str, store_events: bool) -> str:
     seed = {
         "access_tokens": [{"token": TOKEN}],
         "advertisers": [
-            {"advertiser_id": ADVERTISER_ID,
-             "event_sets": [{"event_set_id": EVENT_SET_ID, "name": "Benchmark"}]}
+            {
+                "advertiser_id": ADVERTISER_ID,
+                "event_sets": [{"event_set_id": EVENT_SET_ID, "name": "Benchmark"}],
+            }
         ],
         "options": {"store_events": store_events},
     }
@@ -72,16 +74,29 @@ def body_template(count: int) -> bytes:
             "event": "Purchase",
             "event_time": event_time,
             "event_id": f"{ID_PLACEHOLDER.decode()}-{n:05d}",
-            "user": {"email": digest(f"user{n}@example.com"), "phone": digest(f"+1555{n:07d}"),
-                     "external_id": digest(f"customer-{n}")},
-            "properties": {"currency": "USD", "value": 42.5, "order_id": f"order-{n}",
-                           "event_channel": "in_store",
-                           "contents": [{"content_id": "sku-1", "price": 21.25, "quantity": 2}]},
+            "user": {
+                "email": digest(f"user{n}@example.com"),
+                "phone": digest(f"+1555{n:07d}"),
+                "external_id": digest(f"customer-{n}"),
+            },
+            "properties": {
+                "currency": "USD",
+                "value": 42.5,
+                "order_id": f"order-{n}",
+                "event_channel": "in_store",
+                "contents": [{"content_id": "sku-1", "price": 21.25, "quantity": 2}],
+            },
         }
         for n in range(count)
     ]
-    return orjson.dumps({"event_source": "offline", "event_source_id": EVENT_SET_ID,
-                         "partner_name": "AmpDestinations", "data": events})
+    return orjson.dumps(
+        {
+            "event_source": "offline",
+            "event_source_id": EVENT_SET_ID,
+            "partner_name": "AmpDestinations",
+            "data": events,
+        }
+    )
 
 
 def cpu_seconds(pid: int) -> float:
@@ -97,7 +112,9 @@ def cpu_seconds(pid: int) -> float:
 def start_server(seed_path: str, cpu: int) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
         [sys.executable, "-c", SERVER_BOOT, str(cpu), "--seed", seed_path],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     base_url = process.stdout.readline().strip()
     if not base_url:
@@ -164,15 +181,19 @@ def main() -> None:
             process.communicate(timeout=10)
 
     requests_per_second = counts["ok"] / elapsed
-    print(f"server pinned to cpu {server_cpu if server_cpu >= 0 else '(not pinned)'}; "
-          f"{args.threads} client threads; {args.events} events per request; "
-          f"store_events={args.store_events}; body {len(template) / 1024:.0f} KiB")
+    print(
+        f"server pinned to cpu {server_cpu if server_cpu >= 0 else '(not pinned)'}; "
+        f"{args.threads} client threads; {args.events} events per request; "
+        f"store_events={args.store_events}; body {len(template) / 1024:.0f} KiB"
+    )
     print(f"requests/s: {requests_per_second:,.0f}")
     print(f"events/s:   {requests_per_second * args.events:,.0f}")
     print(f"errors:     {counts['errors']}")
     print(f"server CPU: {cpu_used / elapsed:.0%} of one core")
-    print(f"events accepted by the server in total: {sum(stats['events'].values()):,}; "
-          f"duplicates: {stats['duplicates']}")
+    print(
+        f"events accepted by the server in total: {sum(stats['events'].values()):,}; "
+        f"duplicates: {stats['duplicates']}"
+    )
 
 
 if __name__ == "__main__":

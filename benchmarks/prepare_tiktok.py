@@ -16,11 +16,11 @@ import pstats
 import random
 import string
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tiktok_ads_events._prepare import FIELDS, EventPreparer
 
-NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc).timestamp()
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC).timestamp()
 SETTINGS = {
     "advertiser_id": "7000000000000000001",
     "event_set_id": "7123456789012345678",
@@ -30,8 +30,17 @@ SETTINGS = {
     "max_event_age_days": 28,
 }
 EVENTS = ("CompletePayment", "Purchase", "PlaceAnOrder", "AddToCart", "Subscribe")
-COLUMNS = ("event", "event_id", "timestamp", "email", "phone", "external_id", "value",
-           "currency", "order_id")
+COLUMNS = (
+    "event",
+    "event_id",
+    "timestamp",
+    "email",
+    "phone",
+    "external_id",
+    "value",
+    "currency",
+    "order_id",
+)
 
 
 def make_rows(count: int, seed: int = 20260301) -> list[dict[str, str]]:
@@ -39,22 +48,27 @@ def make_rows(count: int, seed: int = 20260301) -> list[dict[str, str]]:
     alphanumerics = string.ascii_letters + string.digits
     rows = []
     for index in range(count):
-        moment = datetime.fromtimestamp(NOW - rng.randrange(27 * 86400), timezone.utc)
+        moment = datetime.fromtimestamp(NOW - rng.randrange(27 * 86400), UTC)
         area, exchange = rng.randrange(201, 990), rng.randrange(200, 999)
         line = rng.randrange(10000)
-        phone = (f"({area}) {exchange}-{line:04d}" if rng.random() < 0.1
-                 else f"+1{area}{exchange}{line:04d}")
-        rows.append({
-            "event": rng.choice(EVENTS),
-            "event_id": "".join(rng.choices(alphanumerics, k=32)),
-            "timestamp": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "email": f" Customer.{index}@Example{index % 97}.com",
-            "phone": phone,
-            "external_id": f"cust_{index:08d}" if index % 2 else "",
-            "value": f"{rng.randrange(100, 50000) / 100:.2f}",
-            "currency": "USD",
-            "order_id": f"ORD-{index:09d}",
-        })
+        phone = (
+            f"({area}) {exchange}-{line:04d}"
+            if rng.random() < 0.1
+            else f"+1{area}{exchange}{line:04d}"
+        )
+        rows.append(
+            {
+                "event": rng.choice(EVENTS),
+                "event_id": "".join(rng.choices(alphanumerics, k=32)),
+                "timestamp": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "email": f" Customer.{index}@Example{index % 97}.com",
+                "phone": phone,
+                "external_id": f"cust_{index:08d}" if index % 2 else "",
+                "value": f"{rng.randrange(100, 50000) / 100:.2f}",
+                "currency": "USD",
+                "order_id": f"ORD-{index:09d}",
+            }
+        )
     return rows
 
 
@@ -80,8 +94,9 @@ def main() -> None:
     warnings: list = []
     rejected = sum(isinstance(preparer.prepare(row, warnings), tuple) is False for row in rows)
     if rejected or warnings:
-        raise SystemExit(f"benchmark rows should all pass: {rejected} rejected, "
-                         f"{len(warnings)} warnings")
+        raise SystemExit(
+            f"benchmark rows should all pass: {rejected} rejected, {len(warnings)} warnings"
+        )
 
     if args.profile:
         profiler = cProfile.Profile()
@@ -89,8 +104,10 @@ def main() -> None:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
 
     best = min(run(preparer, rows) for _ in range(3))
-    print(f"{len(rows):,} rows, best of 3: {best / len(rows) * 1e6:.2f} us/row, "
-          f"{len(rows) / best:,.0f} rows/s")
+    print(
+        f"{len(rows):,} rows, best of 3: {best / len(rows) * 1e6:.2f} us/row, "
+        f"{len(rows) / best:,.0f} rows/s"
+    )
 
 
 if __name__ == "__main__":

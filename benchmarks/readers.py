@@ -23,20 +23,45 @@ import orjson
 
 import amp_destinations
 
-COLUMNS = ["event_id", "email", "phone", "first_name", "last_name", "city",
-           "state", "zip", "country", "value", "currency", "event_time"]
+COLUMNS = [
+    "event_id",
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "value",
+    "currency",
+    "event_time",
+]
 
 
 def sample_rows(count: int):
     for n in range(count):
-        yield [f"ev-{n:08d}", f"user{n}@example.com", f"+1555{n % 10_000_000:07d}", "Zoë",
-               "Smith", "Springfield", "IL", "62701", "US", f"{n % 100}.99", "USD",
-               "2024-05-01T12:00:00Z"]
+        yield [
+            f"ev-{n:08d}",
+            f"user{n}@example.com",
+            f"+1555{n % 10_000_000:07d}",
+            "Zoë",
+            "Smith",
+            "Springfield",
+            "IL",
+            "62701",
+            "US",
+            f"{n % 100}.99",
+            "USD",
+            "2024-05-01T12:00:00Z",
+        ]
 
 
 def write_inputs(directory: str, count: int) -> dict[str, str]:
-    paths = {name: os.path.join(directory, name)
-             for name in ("events.csv", "events.csv.gz", "events.jsonl", "events.jsonl.gz")}
+    paths = {
+        name: os.path.join(directory, name)
+        for name in ("events.csv", "events.csv.gz", "events.jsonl", "events.jsonl.gz")
+    }
     with open(paths["events.csv"], "w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
         writer.writerow(COLUMNS)
@@ -55,7 +80,8 @@ def write_inputs(directory: str, count: int) -> dict[str, str]:
         table = pyarrow.csv.read_csv(
             paths["events.csv"],
             convert_options=pyarrow.csv.ConvertOptions(
-                column_types={name: pyarrow.string() for name in COLUMNS}),
+                column_types={name: pyarrow.string() for name in COLUMNS}
+            ),
         )
         paths["events.parquet"] = os.path.join(directory, "events.parquet")
         pyarrow.parquet.write_table(table, paths["events.parquet"])

@@ -47,13 +47,13 @@ from pathlib import Path
 import httpx
 import phonenumbers
 from marshmallow import Schema, ValidationError, fields, validate, validates
-from tiktok_ads_events._constants import EVENT_CHANNELS, STANDARD_EVENTS, TRACK_PATH
-from tiktok_ads_events._money import CURRENCY_CODES
 
 import amp_destinations
 from amp_destinations._engine import DEFAULT_CONCURRENCY, SendOptions, run_delivery
 from amp_destinations._row_plan import RowPlan
 from amp_destinations._run import RunRecorder
+from tiktok_ads_events._constants import EVENT_CHANNELS, STANDARD_EVENTS, TRACK_PATH
+from tiktok_ads_events._money import CURRENCY_CODES
 
 ADVERTISER_ID = "7000000000000000001"
 EVENT_SET_ID = "7100000000000000001"
@@ -86,6 +86,7 @@ def peak_mb() -> float:
 
 # -- the input ------------------------------------------------------------------------
 
+
 def input_csv(rows: int) -> Path:
     """The benchmark CSV of ``rows`` rows, written once a day and reused."""
     if EXAMPLES not in sys.path:
@@ -108,6 +109,7 @@ def input_csv(rows: int) -> Path:
 
 # -- the emulator ---------------------------------------------------------------------
 
+
 class EmulatorProcess:
     """``python -m tiktok_ads_events.emulator`` on a free port of 127.0.0.1, pinned."""
 
@@ -117,22 +119,42 @@ class EmulatorProcess:
         self.process: subprocess.Popen | None = None
         self.base_url = ""
 
-    def __enter__(self) -> "EmulatorProcess":
+    def __enter__(self) -> EmulatorProcess:
         seed = self.folder / "seed.json"
         # The "slow" fault holds each event/track/ answer back, as distance to TikTok would.
         faults = {"slow": {"fraction": 1.0, "seconds": self.latency}} if self.latency else {}
-        seed.write_text(json.dumps({
-            "access_tokens": [{"token": TOKEN, "advertiser_ids": [ADVERTISER_ID]}],
-            "advertisers": [{"advertiser_id": ADVERTISER_ID, "event_sets": [
-                {"event_set_id": EVENT_SET_ID, "name": "Benchmark"}]}],
-            "faults": faults,
-            "options": {"store_events": False},
-        }))
+        seed.write_text(
+            json.dumps(
+                {
+                    "access_tokens": [{"token": TOKEN, "advertiser_ids": [ADVERTISER_ID]}],
+                    "advertisers": [
+                        {
+                            "advertiser_id": ADVERTISER_ID,
+                            "event_sets": [{"event_set_id": EVENT_SET_ID, "name": "Benchmark"}],
+                        }
+                    ],
+                    "faults": faults,
+                    "options": {"store_events": False},
+                }
+            )
+        )
         ready = self.folder / "emulator.url"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tiktok_ads_events.emulator", "--host", "127.0.0.1",
-             "--port", "0", "--seed", str(seed), "--ready-file", str(ready)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "tiktok_ads_events.emulator",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--seed",
+                str(seed),
+                "--ready-file",
+                str(ready),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             preexec_fn=lambda: pin(EMULATOR_CPU),  # before its threads exist
         )
         try:
@@ -177,6 +199,7 @@ class EmulatorProcess:
 
 # -- the host client ------------------------------------------------------------------
 
+
 def open_host(spec: dict):
     """A host in a fresh home with the credential (token from the environment) and the
     destination pointing at the emulator."""
@@ -184,10 +207,16 @@ def open_host(spec: dict):
     os.environ[TOKEN_VARIABLE] = TOKEN
     host = amp_destinations.Host()
     host.add_credential(CREDENTIAL, "tiktok-offline-events")
-    host.add_destination(DESTINATION, "tiktok-offline-events", CREDENTIAL, {
-        "advertiser_id": ADVERTISER_ID, "event_set_id": EVENT_SET_ID,
-        "api_base_url": spec["base_url"],
-    })
+    host.add_destination(
+        DESTINATION,
+        "tiktok-offline-events",
+        CREDENTIAL,
+        {
+            "advertiser_id": ADVERTISER_ID,
+            "event_set_id": EVENT_SET_ID,
+            "api_base_url": spec["base_url"],
+        },
+    )
     return host
 
 
@@ -209,12 +238,19 @@ def timed_send(host, spec: dict) -> dict:
     result = host.send(DESTINATION, input=spec["csv"], concurrency=spec["concurrency"])
     seconds = time.perf_counter() - started
     summary = result.summary
-    return {"status": result.status, "rows": summary["rows_read"],
-            "delivered": summary["delivered"], "rejected": summary["rejected"],
-            "pending": summary["pending"], "seconds": seconds,
-            "events_per_second": summary["rows_read"] / seconds,
-            "cpu_seconds": cpu_seconds() - cpu, "page_faults": page_faults() - faults,
-            "peak_mb": peak_mb(), "peak_mb_before_send": before}
+    return {
+        "status": result.status,
+        "rows": summary["rows_read"],
+        "delivered": summary["delivered"],
+        "rejected": summary["rejected"],
+        "pending": summary["pending"],
+        "seconds": seconds,
+        "events_per_second": summary["rows_read"] / seconds,
+        "cpu_seconds": cpu_seconds() - cpu,
+        "page_faults": page_faults() - faults,
+        "peak_mb": peak_mb(),
+        "peak_mb_before_send": before,
+    }
 
 
 def host_client(spec: dict) -> dict:
@@ -223,6 +259,7 @@ def host_client(spec: dict) -> dict:
 
 
 # -- the naive baseline ---------------------------------------------------------------
+
 
 class _Timestamp(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
@@ -296,10 +333,16 @@ class NaiveSender:
             user["phone"] = phone
         if "external_id" in data:
             user["external_id"] = _sha256(data["external_id"].strip())
-        content = {key: data[key] for key in ("content_id", "content_name", "price", "quantity")
-                   if key in data}
-        properties = {key: data[key] for key in ("currency", "order_id", "shop_id",
-                                                 "event_channel") if key in data}
+        content = {
+            key: data[key]
+            for key in ("content_id", "content_name", "price", "quantity")
+            if key in data
+        }
+        properties = {
+            key: data[key]
+            for key in ("currency", "order_id", "shop_id", "event_channel")
+            if key in data
+        }
         value = data.get("value")
         if value is None and "price" in data and "quantity" in data:
             value = round(data["price"] * data["quantity"], 2)
@@ -307,19 +350,35 @@ class NaiveSender:
             properties["value"] = value
         if content:
             properties["contents"] = [content]
-        self.events.append({"event": data["event"], "event_time": data["timestamp"],
-                            "event_id": data["event_id"], "user": user,
-                            "properties": properties})
+        self.events.append(
+            {
+                "event": data["event"],
+                "event_time": data["timestamp"],
+                "event_id": data["event_id"],
+                "user": user,
+                "properties": properties,
+            }
+        )
         if len(self.events) == BATCH_SIZE:
             self.flush()
 
     def flush(self) -> None:
         if not self.events:
             return
-        body = json.dumps({"event_source": "offline", "event_source_id": EVENT_SET_ID,
-                           "partner_name": "AmpDestinations", "data": self.events})
-        answer = httpx.post(self.url, content=body.encode(), timeout=30, headers={
-            "Access-Token": TOKEN, "Content-Type": "application/json"})
+        body = json.dumps(
+            {
+                "event_source": "offline",
+                "event_source_id": EVENT_SET_ID,
+                "partner_name": "AmpDestinations",
+                "data": self.events,
+            }
+        )
+        answer = httpx.post(
+            self.url,
+            content=body.encode(),
+            timeout=30,
+            headers={"Access-Token": TOKEN, "Content-Type": "application/json"},
+        )
         if answer.status_code == 200 and answer.json()["code"] == 0:
             self.delivered += len(self.events)
         else:
@@ -336,14 +395,21 @@ def baseline_client(spec: dict) -> dict:
             sender.add(row)
     sender.flush()
     seconds = time.perf_counter() - started
-    return {"status": "succeeded" if not sender.failed_batches else "incomplete",
-            "rows": sender.rows, "delivered": sender.delivered, "rejected": sender.rejected,
-            "pending": sender.rows - sender.delivered - sender.rejected, "seconds": seconds,
-            "events_per_second": sender.rows / seconds, "cpu_seconds": cpu_seconds() - cpu,
-            "peak_mb": peak_mb()}
+    return {
+        "status": "succeeded" if not sender.failed_batches else "incomplete",
+        "rows": sender.rows,
+        "delivered": sender.delivered,
+        "rejected": sender.rejected,
+        "pending": sender.rows - sender.delivered - sender.rejected,
+        "seconds": seconds,
+        "events_per_second": sender.rows / seconds,
+        "cpu_seconds": cpu_seconds() - cpu,
+        "peak_mb": peak_mb(),
+    }
 
 
 # -- where the time goes ------------------------------------------------------------
+
 
 def _add_thread_time(owner, name: str, totals: dict) -> None:
     """Wrap ``owner.name`` so that the CPU time of its calls adds up in ``totals[name]``.
@@ -399,16 +465,25 @@ def _engine_stages(host, spec: dict) -> tuple[dict, int, str]:
     for profiled in [False] * STAGE_PASSES + [True]:
         reader = open_reader(spec["csv"])
         destination.start_run(reader.columns)
-        run_id = host.store.insert_run(destination=DESTINATION, destination_type=destination.name,
-                                       input=spec["csv"], format="csv", dry_run=True)
+        run_id = host.store.insert_run(
+            destination=DESTINATION,
+            destination_type=destination.name,
+            input=spec["csv"],
+            format="csv",
+            dry_run=True,
+        )
         attempt = host.store.start_attempt(run_id, os.getpid())
-        options = SendOptions(dry_run=True, output_path=None,
-                              rejects_path=Path(spec["home"]) / f"rejects-{run_id}.csv")
+        options = SendOptions(
+            dry_run=True,
+            output_path=None,
+            rejects_path=Path(spec["home"]) / f"rejects-{run_id}.csv",
+        )
         per_batch.clear()
         started = time.process_time()
         if profiled:
-            profiler.runcall(run_delivery, host.store, run_id, attempt, destination, reader,
-                             None, options)
+            profiler.runcall(
+                run_delivery, host.store, run_id, attempt, destination, reader, None, options
+            )
         else:
             run_delivery(host.store, run_id, attempt, destination, reader, None, options)
             keep_best("engine", time.process_time() - started)
@@ -418,7 +493,7 @@ def _engine_stages(host, spec: dict) -> tuple[dict, int, str]:
     pstats.Stats(profiler, stream=listing).sort_stats("tottime").print_stats(15)
     top = listing.getvalue().split("\n")
     first = next(i for i, line in enumerate(top) if line.lstrip().startswith("ncalls"))
-    return seconds, rows, "\n".join(top[first:first + 16])
+    return seconds, rows, "\n".join(top[first : first + 16])
 
 
 def profile_client(spec: dict) -> dict:
@@ -443,15 +518,21 @@ def profile_client(spec: dict) -> dict:
         # The engine thread's CPU in the real send less the same work in the dry run.
         ("threads: GIL hand-offs, waits", engine_thread - stages["engine"]),
     ]
-    lines = [f"where the time goes: CPU us a row on the client's core "
-             f"({rows:,} rows, concurrency {spec['concurrency']})"]
+    lines = [
+        f"where the time goes: CPU us a row on the client's core "
+        f"({rows:,} rows, concurrency {spec['concurrency']})"
+    ]
     for label, seconds in parts:
         share = seconds / sent["cpu_seconds"]
         lines.append(f"  {label:<40} {seconds * per_row:6.2f}  {share:6.1%}")
-    lines.append(f"  {'total CPU of the send':<40} {sent['cpu_seconds'] * per_row:6.2f}  "
-                 f"({sent['events_per_second']:,.0f} events/s, wall {sent['seconds']:.2f} s)")
-    lines.append("top functions of the engine thread (cProfile of a dry run; call-heavy "
-                 "code looks costlier than it is):")
+    lines.append(
+        f"  {'total CPU of the send':<40} {sent['cpu_seconds'] * per_row:6.2f}  "
+        f"({sent['events_per_second']:,.0f} events/s, wall {sent['seconds']:.2f} s)"
+    )
+    lines.append(
+        "top functions of the engine thread (cProfile of a dry run; call-heavy "
+        "code looks costlier than it is):"
+    )
     return {"sections": ["\n".join(lines), top]}
 
 
@@ -462,8 +543,11 @@ CLIENTS = {"host": host_client, "baseline": baseline_client, "profile": profile_
 
 def run_client(kind: str, spec: dict) -> dict:
     """Run one client in its own process, pinned, and return what it measured."""
-    process = subprocess.Popen([sys.executable, __file__, "--client", kind, json.dumps(spec)],
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--client", kind, json.dumps(spec)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         out, _ = process.communicate(timeout=CLIENT_TIMEOUT)
     finally:
@@ -482,14 +566,18 @@ def client_main(kind: str, spec_json: str) -> None:
 
 def report(results: dict) -> None:
     def line(label: str, r: dict) -> str:
-        return (f"{label:<20} {r['events_per_second']:>8,.0f} ev/s {r['seconds']:>5.1f} s  "
-                f"CPU {r['cpu_seconds'] / r['seconds']:4.0%}  peak {r['peak_mb']:5.1f} MB  "
-                f"delivered {r['delivered']:,} rejected {r['rejected']:,} "
-                f"pending {r['pending']} ({r['status']})  emulator: accepted "
-                f"{r['emulator_accepted']:,}, CPU {r['emulator_cpu_seconds'] / r['seconds']:4.0%}")
+        return (
+            f"{label:<20} {r['events_per_second']:>8,.0f} ev/s {r['seconds']:>5.1f} s  "
+            f"CPU {r['cpu_seconds'] / r['seconds']:4.0%}  peak {r['peak_mb']:5.1f} MB  "
+            f"delivered {r['delivered']:,} rejected {r['rejected']:,} "
+            f"pending {r['pending']} ({r['status']})  emulator: accepted "
+            f"{r['emulator_accepted']:,}, CPU {r['emulator_cpu_seconds'] / r['seconds']:4.0%}"
+        )
 
-    print(f"{results['rows']:,} rows from {results['csv']}, "
-          f"emulator latency {results['latency_ms']:g} ms")
+    print(
+        f"{results['rows']:,} rows from {results['csv']}, "
+        f"emulator latency {results['latency_ms']:g} ms"
+    )
     for concurrency, r in results["host"].items():
         print(line(f"host, concurrency {concurrency}", r))
     baseline = results.get("baseline")
@@ -503,19 +591,38 @@ def report(results: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000,
-                        help="rows in the CSV sent by the host (default 1,000,000)")
-    parser.add_argument("--concurrency", default=str(DEFAULT_CONCURRENCY),
-                        help="values to sweep, comma-separated, e.g. 1,2,4,8 "
-                             f"(default {DEFAULT_CONCURRENCY}, the host's)")
-    parser.add_argument("--baseline-rows", type=int, default=100_000,
-                        help="rows for the naive baseline, at most --rows (0 skips it)")
-    parser.add_argument("--latency", type=float, default=0.0, metavar="MS",
-                        help="milliseconds the emulator waits before each event/track/ "
-                             "answer, standing in for the distance to TikTok (default 0)")
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=1_000_000,
+        help="rows in the CSV sent by the host (default 1,000,000)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        default=str(DEFAULT_CONCURRENCY),
+        help="values to sweep, comma-separated, e.g. 1,2,4,8 "
+        f"(default {DEFAULT_CONCURRENCY}, the host's)",
+    )
+    parser.add_argument(
+        "--baseline-rows",
+        type=int,
+        default=100_000,
+        help="rows for the naive baseline, at most --rows (0 skips it)",
+    )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="milliseconds the emulator waits before each event/track/ "
+        "answer, standing in for the distance to TikTok (default 0)",
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.add_argument("--profile", action="store_true",
-                        help="also profile one send at the first concurrency value")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also profile one send at the first concurrency value",
+    )
     parser.add_argument("--client", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
@@ -526,10 +633,17 @@ def main() -> None:
     sweep = [int(value) for value in args.concurrency.split(",")]
 
     csv_path = input_csv(args.rows)
-    results: dict = {"date": date.today().isoformat(), "rows": args.rows,
-                     "latency_ms": args.latency, "csv": str(csv_path), "host": {}}
-    with tempfile.TemporaryDirectory(prefix="amp-dest-bench-") as work, \
-            EmulatorProcess(Path(work), args.latency / 1000) as emulator:
+    results: dict = {
+        "date": date.today().isoformat(),
+        "rows": args.rows,
+        "latency_ms": args.latency,
+        "csv": str(csv_path),
+        "host": {},
+    }
+    with (
+        tempfile.TemporaryDirectory(prefix="amp-dest-bench-") as work,
+        EmulatorProcess(Path(work), args.latency / 1000) as emulator,
+    ):
         spec = {"csv": str(csv_path), "base_url": emulator.base_url}
 
         def run(kind: str, **extra) -> dict:
@@ -542,15 +656,17 @@ def main() -> None:
 
         for concurrency in sweep:
             results["host"][concurrency] = run(
-                "host", home=f"{work}/home-{concurrency}", concurrency=concurrency)
+                "host", home=f"{work}/home-{concurrency}", concurrency=concurrency
+            )
         if args.baseline_rows:
             results["baseline"] = run("baseline", rows=args.baseline_rows)
             best = max(r["events_per_second"] for r in results["host"].values())
             results["ratio"] = best / results["baseline"]["events_per_second"]
         if args.profile:
             spec["csv"] = str(input_csv(min(args.rows, PROFILE_ROWS)))
-            results["profile"] = run("profile", home=f"{work}/home-profile",
-                                     concurrency=sweep[0])["sections"]
+            results["profile"] = run("profile", home=f"{work}/home-profile", concurrency=sweep[0])[
+                "sections"
+            ]
     if args.json:
         print(json.dumps(results, indent=2))
     else:

@@ -19,18 +19,37 @@ import csv
 import random
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 COLUMNS = [
-    "event", "event_id", "timestamp", "email", "phone", "external_id", "value", "currency",
-    "order_id", "shop_id", "content_id", "content_name", "price", "quantity",
+    "event",
+    "event_id",
+    "timestamp",
+    "email",
+    "phone",
+    "external_id",
+    "value",
+    "currency",
+    "order_id",
+    "shop_id",
+    "content_id",
+    "content_name",
+    "price",
+    "quantity",
     "event_channel",
 ]
-EVENTS = ["CompletePayment"] * 6 + ["PlaceAnOrder"] * 2 + ["Contact", "Subscribe",
-                                                           "CompleteRegistration"]
+EVENTS = (
+    ["CompletePayment"] * 6
+    + ["PlaceAnOrder"] * 2
+    + ["Contact", "Subscribe", "CompleteRegistration"]
+)
 CHANNELS = ["in_store", "in_store", "crm", "phone_call", "email"]
-PRODUCTS = [("SKU-1001", "Trail runner", 89.0), ("SKU-2040", "Rain jacket", 149.5),
-            ("SKU-3310", "Wool socks", 12.99), ("SKU-4100", "Day pack", 64.0)]
+PRODUCTS = [
+    ("SKU-1001", "Trail runner", 89.0),
+    ("SKU-2040", "Rain jacket", 149.5),
+    ("SKU-3310", "Wool socks", 12.99),
+    ("SKU-4100", "Day pack", 64.0),
+]
 DAY = 86400
 BAD_EVERY = 25
 
@@ -50,7 +69,7 @@ BAD_ROWS = [
 
 
 def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def make_rows(count: int, now: float, seed: int = 7):
@@ -70,7 +89,7 @@ def make_rows(count: int, now: float, seed: int = 7):
             "event_id": f"{number:08d}{rng.getrandbits(96):024x}",
             "timestamp": _iso(when) if number % 3 else str(int(when)),
             "email": f"customer{number}.{rng.choice(['smith', 'garcia', 'chen'])}"
-                     f"@{rng.choice(['example.com', 'mail.example.org'])}",
+            f"@{rng.choice(['example.com', 'mail.example.org'])}",
             "phone": phone,
             "external_id": f"crm-{rng.randrange(10**6, 10**7)}" if rng.random() < 0.5 else "",
             "value": "",
@@ -117,7 +136,7 @@ def _parse_time(value: str) -> float | None:
     if value.isdigit():
         return float(value)
     try:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
     except ValueError:
         return None
 
@@ -149,7 +168,7 @@ def main(argv=None) -> None:
     parser.add_argument("--refresh", metavar="CSV", help="shift this file's timestamps to now")
     parser.add_argument("--out", help="output file (default: stdout)")
     args = parser.parse_args(argv)
-    out = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
+    out = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
     try:
         if args.refresh:
             refresh(args.refresh, out)

@@ -33,17 +33,26 @@ class EchoToken(amp.CredentialType):
 
 class RecorderSettings(Schema):
     label = fields.String(required=True, metadata={"description": "A label."})
-    poison = fields.List(fields.String(), load_default=list,
-                         metadata={"description": "Emails whose batch is rejected whole."})
+    poison = fields.List(
+        fields.String(),
+        load_default=list,
+        metadata={"description": "Emails whose batch is rejected whole."},
+    )
     retries = fields.Integer(load_default=0, metadata={"description": "Answer retry this often."})
-    fatal_after = fields.Integer(load_default=-1,
-                                 metadata={"description": "Stop the run after N batches."})
+    fatal_after = fields.Integer(
+        load_default=-1, metadata={"description": "Stop the run after N batches."}
+    )
     enabled = fields.Boolean(load_default=True, metadata={"description": "A bool setting."})
-    throttle_once = fields.Float(load_default=0.0, metadata={
-        "description": "Answer the first batch 'rate limited, retry after this many seconds'."})
+    throttle_once = fields.Float(
+        load_default=0.0,
+        metadata={
+            "description": "Answer the first batch 'rate limited, retry after this many seconds'."
+        },
+    )
     delay = fields.Float(load_default=0.0, metadata={"description": "Seconds each answer takes."})
-    crash = fields.Boolean(load_default=False,
-                           metadata={"description": "Raise from deliver, quoting a record."})
+    crash = fields.Boolean(
+        load_default=False, metadata={"description": "Raise from deliver, quoting a record."}
+    )
 
 
 class Script:
@@ -71,10 +80,16 @@ class Recorder(amp.Destination):
     def test_connection(self, session):
         if self.credential["token"] == "good":
             return amp.ConnectionStatus([amp.Check.passed("token accepted")])
-        return amp.ConnectionStatus([
-            amp.Check.failed("token accepted", "the token was refused",
-                             "update it with `amp-dest credentials update`", amp.FailureType.AUTH)
-        ])
+        return amp.ConnectionStatus(
+            [
+                amp.Check.failed(
+                    "token accepted",
+                    "the token was refused",
+                    "update it with `amp-dest credentials update`",
+                    amp.FailureType.AUTH,
+                )
+            ]
+        )
 
     def on_save(self, session, previous):
         if previous is None or previous.get("label") != self.settings["label"]:
@@ -100,8 +115,9 @@ class Recorder(amp.Destination):
         time.sleep(self.settings["delay"])
         if calls == 1 and self.settings["throttle_once"]:
             script.throttled_at = time.monotonic()
-            return amp.BatchOutcome.retry("slow down", retry_after=self.settings["throttle_once"],
-                                          throttled=True)
+            return amp.BatchOutcome.retry(
+                "slow down", retry_after=self.settings["throttle_once"], throttled=True
+            )
         if calls <= self.settings["retries"]:
             return amp.BatchOutcome.retry("busy", retry_after=0)
         if 0 <= self.settings["fatal_after"] < calls:

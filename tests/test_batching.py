@@ -42,8 +42,11 @@ def items(count: int, width: int = 10) -> list[bytes]:
     return [orjson.dumps({"n": n, "pad": "x" * width}) for n in range(count)]
 
 
-@pytest.mark.parametrize("destination", [JsonArray({}), JsonLines({}), Keyed({})],
-                         ids=lambda destination: destination.name)
+@pytest.mark.parametrize(
+    "destination",
+    [JsonArray({}), JsonLines({}), Keyed({})],
+    ids=lambda destination: destination.name,
+)
 def test_bodies_written_as_items_arrive_match_the_frame_byte_for_byte(destination):
     batcher, emitted = collect(destination)
     parts = items(10)
@@ -51,9 +54,11 @@ def test_bodies_written_as_items_arrive_match_the_frame_byte_for_byte(destinatio
         assert batcher.add("set-1", row, f"id-{row}", part)
     batcher.flush_all()
     size = destination.max_batch_size
-    assert [len(batch) for batch in emitted] == [min(size, 10 - start) for start in range(0, 10, size)]
+    assert [len(batch) for batch in emitted] == [
+        min(size, 10 - start) for start in range(0, 10, size)
+    ]
     for start, batch in zip(range(0, 10, size), emitted):
-        chunk = parts[start:start + size]
+        chunk = parts[start : start + size]
         expected = amp.Batch.from_parts(destination, "set-1", chunk)
         assert batch.body == expected.body
         assert batch.parts == chunk
@@ -77,8 +82,9 @@ def test_items_with_different_keys_never_share_a_batch():
     for row in range(1, 8):
         batcher.add("odd" if row % 2 else "even", row, None, b"%d" % row)
     batcher.flush_all()
-    bodies = sorted(orjson.loads(batch.body)["set"] + str(orjson.loads(batch.body)["data"])
-                    for batch in emitted)
+    bodies = sorted(
+        orjson.loads(batch.body)["set"] + str(orjson.loads(batch.body)["data"]) for batch in emitted
+    )
     assert bodies == ["even[2, 4, 6]", "odd[1, 3, 5]", "odd[7]"]
 
 
@@ -86,6 +92,7 @@ def byte_capped(cap: int) -> amp.Destination:
     class Capped(Keyed):
         max_batch_size = 1000
         max_batch_bytes = cap
+
     return Capped({})
 
 
@@ -125,8 +132,10 @@ def test_a_waiting_batch_holds_about_its_body_not_an_object_per_item():
     # ~300-byte items held 4 MB while it waited for a slow remote system.
     destination = JsonArray({})
     batcher, emitted = collect(destination, max_size=1000)
-    events = [{"event": "Purchase", "event_id": f"{n:032d}", "user": {"email": "e" * 64}}
-              for n in range(1000)]
+    events = [
+        {"event": "Purchase", "event_id": f"{n:032d}", "user": {"email": "e" * 64}}
+        for n in range(1000)
+    ]
     gc.collect()
     tracemalloc.start()
     try:
@@ -146,6 +155,11 @@ def test_a_batch_built_from_parts_cuts_them_back_out_of_its_body():
     parts = items(3)
     batch = amp.Batch.from_parts(JsonLines({}), None, parts, rows=[5, 7, 9], ids=["a", "b", "c"])
     assert batch.body == b"\n".join(parts) + b"\n"
-    assert (batch.parts, len(batch), batch.rows, batch.ids) == (parts, 3, [5, 7, 9], ["a", "b", "c"])
+    assert (batch.parts, len(batch), batch.rows, batch.ids) == (
+        parts,
+        3,
+        [5, 7, 9],
+        ["a", "b", "c"],
+    )
     empty = amp.Batch.from_parts(JsonArray({}), None, [])
     assert (empty.body, empty.parts, len(empty)) == (b"[]", [], 0)

@@ -20,15 +20,32 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 def run(script: str, *args: str, tmp_path: Path) -> str:
     # The send benchmark writes its CSV under the temporary directory: keep it in tmp_path.
     env = {**os.environ, "TMPDIR": str(tmp_path)}
-    completed = subprocess.run([sys.executable, str(BENCHMARKS / script), *args],
-                               capture_output=True, text=True, timeout=300, env=env)
+    completed = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert completed.returncode == 0, completed.stderr[-2000:]
     return completed.stdout
 
 
 def test_the_send_benchmark_delivers_what_the_emulator_accepts(tmp_path):
-    results = json.loads(run("send.py", "--rows", "3000", "--baseline-rows", "1000",
-                             "--concurrency", "1,4", "--profile", "--json", tmp_path=tmp_path))
+    results = json.loads(
+        run(
+            "send.py",
+            "--rows",
+            "3000",
+            "--baseline-rows",
+            "1000",
+            "--concurrency",
+            "1,4",
+            "--profile",
+            "--json",
+            tmp_path=tmp_path,
+        )
+    )
     for concurrency in ("1", "4"):
         host = results["host"][concurrency]
         assert host["status"] == "succeeded"
@@ -44,9 +61,12 @@ def test_the_send_benchmark_delivers_what_the_emulator_accepts(tmp_path):
     assert "ncalls" in top
 
 
-@pytest.mark.parametrize("script, args, expected", [
-    ("readers.py", ("--rows", "2000", "--repeat", "1"), "events.csv values()"),
-    ("prepare_tiktok.py", ("--rows", "2000"), "2,000 rows, best of 3"),
-])
+@pytest.mark.parametrize(
+    "script, args, expected",
+    [
+        ("readers.py", ("--rows", "2000", "--repeat", "1"), "events.csv values()"),
+        ("prepare_tiktok.py", ("--rows", "2000"), "2,000 rows, best of 3"),
+    ],
+)
 def test_the_other_benchmarks_run(tmp_path, script, args, expected):
     assert expected in run(script, *args, tmp_path=tmp_path)

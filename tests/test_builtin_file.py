@@ -26,8 +26,6 @@ def make_destination(path) -> FileDestination:
     return FileDestination(settings)
 
 
-
-
 def read_lines(path) -> list[dict]:
     with open(path, "rb") as file:
         return [orjson.loads(line) for line in file]
@@ -55,8 +53,10 @@ def test_batches_are_appended_one_json_object_per_line(tmp_path):
     path = tmp_path / "events.jsonl"
     path.write_bytes(b'{"earlier": "run"}\n')
     destination = make_destination(path)
-    rows = [{"email": "bob@example.com", "value": "12.5", "note": ""},
-            {"email": "carol@example.com", "value": "", "note": None}]
+    rows = [
+        {"email": "bob@example.com", "value": "12.5", "note": ""},
+        {"email": "carol@example.com", "value": "", "note": None},
+    ]
     first = destination.deliver(make_batch(destination, rows), session=None)
     second = destination.deliver(make_batch(destination, rows[:1]), session=None)
     assert first.kind == second.kind == "delivered"

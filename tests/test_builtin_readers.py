@@ -49,8 +49,10 @@ def read(registry, path: str, format: str | None = None) -> tuple[list | None, l
     records = list(reader)
     if reader_class.values is not amp_destinations.Reader.values:
         as_values = list(reader_class(path).values())
-        assert [record if isinstance(record, RecordError) else dict(zip(columns, record))
-                for record in as_values] == records
+        assert [
+            record if isinstance(record, RecordError) else dict(zip(columns, record))
+            for record in as_values
+        ] == records
         assert all(isinstance(record, (list, RecordError)) for record in as_values)
     return columns, records
 
@@ -122,11 +124,11 @@ def test_csv_blank_lines_are_not_records_and_quoted_line_breaks_are_kept(registr
 def test_csv_ragged_rows_are_errors_naming_their_line(registry, write):
     path = write(
         "ragged.csv",
-        "email,value,note\n"            # line 1
-        "bob@example.com,1,ok\n"        # line 2
-        f"{SECRET_VALUE},2\n"           # line 3: too few
-        '"x","multi\nline",ok\n'        # lines 4-5
-        f"{SECRET_VALUE},3,a,b\n",      # line 6: too many
+        "email,value,note\n"  # line 1
+        "bob@example.com,1,ok\n"  # line 2
+        f"{SECRET_VALUE},2\n"  # line 3: too few
+        '"x","multi\nline",ok\n'  # lines 4-5
+        f"{SECRET_VALUE},3,a,b\n",  # line 6: too many
     )
     _, records = read(registry, path)
     assert len(records) == 4
@@ -226,13 +228,13 @@ def test_jsonl_byte_order_mark_crlf_and_blank_lines(registry, write):
 
 def test_jsonl_bad_lines_are_errors_naming_their_line(registry, write):
     data = (
-        b'{"email": "bob@example.com"}\n'                 # line 1
-        b"\n"                                             # line 2: blank
-        b'{"email": "alice@example.com", \n'              # line 3: cut short
-        b'["alice@example.com"]\n'                        # line 4: an array
-        b'"alice@example.com"\n'                          # line 5: a string
+        b'{"email": "bob@example.com"}\n'  # line 1
+        b"\n"  # line 2: blank
+        b'{"email": "alice@example.com", \n'  # line 3: cut short
+        b'["alice@example.com"]\n'  # line 4: an array
+        b'"alice@example.com"\n'  # line 5: a string
         b'{"email": "alice@example.com", "city": "Z\xfcrich"}\n'  # line 6: Latin-1
-        b'{"email": "carol@example.com"}\n'               # line 7
+        b'{"email": "carol@example.com"}\n'  # line 7
     )
     _, records = read(registry, write("bad.jsonl", data))
     assert records == [
@@ -265,12 +267,14 @@ def write_parquet(path, table) -> str:
 
 @pytest.mark.parametrize("gzipped", [False, True])
 def test_parquet_yields_python_values_by_schema_column(registry, tmp_path, pa, gzipped):
-    table = pa.table({
-        "email": ["bob@example.com", None],
-        "value": pa.array([decimal.Decimal("12.50"), None]),
-        "at": [datetime.datetime(2024, 5, 1, 12, 0), None],
-        "n": [1, 2],
-    })
+    table = pa.table(
+        {
+            "email": ["bob@example.com", None],
+            "value": pa.array([decimal.Decimal("12.50"), None]),
+            "at": [datetime.datetime(2024, 5, 1, 12, 0), None],
+            "n": [1, 2],
+        }
+    )
     path = write_parquet(tmp_path / "events.parquet", table)
     if gzipped:
         with open(path, "rb") as plain, gzip.open(path + ".gz", "wb") as packed:
@@ -279,8 +283,12 @@ def test_parquet_yields_python_values_by_schema_column(registry, tmp_path, pa, g
     columns, records = read(registry, path)
     assert columns == ["email", "value", "at", "n"]
     assert records == [
-        {"email": "bob@example.com", "value": decimal.Decimal("12.50"),
-         "at": datetime.datetime(2024, 5, 1, 12, 0), "n": 1},
+        {
+            "email": "bob@example.com",
+            "value": decimal.Decimal("12.50"),
+            "at": datetime.datetime(2024, 5, 1, 12, 0),
+            "n": 1,
+        },
         {"email": None, "value": None, "at": None, "n": 2},
     ]
 

@@ -37,8 +37,6 @@ def make_webhook(**settings) -> WebhookDestination:
     return WebhookDestination(loaded, Credential("hooks", BearerToken(), {"token": TOKEN}))
 
 
-
-
 ROWS = [{"email": "bob@example.com", "value": 12.5}, {"email": "carol@example.com", "value": 3}]
 
 
@@ -68,8 +66,12 @@ def test_the_token_is_a_secret_kept_out_of_reprs():
 
 def test_settings_defaults_and_a_per_webhook_batch_size():
     webhook = make_webhook()
-    assert webhook.settings == {"url": URL, "test_url": None, "timeout": 30.0,
-                                "max_batch_size": 500}
+    assert webhook.settings == {
+        "url": URL,
+        "test_url": None,
+        "timeout": 30.0,
+        "max_batch_size": 500,
+    }
     assert webhook.max_batch_size == 500
     assert make_webhook(max_batch_size=20).max_batch_size == 20
 

@@ -22,10 +22,31 @@ def run(cli):
 
 @pytest.fixture
 def configured(run):
-    assert run("credentials", "add", "cred", "--type", "echo-token", "--set", "account=acme",
-               "--secrets-stdin", input='{"token": "good"}').exit_code == 0
-    result = run("destinations", "add", "rec", "--type", "recorder", "--credential", "cred",
-                 "--set", "label=one")
+    assert (
+        run(
+            "credentials",
+            "add",
+            "cred",
+            "--type",
+            "echo-token",
+            "--set",
+            "account=acme",
+            "--secrets-stdin",
+            input='{"token": "good"}',
+        ).exit_code
+        == 0
+    )
+    result = run(
+        "destinations",
+        "add",
+        "rec",
+        "--type",
+        "recorder",
+        "--credential",
+        "cred",
+        "--set",
+        "label=one",
+    )
     assert result.exit_code == 0, result.output
     return run
 
@@ -47,8 +68,7 @@ def test_plugins_list_shows_builtins_and_test_plugin(run):
     assert {p["name"] for p in data} >= {"file", "webhook", "readers", "recorder-plugin"}
 
 
-def test_credentials_add_prompts_for_secrets_with_hidden_input(run, monkeypatch,
-                                                               memory_keyring):
+def test_credentials_add_prompts_for_secrets_with_hidden_input(run, monkeypatch, memory_keyring):
     monkeypatch.setattr(_cli, "stdin_is_interactive", lambda: True)
     result = run("credentials", "add", "cred", "--type", "echo-token", input="typed-secret\n")
     assert result.exit_code == 0, result.output
@@ -84,13 +104,31 @@ def test_credentials_list_show_update_remove(configured):
 
 
 def test_destinations_add_validates_settings_and_saves_nothing(run):
-    run("credentials", "add", "cred", "--type", "echo-token", "--secrets-stdin",
-        input='{"token": "good"}')
-    result = run("destinations", "add", "rec", "--type", "recorder", "--credential", "cred",
-                 "--set", "retries=many")
+    run(
+        "credentials",
+        "add",
+        "cred",
+        "--type",
+        "echo-token",
+        "--secrets-stdin",
+        input='{"token": "good"}',
+    )
+    result = run(
+        "destinations",
+        "add",
+        "rec",
+        "--type",
+        "recorder",
+        "--credential",
+        "cred",
+        "--set",
+        "retries=many",
+    )
     assert result.exit_code == 1
-    assert result.output == ("amp-dest: error: invalid settings for rec: label: is required; "
-                             "retries: Not a valid integer\n")
+    assert result.output == (
+        "amp-dest: error: invalid settings for rec: label: is required; "
+        "retries: Not a valid integer\n"
+    )
     assert json.loads(run("destinations", "list", "--json").output) == []
 
 
@@ -101,10 +139,26 @@ def test_destinations_add_unknown_setting_names_the_known_ones(run):
 
 
 def test_a_failing_connection_test_blocks_the_save_unless_no_test(run):
-    run("credentials", "add", "bad", "--type", "echo-token", "--secrets-stdin",
-        input='{"token": "wrong"}')
-    args = ["destinations", "add", "rec", "--type", "recorder", "--credential", "bad",
-            "--set", "label=x"]
+    run(
+        "credentials",
+        "add",
+        "bad",
+        "--type",
+        "echo-token",
+        "--secrets-stdin",
+        input='{"token": "wrong"}',
+    )
+    args = [
+        "destinations",
+        "add",
+        "rec",
+        "--type",
+        "recorder",
+        "--credential",
+        "bad",
+        "--set",
+        "label=x",
+    ]
     refused = run(*args)
     assert refused.exit_code == 1
     assert "connection test failed at 'token accepted'" in refused.output
@@ -114,17 +168,42 @@ def test_a_failing_connection_test_blocks_the_save_unless_no_test(run):
 
 
 def test_on_save_messages_are_shown(run):
-    run("credentials", "add", "cred", "--type", "echo-token", "--secrets-stdin",
-        input='{"token": "good"}')
-    result = run("destinations", "add", "rec", "--type", "recorder", "--credential", "cred",
-                 "--set", "label=one")
+    run(
+        "credentials",
+        "add",
+        "cred",
+        "--type",
+        "echo-token",
+        "--secrets-stdin",
+        input='{"token": "good"}',
+    )
+    result = run(
+        "destinations",
+        "add",
+        "rec",
+        "--type",
+        "recorder",
+        "--credential",
+        "cred",
+        "--set",
+        "label=one",
+    )
     assert "applied: label set to one" in result.output
 
 
 def test_set_values_are_typed_by_the_schema(configured):
     run = configured
-    run("destinations", "update", "rec", "--set", "enabled=false", "--set", "retries=0",
-        "--set", 'poison=["x@example.com"]')
+    run(
+        "destinations",
+        "update",
+        "rec",
+        "--set",
+        "enabled=false",
+        "--set",
+        "retries=0",
+        "--set",
+        'poison=["x@example.com"]',
+    )
     shown = json.loads(run("destinations", "show", "rec", "--json").output)
     assert shown["settings"]["enabled"] is False
     assert shown["settings"]["retries"] == 0
@@ -144,7 +223,10 @@ def test_destinations_test_exit_code_follows_the_checks(configured):
 def test_destinations_schema_marks_secrets_write_only(run):
     schema = json.loads(run("destinations", "schema", "recorder").output)
     assert schema["settings"]["properties"]["retries"] == {
-        "type": "integer", "default": 0, "description": "Answer retry this often."}
+        "type": "integer",
+        "default": 0,
+        "description": "Answer retry this often.",
+    }
     assert schema["settings"]["required"] == ["label"]
     assert schema["credential"]["properties"]["token"]["writeOnly"] is True
 
@@ -169,8 +251,9 @@ def test_send_prints_a_summary_and_records_the_run(configured, tmp_path):
 def test_send_dry_run(configured, tmp_path):
     run = configured
     path = write_csv(tmp_path / "in.csv", 3)
-    result = run("send", "rec", "--input", str(path), "--dry-run", "--output",
-                 str(tmp_path / "out"))
+    result = run(
+        "send", "rec", "--input", str(path), "--dry-run", "--output", str(tmp_path / "out")
+    )
     assert result.exit_code == 0
     assert "3 would deliver" in result.output
     assert (tmp_path / "out" / "request-000001.json").exists()
@@ -189,9 +272,13 @@ def test_a_failed_run_exits_non_zero_with_the_resume_command(configured, tmp_pat
 
 
 def test_errors_are_one_line_without_traceback(run):
-    for args in (["destinations", "show", "nope"], ["runs", "show", "9"],
-                 ["credentials", "add", "x", "--type", "nope"],
-                 ["send", "nope", "--input", "missing.csv"], ["send"]):
+    for args in (
+        ["destinations", "show", "nope"],
+        ["runs", "show", "9"],
+        ["credentials", "add", "x", "--type", "nope"],
+        ["send", "nope", "--input", "missing.csv"],
+        ["send"],
+    ):
         result = run(*args)
         assert result.exit_code != 0
         assert result.output.startswith("amp-dest: error: ")
@@ -209,8 +296,12 @@ def test_module_entry_point_and_console_script_agree():
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-m", "amp_destinations", "--help"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "amp_destinations", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0
     for verb in ("plugins", "credentials", "destinations", "send", "runs"):
         assert verb in result.stdout

@@ -29,12 +29,20 @@ def amp_dest_into_a_closed_pipe(home: Path, *args: str) -> subprocess.CompletedP
     ``amp-dest ... | head -1`` is once head has exited."""
     read_end, write_end = os.pipe()
     os.close(read_end)
-    env = {**os.environ, "AMP_DEST_HOME": str(home),
-           "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    env = {
+        **os.environ,
+        "AMP_DEST_HOME": str(home),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
     try:
-        return subprocess.run([sys.executable, "-m", "amp_destinations", *args],
-                              stdout=write_end, stderr=subprocess.PIPE, env=env, text=True,
-                              timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "amp_destinations", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
+            timeout=60,
+        )
     finally:
         os.close(write_end)
 
@@ -51,13 +59,33 @@ def test_a_send_into_a_closed_pipe_still_finishes_and_ends_quietly(tmp_path):
     source = tmp_path / "in.csv"
     source.write_text("id,email\n1,a@example.com\n2,b@example.com\n")
     env = {**os.environ, "AMP_DEST_HOME": str(home)}
-    subprocess.run([sys.executable, "-m", "amp_destinations", "destinations", "add", "out",
-                    "--type", "file", "--set", f"path={out}"], env=env, check=True,
-                   capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "amp_destinations",
+            "destinations",
+            "add",
+            "out",
+            "--type",
+            "file",
+            "--set",
+            f"path={out}",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     completed = amp_dest_into_a_closed_pipe(home, "send", "out", "--input", str(source))
     assert completed.stderr == ""
     assert completed.returncode == _cli.EXIT_BROKEN_PIPE
     assert len(out.read_text().splitlines()) == 2
-    listing = subprocess.run([sys.executable, "-m", "amp_destinations", "runs", "list"],
-                             env=env, capture_output=True, text=True, timeout=60)
+    listing = subprocess.run(
+        [sys.executable, "-m", "amp_destinations", "runs", "list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "succeeded" in listing.stdout

@@ -105,8 +105,9 @@ def test_clearing_a_required_secret_is_refused_and_keeps_it(host, memory_keyring
 
 def test_a_field_holding_a_url_with_a_password_is_refused_and_old_ones_are_redacted(host):
     with pytest.raises(amp.ValidationError, match="account: must not carry a user name"):
-        host.add_credential("cred", "echo-token", {"account": "https://me:pw1234@x.example"},
-                            {"token": "t"})
+        host.add_credential(
+            "cred", "echo-token", {"account": "https://me:pw1234@x.example"}, {"token": "t"}
+        )
     host.store.insert_credential("old", "echo-token", {"account": "https://me:pw1234@x.example"})
     assert host.credential("old")["fields"] == {"account": "https://[redacted]@x.example"}
     assert "pw1234" not in str(host.credentials())

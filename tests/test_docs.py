@@ -18,7 +18,8 @@ HOOKS_DOC = ROOT / "docs" / "hooks.md"
 
 def hook_names():
     return sorted(
-        name for name, obj in vars(_hookspecs).items()
+        name
+        for name, obj in vars(_hookspecs).items()
         if inspect.isfunction(obj) and hasattr(obj, f"{_hookspecs.PROJECT}_spec")
     )
 
@@ -49,10 +50,14 @@ def test_every_hook_has_a_documented_section_with_a_runnable_example(hook):
 def test_the_examples_outside_the_hook_sections_run_too():
     text = HOOKS_DOC.read_text()
     hooks = sections()
-    inside = {block for name in hook_names() for block in
-              re.findall(r"```python\n(.*?)```", hooks.get(name, ""), re.S)}
-    outside = [block for block in re.findall(r"```python\n(.*?)```", text, re.S)
-               if block not in inside]
+    inside = {
+        block
+        for name in hook_names()
+        for block in re.findall(r"```python\n(.*?)```", hooks.get(name, ""), re.S)
+    }
+    outside = [
+        block for block in re.findall(r"```python\n(.*?)```", text, re.S) if block not in inside
+    ]
     assert outside, "docs/hooks.md has examples beyond the hooks' own"
     for block in outside:
         exec(compile(block, "docs/hooks.md", "exec"), {"__name__": "docs_example"})
@@ -63,6 +68,9 @@ def test_public_api_is_curated():
     assert len(exported) == len(amp_destinations.__all__), "duplicates in __all__"
     for name in exported:
         assert hasattr(amp_destinations, name), f"__all__ names {name} but it is missing"
-    public = {name for name in vars(amp_destinations)
-              if not name.startswith("_") and not inspect.ismodule(getattr(amp_destinations, name))}
+    public = {
+        name
+        for name in vars(amp_destinations)
+        if not name.startswith("_") and not inspect.ismodule(getattr(amp_destinations, name))
+    }
     assert public == exported - {"__version__"}, "public names and __all__ differ"

@@ -13,8 +13,10 @@ class UrlSchema(Schema):
     token = amp.Secret()
 
 
-@pytest.mark.parametrize("url", ["https://example.com/in", "http://127.0.0.1:8080",
-                                 "http://localhost/x", "http://[::1]:9000/"])
+@pytest.mark.parametrize(
+    "url",
+    ["https://example.com/in", "http://127.0.0.1:8080", "http://localhost/x", "http://[::1]:9000/"],
+)
 def test_secure_urls_are_accepted(url):
     assert UrlSchema().load({"url": url})["url"] == url.rstrip("/")
 
@@ -32,10 +34,17 @@ def test_secrets_are_loaded_but_never_dumped():
     assert UrlSchema._declared_fields["token"].metadata["secret"] is True
 
 
-@pytest.mark.parametrize("url", ["https://ops:pa55word@example.com/in",
-                                 "https://pa55word@example.com", "https://:pa55word@example.com",
-                                 "http://ops:pa55word@127.0.0.1:8080", "https://@example.com",
-                                 "https://ops:pa55@word@example.com/x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://ops:pa55word@example.com/in",
+        "https://pa55word@example.com",
+        "https://:pa55word@example.com",
+        "http://ops:pa55word@127.0.0.1:8080",
+        "https://@example.com",
+        "https://ops:pa55@word@example.com/x",
+    ],
+)
 def test_user_info_is_refused_and_never_quoted(url):
     with pytest.raises(ValidationError) as caught:
         UrlSchema().load({"url": url})
@@ -47,9 +56,14 @@ def test_user_info_is_refused_and_never_quoted(url):
 def test_redaction_takes_the_user_info_up_to_the_last_at_sign():
     from amp_destinations._userinfo import carries_userinfo, redact_userinfo
 
-    record = {"url": "https://ops:pa55@word@example.com/a@b", "n": 3,
-              "urls": ["see http://u:p@127.0.0.1/x", "https://example.com/@me"]}
+    record = {
+        "url": "https://ops:pa55@word@example.com/a@b",
+        "n": 3,
+        "urls": ["see http://u:p@127.0.0.1/x", "https://example.com/@me"],
+    }
     assert redact_userinfo(record) == {
-        "url": "https://[redacted]@example.com/a@b", "n": 3,
-        "urls": ["see http://[redacted]@127.0.0.1/x", "https://example.com/@me"]}
+        "url": "https://[redacted]@example.com/a@b",
+        "n": 3,
+        "urls": ["see http://[redacted]@127.0.0.1/x", "https://example.com/@me"],
+    }
     assert carries_userinfo(record) and not carries_userinfo("https://example.com/@me")

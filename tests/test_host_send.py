@@ -46,8 +46,15 @@ def test_rejected_rows_go_to_the_rejects_file_with_reason_codes(ready_host, scri
     assert result.summary["rejected_by_code"] == {"email.missing": 1}
     assert result.summary["warnings_by_code"] == {"extra.ignored": 1}
     rejects = read_rejects(result.rejects_path)
-    assert rejects == [{"row": "2", "record_id": "E2", "code": "email.missing",
-                        "field": "email", "message": "email is required"}]
+    assert rejects == [
+        {
+            "row": "2",
+            "record_id": "E2",
+            "code": "email.missing",
+            "field": "email",
+            "message": "email is required",
+        }
+    ]
     assert_counts_add_up(result)
 
 
@@ -164,7 +171,7 @@ def test_a_rate_limited_answer_holds_back_every_worker(ready_host, script):
 def test_a_run_whose_process_died_shows_as_stopped_and_resumes(ready_host, script):
     first = ready_host.send("rec", rows(5), retry=FAST)
     # What a kill -9 leaves behind: status running, no end, and a process that is gone.
-    ready_host.store.update_run(first.id, status="running", ended_at=None, pid=2 ** 22 + 1)
+    ready_host.store.update_run(first.id, status="running", ended_at=None, pid=2**22 + 1)
     record = ready_host.run(first.id)
     assert record["status"] == "stopped"
     assert "ended without finishing" in record["error"]

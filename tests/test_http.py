@@ -73,10 +73,20 @@ def test_the_session_names_itself_and_never_follows_redirects(server):
     assert httpd.agents == [USER_AGENT]
 
 
-@pytest.mark.parametrize("header, seconds", [
-    ("7", 7.0), (" 2.5 ", 2.5), ("-3", 0.0), ("Thu, 01 Jan 1970 00:01:40 GMT", 60.0),
-    ("Thu, 01 Jan 1970 00:00:10 GMT", 0.0), (None, None), ("", None), ("soon", None),
-    ("inf", None), ("nan", None),
-])
+@pytest.mark.parametrize(
+    "header, seconds",
+    [
+        ("7", 7.0),
+        (" 2.5 ", 2.5),
+        ("-3", 0.0),
+        ("Thu, 01 Jan 1970 00:01:40 GMT", 60.0),
+        ("Thu, 01 Jan 1970 00:00:10 GMT", 0.0),
+        (None, None),
+        ("", None),
+        ("soon", None),
+        ("inf", None),
+        ("nan", None),
+    ],
+)
 def test_retry_after_reads_seconds_or_an_http_date(header, seconds):
     assert amp.retry_after_seconds(header, now=40.0) == seconds

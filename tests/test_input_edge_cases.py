@@ -46,20 +46,21 @@ def codes(records):
 
 @pytest.mark.parametrize("name", ["long.csv", "long.csv.gz", "long.tsv"])
 def test_a_csv_line_beyond_the_limit_is_rejected_and_the_lines_after_it_are_read(
-        registry, write, name):
+    registry, write, name
+):
     sep = "\t" if ".tsv" in name else ","
     long = "x" * (3 * LIMIT)  # three times the limit, over dozens of read blocks
     path = write(name, f"a{sep}b\n1{sep}2\n{long}{sep}3\n4{sep}5\n6\n")
     records = read(registry, path)
     assert codes(records) == ["row", "input.record_too_large", "row", "input.ragged_row"]
-    assert records[1].message == ("the record on line 3 is longer than 1 MiB, the limit for "
-                                  "one record")
+    assert records[1].message == (
+        "the record on line 3 is longer than 1 MiB, the limit for one record"
+    )
     assert records[2] == {"a": "4", "b": "5"}
     assert records[3].message == "line 5 has 1 field, the header has 2"  # numbering holds
 
 
-def test_a_csv_line_of_exactly_the_limit_is_read_and_one_more_character_is_not(
-        registry, write):
+def test_a_csv_line_of_exactly_the_limit_is_read_and_one_more_character_is_not(registry, write):
     exact = "x" * (LIMIT - 2)  # with ",1" the line holds exactly the limit
     path = write("edge.csv", f"a,b\r\n{exact},1\r\n{exact}y,2\r\n3,4\r\n")
     records = read(registry, path)
@@ -68,8 +69,7 @@ def test_a_csv_line_of_exactly_the_limit_is_read_and_one_more_character_is_not(
     assert records[1].message.startswith("the record on line 3 ")
 
 
-def test_a_long_line_inside_a_quoted_value_rejects_its_record_by_its_first_line(
-        registry, write):
+def test_a_long_line_inside_a_quoted_value_rejects_its_record_by_its_first_line(registry, write):
     path = write("inside.csv", 'a,b\n1,"start\n' + "x" * (2 * LIMIT) + '\nend"\n2,3\n4\n')
     records = read(registry, path)
     assert codes(records) == ["input.record_too_large", "row", "input.ragged_row"]
@@ -98,13 +98,15 @@ def test_a_first_line_beyond_the_limit_is_no_header(registry, write):
 
 @pytest.mark.parametrize("name", ["long.jsonl", "long.jsonl.gz"])
 def test_a_jsonl_line_beyond_the_limit_is_rejected_and_the_lines_after_it_are_read(
-        registry, write, name):
+    registry, write, name
+):
     long = '{"a": "' + "x" * (3 * LIMIT) + '"}'
     path = write(name, f'{{"a": 1}}\n{long}\n{{"a": 2}}\n[]\n')
     records = read(registry, path)
     assert codes(records) == ["row", "input.record_too_large", "row", "input.not_an_object"]
-    assert records[1].message == ("the record on line 2 is longer than 1 MiB, the limit for "
-                                  "one record")
+    assert records[1].message == (
+        "the record on line 2 is longer than 1 MiB, the limit for one record"
+    )
     assert records[3].message.startswith("line 4 ")
 
 
@@ -154,12 +156,14 @@ def test_header_cells_are_trimmed(registry, write):
     assert list(reader) == [{"email": " a@example.com ", "value": "1"}]  # values are not
 
 
-@pytest.mark.parametrize("header, named", [
-    ("Email,value,email", "'Email' and 'email'"),
-    ("id,EVENT_ID,event_id", "'EVENT_ID' and 'event_id'"),
-])
-def test_header_cells_equal_but_for_case_are_refused_naming_both(registry, write, header,
-                                                                   named):
+@pytest.mark.parametrize(
+    "header, named",
+    [
+        ("Email,value,email", "'Email' and 'email'"),
+        ("id,EVENT_ID,event_id", "'EVENT_ID' and 'event_id'"),
+    ],
+)
+def test_header_cells_equal_but_for_case_are_refused_naming_both(registry, write, header, named):
     with pytest.raises(InputError, match=f"names columns {named}, equal but for case"):
         read(registry, write("case.csv", f"{header}\n1,2,3\n"))
 
@@ -179,17 +183,27 @@ def test_parquet_columns_equal_but_for_case_are_refused(registry, tmp_path):
         read(registry, str(path))
 
 
-@pytest.mark.parametrize("data, match", [
-    ("email,value\n".encode("utf-16-le"), "NUL bytes, so it looks like UTF-16 text or a binary"),
-    ("email,value\n".encode("utf-16"), "it is UTF-16 text: save it as UTF-8"),
-    (gzip.compress(b"email,value\n1,2\n"), "it is gzip-compressed: add .gz to its name"),
-    (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", "a zip archive .*export the data as CSV"),
-    (b"PAR1\x15\x04\x15\x10\x15\x14L\x15\x02\x15\x00\x12\x00\x00", "use --format parquet"),
-    (b"email,va\x00lue\n1,2\n", "it holds NUL bytes"),
-    (b"email,stra\xdfe\n1,2\n", "save the file as UTF-8"),
-])
+@pytest.mark.parametrize(
+    "data, match",
+    [
+        (
+            "email,value\n".encode("utf-16-le"),
+            "NUL bytes, so it looks like UTF-16 text or a binary",
+        ),
+        ("email,value\n".encode("utf-16"), "it is UTF-16 text: save it as UTF-8"),
+        (gzip.compress(b"email,value\n1,2\n"), "it is gzip-compressed: add .gz to its name"),
+        (
+            b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00",
+            "a zip archive .*export the data as CSV",
+        ),
+        (b"PAR1\x15\x04\x15\x10\x15\x14L\x15\x02\x15\x00\x12\x00\x00", "use --format parquet"),
+        (b"email,va\x00lue\n1,2\n", "it holds NUL bytes"),
+        (b"email,stra\xdfe\n1,2\n", "save the file as UTF-8"),
+    ],
+)
 def test_a_header_that_is_not_text_is_refused_at_open_naming_the_likely_cause(
-        registry, write, data, match):
+    registry, write, data, match
+):
     with pytest.raises(InputError, match=f"the header of .* is not UTF-8 text: .*{match}"):
         registry.reader("csv")(write("odd.csv", data))
 
@@ -216,12 +230,17 @@ def test_a_delimiter_must_be_one_plain_character(registry, write, delimiter):
 # -- what readers guess when a file reads badly ----------------------------------------------
 
 
-@pytest.mark.parametrize("header, cause", [
-    ("email;value;note", "holding ';', so the fields seem to be separated by it: "
-                         "use --delimiter ';'"),
-    ("email|value", "holding '|'"),
-    ("email\tvalue", "use --format tsv, or --delimiter '\\t'"),
-])
+@pytest.mark.parametrize(
+    "header, cause",
+    [
+        (
+            "email;value;note",
+            "holding ';', so the fields seem to be separated by it: use --delimiter ';'",
+        ),
+        ("email|value", "holding '|'"),
+        ("email\tvalue", "use --format tsv, or --delimiter '\\t'"),
+    ],
+)
 def test_csv_guesses_the_delimiter_from_a_one_column_header(registry, write, header, cause):
     reader = registry.reader("csv")(write("one.csv", f"{header}\n1\n"))
     assert cause in reader.likely_cause()
@@ -241,14 +260,17 @@ def test_csv_with_a_plain_header_has_no_guess(registry, write):
     assert registry.reader("csv")(write("fine.csv", "email,value\n1,2\n")).likely_cause() is None
 
 
-@pytest.mark.parametrize("data, cause", [
-    (b"email,value\n1,2\n", "it looks like CSV: use --format csv"),
-    (b"email\tvalue\n1\t2\n", "it looks like TSV: use --format tsv"),
-    ('{"a": 1}\n'.encode("utf-16-le"), "NUL bytes, so it looks like UTF-16"),
-    (b"PAR1\x15\x04\x15\x10", "it is a Parquet file: use --format parquet"),
-    (b'[\n  {\n    "a": 1\n  }\n]\n', "one JSON document spread over many lines"),
-    (b'{"a": 1,}\n', None),
-])
+@pytest.mark.parametrize(
+    "data, cause",
+    [
+        (b"email,value\n1,2\n", "it looks like CSV: use --format csv"),
+        (b"email\tvalue\n1\t2\n", "it looks like TSV: use --format tsv"),
+        ('{"a": 1}\n'.encode("utf-16-le"), "NUL bytes, so it looks like UTF-16"),
+        (b"PAR1\x15\x04\x15\x10", "it is a Parquet file: use --format parquet"),
+        (b'[\n  {\n    "a": 1\n  }\n]\n', "one JSON document spread over many lines"),
+        (b'{"a": 1,}\n', None),
+    ],
+)
 def test_jsonl_guesses_why_its_lines_fail(registry, write, data, cause):
     reader = registry.reader("jsonl")(write("odd.jsonl", data))
     records = list(reader)

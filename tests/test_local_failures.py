@@ -60,10 +60,31 @@ def run(cli):
 
 def set_up(run, home: Path) -> None:
     env = {"AMP_DEST_HOME": str(home)}
-    assert run("credentials", "add", "cred", "--type", "echo-token", "--secrets-stdin",
-               input='{"token": "good"}', env=env).exit_code == 0
-    added = run("destinations", "add", "rec", "--type", "recorder", "--credential", "cred",
-                "--set", "label=one", env=env)
+    assert (
+        run(
+            "credentials",
+            "add",
+            "cred",
+            "--type",
+            "echo-token",
+            "--secrets-stdin",
+            input='{"token": "good"}',
+            env=env,
+        ).exit_code
+        == 0
+    )
+    added = run(
+        "destinations",
+        "add",
+        "rec",
+        "--type",
+        "recorder",
+        "--credential",
+        "cred",
+        "--set",
+        "label=one",
+        env=env,
+    )
     assert added.exit_code == 0, added.output
 
 
@@ -102,8 +123,10 @@ def assert_each_row_delivered(script, count: int, every_bad: int = 2, resent: in
 
 # -- the rejects file ---------------------------------------------------------------------
 
+
 def test_a_full_disk_under_the_rejects_file_fails_the_run_and_a_resume_finishes(
-        run, home, small_disk, tmp_path, script):
+    run, home, small_disk, tmp_path, script
+):
     set_up(run, home)
     small_disk.mount("64k")
     rejects = small_disk.path / "rejects.csv"
@@ -130,8 +153,9 @@ def test_a_full_disk_under_the_rejects_file_fails_the_run_and_a_resume_finishes(
 def test_a_rejects_file_on_dev_full_fails_before_anything_is_sent(run, home, tmp_path, script):
     set_up(run, home)
     mode = os.stat("/dev/full").st_mode
-    result = run("send", "rec", "--input", str(write_csv(tmp_path / "in.csv", 10)),
-                 "--rejects", "/dev/full")
+    result = run(
+        "send", "rec", "--input", str(write_csv(tmp_path / "in.csv", 10)), "--rejects", "/dev/full"
+    )
     assert result.exit_code == 1
     line = one_line_error(result)
     assert "/dev/full" in line and "no space left" in line
@@ -142,8 +166,14 @@ def test_a_rejects_file_on_dev_full_fails_before_anything_is_sent(run, home, tmp
 
 def test_a_rejects_path_that_is_a_directory_is_one_clear_line(run, home, tmp_path, script):
     set_up(run, home)
-    result = run("send", "rec", "--input", str(write_csv(tmp_path / "in.csv", 10)),
-                 "--rejects", str(tmp_path))
+    result = run(
+        "send",
+        "rec",
+        "--input",
+        str(write_csv(tmp_path / "in.csv", 10)),
+        "--rejects",
+        str(tmp_path),
+    )
     assert result.exit_code == 1
     line = one_line_error(result)
     assert str(tmp_path) in line and "is a directory" in line and "name a file" in line
@@ -152,8 +182,10 @@ def test_a_rejects_path_that_is_a_directory_is_one_clear_line(run, home, tmp_pat
 
 # -- the home and its database -------------------------------------------------------------
 
+
 def test_a_full_disk_under_the_home_fails_the_run_records_it_and_resume_finishes(
-        run, small_disk, tmp_path, script):
+    run, small_disk, tmp_path, script
+):
     small_disk.mount("1m")
     home = small_disk.path / "home"
     env = {"AMP_DEST_HOME": str(home)}
@@ -180,9 +212,14 @@ def test_a_full_disk_under_the_home_fails_the_run_records_it_and_resume_finishes
 
 
 READ_ONLY_COMMANDS = [
-    ("runs", "list"), ("runs", "show", "1"), ("runs", "list", "--json"),
-    ("destinations", "list"), ("destinations", "show", "rec"), ("credentials", "list"),
-    ("credentials", "show", "cred"), ("plugins", "list"),
+    ("runs", "list"),
+    ("runs", "show", "1"),
+    ("runs", "list", "--json"),
+    ("destinations", "list"),
+    ("destinations", "show", "rec"),
+    ("credentials", "list"),
+    ("credentials", "show", "cred"),
+    ("plugins", "list"),
 ]
 
 
@@ -202,8 +239,13 @@ def test_read_only_commands_work_on_a_read_only_file_system(run, small_disk, tmp
     small_disk.mount("4m")
     home = small_disk.path / "home"
     set_up(run, home)
-    sent = run("send", "rec", "--input", str(write_csv(tmp_path / "in.csv", 5)),
-               env={"AMP_DEST_HOME": str(home)})
+    sent = run(
+        "send",
+        "rec",
+        "--input",
+        str(write_csv(tmp_path / "in.csv", 5)),
+        env={"AMP_DEST_HOME": str(home)},
+    )
     assert sent.exit_code == 0, sent.output
     small_disk.remount("ro")
     _reads_work_and_writes_say_read_only(run, home, tmp_path)
@@ -215,8 +257,10 @@ def test_read_only_commands_work_on_a_read_only_database_file(run, home, tmp_pat
     assert sent.exit_code == 0, sent.output
     database = home / "amp-destinations.sqlite3"
     if os.geteuid() == 0:
-        if shutil.which("chattr") is None or subprocess.run(
-                ["chattr", "+i", str(database)], capture_output=True).returncode != 0:
+        if (
+            shutil.which("chattr") is None
+            or subprocess.run(["chattr", "+i", str(database)], capture_output=True).returncode != 0
+        ):
             pytest.skip("root ignores file modes, and this file system has no immutable flag")
         undo = ["chattr", "-i", str(database)]
     else:

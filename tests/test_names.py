@@ -13,8 +13,24 @@ import amp_destinations as amp
 HOSTILE = "x\x1b[2J\x1b]0;owned\x07\nFAKE LINE\r\u202eevil\x9b31m\x7f"
 RAW = ("\x1b", "\x07", "\r", "\u202e", "\x9b", "\x7f")
 
-BAD_NAMES = ["", "a" * 65, "-lead", ".lead", "_lead", "with space", "a/b", "a\nb", "ok\n",
-             "ok\x1b[2J", "tab\tname", "caf\u00e9", "\u202ename", "semi;colon", None, 42]
+BAD_NAMES = [
+    "",
+    "a" * 65,
+    "-lead",
+    ".lead",
+    "_lead",
+    "with space",
+    "a/b",
+    "a\nb",
+    "ok\n",
+    "ok\x1b[2J",
+    "tab\tname",
+    "caf\u00e9",
+    "\u202ename",
+    "semi;colon",
+    None,
+    42,
+]
 GOOD_NAMES = ["a", "7", "A1._-z", "x" * 64, "store-sales.v2_eu"]
 
 
@@ -25,14 +41,17 @@ def assert_printable(text: str) -> None:
 
 @pytest.mark.parametrize("name", BAD_NAMES)
 def test_bad_names_are_refused_by_the_host_with_the_rule(host, name):
-    for add in (lambda: host.add_credential(name, "echo-token", secrets={"token": "t"}),
-                lambda: host.add_destination(name, "recorder", None, {"label": "x"},
-                                             test=False)):
+    for add in (
+        lambda: host.add_credential(name, "echo-token", secrets={"token": "t"}),
+        lambda: host.add_destination(name, "recorder", None, {"label": "x"}, test=False),
+    ):
         with pytest.raises(amp.ValidationError) as caught:
             add()
         message = str(caught.value)
-        assert message.endswith("name: must be 1 to 64 characters of letters, digits, '.', "
-                                "'_' and '-', starting with a letter or digit")
+        assert message.endswith(
+            "name: must be 1 to 64 characters of letters, digits, '.', "
+            "'_' and '-', starting with a letter or digit"
+        )
         assert_printable(message)
     assert host.credentials() == [] and host.destinations() == []
 
@@ -57,17 +76,28 @@ def test_records_with_odd_names_stay_listable_and_removable_and_print_escaped(cl
     host.store.insert_credential("", "echo-token", {})
     host.store.insert_destination(odd, "recorder", None, {"label": HOSTILE})
     runner = CliRunner()
-    outputs = [runner.invoke(cli, args).output for args in (
-        ["credentials", "list"], ["credentials", "show", odd], ["destinations", "list"],
-        ["destinations", "show", odd])]
+    outputs = [
+        runner.invoke(cli, args).output
+        for args in (
+            ["credentials", "list"],
+            ["credentials", "show", odd],
+            ["destinations", "list"],
+            ["destinations", "show", odd],
+        )
+    ]
     for output in outputs:
         assert_printable(output)
     assert "old\\x1b[2Jname\\n  echo-token" in outputs[0]
-    assert "    label: x\\x1b[2J\\x1b]0;owned\\x07\\nFAKE LINE\\r\\u202eevil\\x9b31m\\x7f" in \
-        outputs[3]
+    assert (
+        "    label: x\\x1b[2J\\x1b]0;owned\\x07\\nFAKE LINE\\r\\u202eevil\\x9b31m\\x7f"
+        in outputs[3]
+    )
     assert "FAKE LINE" not in "".join(line[:9] for line in outputs[3].splitlines())
-    for args in (["destinations", "remove", odd], ["credentials", "remove", odd],
-                 ["credentials", "remove", ""]):
+    for args in (
+        ["destinations", "remove", odd],
+        ["credentials", "remove", odd],
+        ["credentials", "remove", ""],
+    ):
         result = runner.invoke(cli, args)
         assert result.exit_code == 0, result.output
         assert_printable(result.output)

@@ -23,26 +23,62 @@ def test_a_secret_appears_nowhere(cli, home, tmp_path, caplog):
         outputs.append(result.output)
         return result
 
-    assert run("credentials", "add", "cred", "--type", "echo-token", "--secrets-stdin",
-               input=f'{{"token": "{SECRET}"}}').exit_code == 0
+    assert (
+        run(
+            "credentials",
+            "add",
+            "cred",
+            "--type",
+            "echo-token",
+            "--secrets-stdin",
+            input=f'{{"token": "{SECRET}"}}',
+        ).exit_code
+        == 0
+    )
     # the recorder's connection test passes only for "good"; the secret must not leak either way
-    run("destinations", "add", "bad", "--type", "recorder", "--credential", "cred",
-        "--set", "label=x")
+    run(
+        "destinations",
+        "add",
+        "bad",
+        "--type",
+        "recorder",
+        "--credential",
+        "cred",
+        "--set",
+        "label=x",
+    )
     run("credentials", "update", "cred", "--secrets-stdin", input='{"token": "good"}')
-    run("destinations", "add", "rec", "--type", "recorder", "--credential", "cred",
-        "--set", "label=x")
+    run(
+        "destinations",
+        "add",
+        "rec",
+        "--type",
+        "recorder",
+        "--credential",
+        "cred",
+        "--set",
+        "label=x",
+    )
     run("credentials", "update", "cred", "--secrets-stdin", input=f'{{"token": "{SECRET}"}}')
     csv_path = tmp_path / "in.csv"
     csv_path.write_text(f"id,email\nE1,{EMAIL}\nE2,\n")
-    for args in (["credentials", "list"], ["credentials", "list", "--json"],
-                 ["credentials", "show", "cred"], ["credentials", "show", "cred", "--json"],
-                 ["destinations", "list", "--json"], ["destinations", "show", "rec", "--json"],
-                 ["destinations", "test", "rec"], ["destinations", "test", "rec", "--json"],
-                 ["destinations", "schema", "recorder"], ["plugins", "list", "--json"],
-                 ["send", "rec", "--input", str(csv_path)],
-                 ["send", "rec", "--input", str(csv_path), "--dry-run", "--json"],
-                 ["runs", "list", "--json"], ["runs", "show", "1", "--json"],
-                 ["runs", "show", "2"]):
+    for args in (
+        ["credentials", "list"],
+        ["credentials", "list", "--json"],
+        ["credentials", "show", "cred"],
+        ["credentials", "show", "cred", "--json"],
+        ["destinations", "list", "--json"],
+        ["destinations", "show", "rec", "--json"],
+        ["destinations", "test", "rec"],
+        ["destinations", "test", "rec", "--json"],
+        ["destinations", "schema", "recorder"],
+        ["plugins", "list", "--json"],
+        ["send", "rec", "--input", str(csv_path)],
+        ["send", "rec", "--input", str(csv_path), "--dry-run", "--json"],
+        ["runs", "list", "--json"],
+        ["runs", "show", "1", "--json"],
+        ["runs", "show", "2"],
+    ):
         run(*args)
 
     assert SECRET not in "".join(outputs)
@@ -70,17 +106,35 @@ def test_a_password_in_a_url_is_refused_and_appears_nowhere(cli, home, registry,
         outputs.append(result.output)
         return result
 
-    assert run("credentials", "add", "hooks", "--type", "bearer-token", "--secrets-stdin",
-               input='{"token": "t"}').exit_code == 0
+    assert (
+        run(
+            "credentials",
+            "add",
+            "hooks",
+            "--type",
+            "bearer-token",
+            "--secrets-stdin",
+            input='{"token": "t"}',
+        ).exit_code
+        == 0
+    )
     userinfo_url = f"https://ops:{PASSWORD}@127.0.0.1:9/in"
     for type_name, sets in (
-            ("webhook", [f"url={userinfo_url}"]),
-            ("webhook", ["url=https://127.0.0.1:9/in", f"test_url={userinfo_url}"]),
-            ("recorder", [f"label={userinfo_url}"])):  # a plain String field, not a SecureUrl
+        ("webhook", [f"url={userinfo_url}"]),
+        ("webhook", ["url=https://127.0.0.1:9/in", f"test_url={userinfo_url}"]),
+        ("recorder", [f"label={userinfo_url}"]),
+    ):  # a plain String field, not a SecureUrl
         credential = "hooks" if type_name == "webhook" else "cred"
         if type_name == "recorder":
-            run("credentials", "add", "cred", "--type", "echo-token", "--secrets-stdin",
-                input='{"token": "good"}')
+            run(
+                "credentials",
+                "add",
+                "cred",
+                "--type",
+                "echo-token",
+                "--secrets-stdin",
+                input='{"token": "good"}',
+            )
         args = ["destinations", "add", "d", "--type", type_name, "--credential", credential]
         for assignment in sets:
             args += ["--set", assignment]
@@ -104,16 +158,18 @@ def test_a_password_in_a_url_is_refused_and_appears_nowhere(cli, home, registry,
 
 def test_a_url_an_older_release_stored_is_never_shown_and_can_be_fixed(cli, host):
     host.add_credential("hooks", "bearer-token", secrets={"token": "t"})
-    host.store.insert_destination("hook", "webhook", "hooks",
-                                  {"url": f"https://ops:{PASSWORD}@127.0.0.1:9/in"})
+    host.store.insert_destination(
+        "hook", "webhook", "hooks", {"url": f"https://ops:{PASSWORD}@127.0.0.1:9/in"}
+    )
     runner = CliRunner()
     listed = runner.invoke(cli, ["destinations", "list", "--json"])
     assert "https://[redacted]@127.0.0.1:9/in" in listed.output
     shown = runner.invoke(cli, ["destinations", "show", "hook"])
     assert shown.exit_code == 1
     assert "url: must not carry a user name or password" in shown.output
-    fixed = runner.invoke(cli, ["destinations", "update", "hook", "--no-test",
-                                "--set", "url=https://127.0.0.1:9/in"])
+    fixed = runner.invoke(
+        cli, ["destinations", "update", "hook", "--no-test", "--set", "url=https://127.0.0.1:9/in"]
+    )
     assert fixed.exit_code == 0, fixed.output
     shown = runner.invoke(cli, ["destinations", "show", "hook"])
     assert "url: https://127.0.0.1:9/in" in shown.output

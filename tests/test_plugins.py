@@ -10,7 +10,7 @@ import pytest
 
 import amp_destinations as amp
 
-GOOD_PLUGIN = '''
+GOOD_PLUGIN = """
 import amp_destinations as amp
 from marshmallow import Schema
 
@@ -33,7 +33,7 @@ class Nothing(amp.Destination):
 @amp.hookimpl
 def register_destinations(register):
     register(Nothing)
-'''
+"""
 
 
 def write_plugin(folder, filename, source):
@@ -51,7 +51,9 @@ def test_builtins_register_through_the_same_hooks():
     assert {"csv", "jsonl"} <= set(registry.readers)
     by_name = {info.name: info for info in registry.plugins}
     assert by_name["webhook"].registered == {
-        "credential_types": ["bearer-token"], "destinations": ["webhook"]}
+        "credential_types": ["bearer-token"],
+        "destinations": ["webhook"],
+    }
     assert by_name["webhook"].source == "builtin"
 
 
@@ -80,13 +82,17 @@ def test_a_broken_plugin_is_reported_and_the_rest_keep_working(tmp_path, capsys)
 
 
 def test_a_plugin_whose_hook_raises_is_reported(tmp_path):
-    write_plugin(tmp_path / "p", "raiser.py", """
+    write_plugin(
+        tmp_path / "p",
+        "raiser.py",
+        """
         import amp_destinations as amp
 
         @amp.hookimpl
         def register_destinations(register):
             raise RuntimeError("misconfigured")
-    """)
+    """,
+    )
     registry = amp.load_plugins(entry_points=False, plugins_dir=tmp_path / "p")
     assert registry.errors[0].error == "RuntimeError: misconfigured"
     assert "file" in registry.destinations
@@ -110,26 +116,34 @@ def test_two_plugins_registering_one_name_is_an_error_naming_both(tmp_path):
 
 
 def test_a_misspelled_hookimpl_is_an_error(tmp_path):
-    write_plugin(tmp_path / "p", "typo.py", """
+    write_plugin(
+        tmp_path / "p",
+        "typo.py",
+        """
         import amp_destinations as amp
 
         @amp.hookimpl
         def register_destination(register):
             pass
-    """)
+    """,
+    )
     registry = amp.load_plugins(entry_points=False, plugins_dir=tmp_path / "p")
     [error] = registry.errors
     assert error.name == "typo" and "register_destination" in error.error
 
 
 def test_registering_something_that_is_not_a_destination_is_reported(tmp_path):
-    write_plugin(tmp_path / "p", "wrong.py", """
+    write_plugin(
+        tmp_path / "p",
+        "wrong.py",
+        """
         import amp_destinations as amp
 
         @amp.hookimpl
         def register_destinations(register):
             register(dict)
-    """)
+    """,
+    )
     registry = amp.load_plugins(entry_points=False, plugins_dir=tmp_path / "p")
     assert "is not a Destination" in registry.errors[0].error
 
@@ -149,15 +163,17 @@ def test_unknown_names_say_what_is_known():
 
 
 # Importing this plugin leaves a mark, so a test can tell it was never imported.
-MARKING_PLUGIN = GOOD_PLUGIN + """
+MARKING_PLUGIN = (
+    GOOD_PLUGIN
+    + """
 import pathlib
 pathlib.Path(__file__).with_suffix(".imported").touch()
 """
+)
 
 
 @pytest.mark.parametrize("loose_mode", [0o664, 0o646, 0o666])
-def test_a_plugin_file_writable_by_group_or_others_is_not_imported(tmp_path, capsys,
-                                                                   loose_mode):
+def test_a_plugin_file_writable_by_group_or_others_is_not_imported(tmp_path, capsys, loose_mode):
     folder = tmp_path / "p"
     write_plugin(folder, "loose.py", MARKING_PLUGIN.format(name="loose"))
     write_plugin(folder, "tight.py", GOOD_PLUGIN.format(name="tight"))
@@ -166,8 +182,9 @@ def test_a_plugin_file_writable_by_group_or_others_is_not_imported(tmp_path, cap
     [error] = registry.errors
     path = folder / "loose.py"
     assert error.name == "loose"
-    assert error.error == (f"{path} is writable by group or others, so it is not loaded: "
-                           f"chmod go-w {path}")
+    assert error.error == (
+        f"{path} is writable by group or others, so it is not loaded: chmod go-w {path}"
+    )
     assert not (folder / "loose.imported").exists()
     assert "loose" not in registry.destinations and "tight" in registry.destinations
     assert "writable by group or others" in capsys.readouterr().err
@@ -183,8 +200,9 @@ def test_a_plugins_directory_writable_by_group_or_others_loads_nothing(tmp_path,
     registry = amp.load_plugins(entry_points=False, plugins_dir=folder)
     [error] = registry.errors
     assert error.name == "p/" and error.source == "directory"
-    assert error.error == (f"{target} is writable by group or others, so it is not loaded: "
-                           f"chmod go-w {target}")
+    assert error.error == (
+        f"{target} is writable by group or others, so it is not loaded: chmod go-w {target}"
+    )
     assert not (folder / "good.imported").exists() and "good" not in registry.destinations
     assert "file" in registry.destinations  # the built-ins are unaffected
 
@@ -206,5 +224,6 @@ def test_plugins_list_shows_the_permission_problem(tmp_path):
     os.chmod(tmp_path / "p" / "loose.py", 0o664)
     registry = amp.load_plugins(entry_points=False, plugins_dir=tmp_path / "p")
     output = CliRunner().invoke(build_cli(registry), ["plugins", "list"]).output
-    assert (f"    FAILED TO LOAD: {tmp_path / 'p' / 'loose.py'} is writable by group or "
-            "others") in output
+    assert (
+        f"    FAILED TO LOAD: {tmp_path / 'p' / 'loose.py'} is writable by group or others"
+    ) in output

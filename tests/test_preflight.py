@@ -21,8 +21,9 @@ RECEIVED: list = []
 
 
 class StrictSettings(Schema):
-    fixed_kind = fields.String(load_default=None, allow_none=True,
-                               metadata={"description": "When set, rows need no kind."})
+    fixed_kind = fields.String(
+        load_default=None, allow_none=True, metadata={"description": "When set, rows need no kind."}
+    )
 
 
 class Strict(amp.Destination):
@@ -104,9 +105,13 @@ def assert_counts_add_up(result):
 
 def test_a_csv_without_a_required_column_stops_naming_it(strict, tmp_path):
     path = write_csv(tmp_path / "in.csv", ["id", "email"], [["id1", "a@example.com"]])
-    assert_refused(strict, name="audit", input=path,
-                   match=r"in.csv lacks kind, which destination audit \(Strict \(tests\)\) "
-                         "needs$")
+    assert_refused(
+        strict,
+        name="audit",
+        input=path,
+        match=r"in.csv lacks kind, which destination audit \(Strict \(tests\)\) "
+        "needs$",
+    )
 
 
 def test_a_file_without_a_header_is_told_so_without_quoting_its_first_row(strict, tmp_path):
@@ -129,14 +134,22 @@ def test_a_setting_can_make_a_column_optional(strict, tmp_path):
 
 def test_a_column_that_differs_only_in_case_is_pointed_at(strict, tmp_path):
     path = write_csv(tmp_path / "in.csv", ["ID", "kind", "email"], [["id1", "x", "a@b.co"]])
-    assert_refused(strict, name="audit", input=path,
-                   match="lacks id, .*; 'ID' differs from 'id' only in case: rename it")
+    assert_refused(
+        strict,
+        name="audit",
+        input=path,
+        match="lacks id, .*; 'ID' differs from 'id' only in case: rename it",
+    )
 
 
 def test_a_semicolon_file_stops_with_the_delimiter_to_use_and_then_sends(strict, tmp_path):
     path = write_csv(tmp_path / "in.csv", ["id", "kind", "email"], people(3), delimiter=";")
-    assert_refused(strict, name="audit", input=path,
-                   match="lacks kind, id, one of email or phone, .*use --delimiter ';'$")
+    assert_refused(
+        strict,
+        name="audit",
+        input=path,
+        match="lacks kind, id, one of email or phone, .*use --delimiter ';'$",
+    )
     result = strict.send("audit", input=path, delimiter=";")
     assert result.status == "succeeded" and result.summary["delivered"] == 3
     assert strict.run(result.id)["summary"]["delimiter"] == ";"
@@ -153,15 +166,23 @@ def test_jsonl_keys_are_looked_for_in_the_leading_records(strict, tmp_path, pres
 def test_jsonl_without_a_required_key_in_the_leading_records_stops(strict, tmp_path):
     records = [{"id": f"id{i}", "kind": "x"} for i in range(1, HEAD_RECORDS + 50)]
     records[HEAD_RECORDS]["email"] = "late@example.com"  # record 1,001: too late to count
-    assert_refused(strict, name="audit", input=write_jsonl(tmp_path / "in.jsonl", records),
-                   match="none of the first 1,000 records of .*in.jsonl has one of email or phone")
+    assert_refused(
+        strict,
+        name="audit",
+        input=write_jsonl(tmp_path / "in.jsonl", records),
+        match="none of the first 1,000 records of .*in.jsonl has one of email or phone",
+    )
 
 
 def test_python_rows_without_a_required_key_stop(strict):
     rows = [{"id": "1", "kind": "x", "Email": "a@example.com"}, {"id": "2", "kind": "x"}]
-    assert_refused(strict, name="audit", rows=rows,
-                   match="none of the 2 rows has one of email or phone, .*"
-                         "'Email' differs from 'email' only in case")
+    assert_refused(
+        strict,
+        name="audit",
+        rows=rows,
+        match="none of the 2 rows has one of email or phone, .*"
+        "'Email' differs from 'email' only in case",
+    )
 
 
 def test_rows_that_are_no_mappings_at_all_are_rejected_one_by_one_not_refused(strict):
@@ -179,9 +200,13 @@ def csv_lines(count):
 def test_a_csv_sent_as_jsonl_stops_before_anything_is_sent(ready_host, script, tmp_path):
     path = tmp_path / "events.csv"
     path.write_text(csv_lines(3001))  # 3,001 lines: a header and 3,000 rows
-    message = assert_refused(ready_host, name="rec", input=path, format="jsonl",
-                             match="the first 1,000 records of .*events.csv cannot be read as "
-                                   "jsonl")
+    message = assert_refused(
+        ready_host,
+        name="rec",
+        input=path,
+        format="jsonl",
+        match="the first 1,000 records of .*events.csv cannot be read as jsonl",
+    )
     assert message.endswith("it looks like CSV: use --format csv")
     assert "(input.invalid_json: line 1 is not valid JSON)" in message
     assert script.received == []
@@ -190,16 +215,24 @@ def test_a_csv_sent_as_jsonl_stops_before_anything_is_sent(ready_host, script, t
 def test_a_short_file_whose_every_record_fails_stops_too(ready_host, tmp_path):
     path = tmp_path / "arrays.jsonl"
     path.write_text('["a@example.com"]\n[1]\n')
-    assert_refused(ready_host, name="rec", input=path,
-                   match="the 2 records of .* cannot be read as jsonl .*"
-                         r"JSON Lines needs one object \(\{...\}\) per line")
+    assert_refused(
+        ready_host,
+        name="rec",
+        input=path,
+        match="the 2 records of .* cannot be read as jsonl .*"
+        r"JSON Lines needs one object \(\{...\}\) per line",
+    )
 
 
 def test_a_latin1_csv_whose_every_row_fails_says_to_save_as_utf8(ready_host, tmp_path):
     path = tmp_path / "latin1.csv"
     path.write_bytes(b"id,city\nE1,Z\xfcrich\n")
-    assert_refused(ready_host, name="rec", input=path,
-                   match="the only record of .* cannot be read as csv .*save it as UTF-8")
+    assert_refused(
+        ready_host,
+        name="rec",
+        input=path,
+        match="the only record of .* cannot be read as csv .*save it as UTF-8",
+    )
 
 
 def test_a_utf16_csv_without_a_byte_order_mark_is_refused_at_open(ready_host, tmp_path):
@@ -211,7 +244,8 @@ def test_a_utf16_csv_without_a_byte_order_mark_is_refused_at_open(ready_host, tm
 
 
 def test_bad_leading_lines_do_not_stop_a_file_with_one_good_record_among_the_first(
-        ready_host, script, tmp_path):
+    ready_host, script, tmp_path
+):
     path = tmp_path / "mixed.jsonl"
     bad = "not json\n" * (HEAD_RECORDS - 1)
     path.write_text(bad + '{"id": "E1", "email": "a@example.com"}\n' + bad)
@@ -254,16 +288,26 @@ def test_the_records_read_ahead_are_sent_once_in_order(ready_host, script, tmp_p
 
 
 def test_python_rows_that_are_not_mappings_are_rejected_and_the_run_goes_on(ready_host, script):
-    rows = [{"id": "E1", "email": "a@example.com"}, ["E2", "b@example.com"], None,
-            "c@example.com", 7, {"id": "E6", "email": "f@example.com"}]
+    rows = [
+        {"id": "E1", "email": "a@example.com"},
+        ["E2", "b@example.com"],
+        None,
+        "c@example.com",
+        7,
+        {"id": "E6", "email": "f@example.com"},
+    ]
     result = ready_host.send("rec", rows=rows, retry=FAST)
     assert result.status == "succeeded"
     assert result.summary["delivered"] == 2
     assert result.summary["rejected_by_code"] == {"input.not_an_object": 4}
     with open(result.rejects_path, newline="") as handle:
         messages = [row["message"] for row in csv.DictReader(handle)]
-    assert messages == ["row 2 is a list, not a mapping", "row 3 is None, not a mapping",
-                        "row 4 is a str, not a mapping", "row 5 is an int, not a mapping"]
+    assert messages == [
+        "row 2 is a list, not a mapping",
+        "row 3 is None, not a mapping",
+        "row 4 is a str, not a mapping",
+        "row 5 is an int, not a mapping",
+    ]
     assert_counts_add_up(result)
 
 
@@ -272,8 +316,9 @@ def test_python_rows_that_are_not_mappings_are_rejected_and_the_run_goes_on(read
 
 def test_a_delimiter_is_refused_for_a_format_without_one(ready_host, tmp_path):
     path = write_jsonl(tmp_path / "in.jsonl", [{"id": "E1"}])
-    with pytest.raises(InputError, match="--delimiter applies to CSV and TSV input only, not "
-                                         "to jsonl"):
+    with pytest.raises(
+        InputError, match="--delimiter applies to CSV and TSV input only, not to jsonl"
+    ):
         ready_host.send("rec", input=path, delimiter=";")
     with pytest.raises(amp.AmpDestError, match="applies to an input file, not to rows"):
         ready_host.send("rec", rows=[{"id": "E1"}], delimiter=";")
@@ -302,10 +347,32 @@ def amp_dest(cli):
     def invoke(*args, input=None):
         return runner.invoke(cli, list(args), input=input, catch_exceptions=False)
 
-    assert invoke("credentials", "add", "cred", "--type", "echo-token",
-                  "--secrets-stdin", input='{"token": "good"}').exit_code == 0
-    assert invoke("destinations", "add", "rec", "--type", "recorder", "--credential", "cred",
-                  "--set", "label=one").exit_code == 0
+    assert (
+        invoke(
+            "credentials",
+            "add",
+            "cred",
+            "--type",
+            "echo-token",
+            "--secrets-stdin",
+            input='{"token": "good"}',
+        ).exit_code
+        == 0
+    )
+    assert (
+        invoke(
+            "destinations",
+            "add",
+            "rec",
+            "--type",
+            "recorder",
+            "--credential",
+            "cred",
+            "--set",
+            "label=one",
+        ).exit_code
+        == 0
+    )
     return invoke
 
 
@@ -328,5 +395,7 @@ def test_cli_delimiter(amp_dest, tmp_path):
     assert json.loads(result.output)["delivered"] == 2
     refused = amp_dest("send", "rec", "--input", str(path), "--delimiter", ";;")
     assert refused.exit_code == 1
-    assert refused.output == ("amp-dest: error: --delimiter must be one character other than "
-                              "a quote or a line break, not ';;'\n")
+    assert refused.output == (
+        "amp-dest: error: --delimiter must be one character other than "
+        "a quote or a line break, not ';;'\n"
+    )

@@ -26,8 +26,9 @@ def loose_umask(request):
 
 
 def write_csv(path, count):
-    lines = ["id,email"] + [f"E{i}," + ("" if i == 2 else f"u{i}@example.com")
-                            for i in range(1, count + 1)]
+    lines = ["id,email"] + [
+        f"E{i}," + ("" if i == 2 else f"u{i}@example.com") for i in range(1, count + 1)
+    ]
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -45,7 +46,8 @@ def test_home_database_wal_and_shm_are_private(loose_umask, tmp_path, registry, 
 
 
 def test_an_existing_home_is_left_as_it_is_and_an_old_database_is_tightened(
-        loose_umask, tmp_path, registry):
+    loose_umask, tmp_path, registry
+):
     home = tmp_path / "home"
     home.mkdir()
     os.chmod(home, 0o755)
@@ -85,8 +87,9 @@ def test_a_rejects_path_the_operator_names_is_private(loose_umask, ready_host, t
 @pytest.mark.parametrize("named_output", [False, True])
 def test_dry_run_request_bodies_are_private(loose_umask, ready_host, tmp_path, named_output):
     output = tmp_path / "out" / "bodies" if named_output else None
-    result = ready_host.send("rec", input=write_csv(tmp_path / "in.csv", 3), dry_run=True,
-                             output=output)
+    result = ready_host.send(
+        "rec", input=write_csv(tmp_path / "in.csv", 3), dry_run=True, output=output
+    )
     folder = output or ready_host.home / "runs" / str(result.id) / "requests"
     assert str(folder) == result.output_path
     bodies = sorted(folder.iterdir())

@@ -65,8 +65,7 @@ def test_the_run_records_its_paths_absolute_when_it_starts(ready_host, tmp_path,
     assert seen["rejects_path"] == str(tmp_path / "mine.csv")
 
 
-def test_a_resume_from_another_directory_reads_the_same_input(ready_host, tmp_path,
-                                                               monkeypatch):
+def test_a_resume_from_another_directory_reads_the_same_input(ready_host, tmp_path, monkeypatch):
     ready_host.update_destination("rec", {"fatal_after": 0})
     monkeypatch.chdir(tmp_path)
     write_csv(tmp_path / "in.csv", 5)
@@ -80,7 +79,8 @@ def test_a_resume_from_another_directory_reads_the_same_input(ready_host, tmp_pa
 
 
 def test_a_resume_may_move_the_rejects_file_and_writes_every_reject_there(
-        ready_host, failed_file_run, tmp_path):
+    ready_host, failed_file_run, tmp_path
+):
     first, _ = failed_file_run
     moved = tmp_path / "moved" / "rejects.csv"
     resumed = ready_host.send(resume=first.id, rejects=moved, retry=FAST)
@@ -101,14 +101,16 @@ def test_a_resume_writes_into_the_rejects_file_the_run_started_with(ready_host, 
     assert reject_rows(named) == [3, 45]
 
 
-@pytest.mark.parametrize("change, refusal", [
-    ({"name": "other"}, "it sends to rec, not other"),
-    ({"format": "tsv"}, "its input format is csv"),
-    ({"dry_run": True}, "it is not a dry run"),
-    ({"rows": [{"id": "E1"}]}, "not rows from Python"),
-])
-def test_a_resume_refuses_to_change_what_the_run_is(ready_host, failed_file_run, change,
-                                                    refusal):
+@pytest.mark.parametrize(
+    "change, refusal",
+    [
+        ({"name": "other"}, "it sends to rec, not other"),
+        ({"format": "tsv"}, "its input format is csv"),
+        ({"dry_run": True}, "it is not a dry run"),
+        ({"rows": [{"id": "E1"}]}, "not rows from Python"),
+    ],
+)
+def test_a_resume_refuses_to_change_what_the_run_is(ready_host, failed_file_run, change, refusal):
     first, _ = failed_file_run
     with pytest.raises(amp.AmpDestError, match=refusal):
         ready_host.send(resume=first.id, **change)
@@ -163,7 +165,7 @@ def test_an_attempt_killed_mid_run_shows_as_stopped_with_its_figures(ready_host,
     path = write_csv(tmp_path / "in.csv", 30)
     result = ready_host.send("rec", input=path, retry=FAST)
     # What a kill -9 leaves: an attempt that never recorded its end, its process gone.
-    ready_host.store.update_attempt(result.id, 1, status=None, ended_at=None, pid=2 ** 22 + 1)
+    ready_host.store.update_attempt(result.id, 1, status=None, ended_at=None, pid=2**22 + 1)
     attempt = ready_host.run(result.id)["attempts"][0]
     assert attempt["status"] == "stopped"
     assert attempt["ended_at"] == attempt["last_seen_at"]

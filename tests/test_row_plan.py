@@ -142,7 +142,10 @@ def test_a_destination_without_fields_gets_the_whole_row(host, inputs, source):
 def test_the_id_and_identifiers_may_lie_outside_the_fields(host, inputs, source):
     result = send(host, "outside-fields", source, inputs)
     assert [tuple(values) for values in SEEN] == [
-        ("pro", "a@example.com"), ("free", ""), ("", "c@example.com")]
+        ("pro", "a@example.com"),
+        ("free", ""),
+        ("", "c@example.com"),
+    ]
     assert rejects(result) == [("2", "r2", "email.missing")]
     assert result.summary["identifier_coverage"] == {"phone": 1.0}
 
@@ -152,4 +155,6 @@ def test_a_ragged_csv_row_is_still_rejected_by_line(host, tmp_path):
     path.write_text("id,email,plan,phone\nr1,a@example.com,pro,+15550100\nr2,b@example.com\n")
     result = host.send("fielded", input=str(path))
     assert (result.summary["delivered"], result.summary["rejected_by_code"]) == (
-        1, {"input.ragged_row": 1})
+        1,
+        {"input.ragged_row": 1},
+    )

@@ -13,7 +13,9 @@ from amp_destinations._store import MIGRATIONS, Store
 def test_a_new_database_is_at_the_latest_schema_version(tmp_path):
     store = Store(tmp_path)
     assert store.schema_version == len(MIGRATIONS)
-    tables = {row[0] for row in store.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    tables = {
+        row[0] for row in store.db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+    }
     assert {"credentials", "destinations", "runs", "ledger", "rejects"} <= tables
     store.close()
 

@@ -74,14 +74,20 @@ def test_remote_answers_and_run_records_print_escaped(home, tmp_path):
     ok.write_text("id,e\n1,a\n")
     (tmp_path / "bad.csv").write_text("id,e\n1,fatal\n")
     (tmp_path / "twice.csv").write_text("id,e\x1b[2J,e\x1b[2J\n1,a,b\n")
-    outputs = [runner.invoke(cli, args) for args in (
-        ["destinations", "test", "p"],
-        ["destinations", "add", "q", "--type", "parrot", "--set", "said=" + HOSTILE],
-        ["send", "p", "--input", str(ok)],
-        ["send", "p", "--input", str(tmp_path / "bad.csv")],
-        ["send", "p", "--input", str(tmp_path / "twice.csv")],  # a column name in the error
-        ["runs", "list"], ["runs", "show", "1"], ["runs", "show", "2"],
-        ["runs", "show", "2", "--json"])]
+    outputs = [
+        runner.invoke(cli, args)
+        for args in (
+            ["destinations", "test", "p"],
+            ["destinations", "add", "q", "--type", "parrot", "--set", "said=" + HOSTILE],
+            ["send", "p", "--input", str(ok)],
+            ["send", "p", "--input", str(tmp_path / "bad.csv")],
+            ["send", "p", "--input", str(tmp_path / "twice.csv")],  # a column name in the error
+            ["runs", "list"],
+            ["runs", "show", "1"],
+            ["runs", "show", "2"],
+            ["runs", "show", "2", "--json"],
+        )
+    ]
     assert [result.exit_code for result in outputs] == [1, 1, 0, 1, 1, 0, 0, 0, 0]
     for result in outputs:
         assert_printable(result.output)
@@ -106,5 +112,6 @@ def test_a_plugin_file_with_escapes_in_its_name_is_reported_escaped(tmp_path, ca
 
 def test_printable_escapes_like_repr_and_is_idempotent():
     assert printable("a\tb\nc\x00\x1b\x7f\x85\u2028\u202e\u2067ok é") == (
-        "a\\tb\\nc\\x00\\x1b\\x7f\\x85\\u2028\\u202e\\u2067ok é")
+        "a\\tb\\nc\\x00\\x1b\\x7f\\x85\\u2028\\u202e\\u2067ok é"
+    )
     assert printable(printable(HOSTILE)) == printable(HOSTILE)

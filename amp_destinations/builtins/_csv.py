@@ -18,8 +18,9 @@ import codecs
 import csv
 import itertools
 import re
+from collections.abc import Iterator, Mapping
 from io import StringIO
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from amp_destinations import InputError, RecordError
 
@@ -70,7 +71,7 @@ def _line_break(text: str) -> tuple[int, int]:
 def _one_character(delimiter: str) -> str:
     """The delimiter an operator gave; ``\\t`` (typed as two characters) is a tab."""
     delimiter = "\t" if delimiter == "\\t" else delimiter
-    if len(delimiter) != 1 or delimiter in "\r\n\"":
+    if len(delimiter) != 1 or delimiter in '\r\n"':
         raise InputError(
             f"--delimiter must be one character other than a quote or a line break, "
             f"not {delimiter!r}"
@@ -92,8 +93,11 @@ class CsvReader(FileReader):
     delimited = True
 
     def __init__(self, path: str, delimiter: str | None = None):
-        self.delimiter = (_one_character(delimiter) if delimiter is not None
-                          else csv.get_dialect(self.dialect).delimiter)
+        self.delimiter = (
+            _one_character(delimiter)
+            if delimiter is not None
+            else csv.get_dialect(self.dialect).delimiter
+        )
         super().__init__(path)
 
     def _start(self) -> None:
@@ -104,8 +108,11 @@ class CsvReader(FileReader):
         # for the whole process, and only ever raised here.
         csv.field_size_limit(max(csv.field_size_limit(), MAX_RECORD_BYTES))
         start = self._file.peek(64)[:64]
-        self._rows = csv.reader(itertools.chain.from_iterable(self._text_blocks()),
-                                self.dialect, delimiter=self.delimiter)
+        self._rows = csv.reader(
+            itertools.chain.from_iterable(self._text_blocks()),
+            self.dialect,
+            delimiter=self.delimiter,
+        )
         try:
             header = next((row for row in self._rows if row), None)
         except csv.Error as exc:
@@ -149,14 +156,18 @@ class CsvReader(FileReader):
         if self._header[0].startswith(("{", "[")):
             return "its first line looks like JSON: use --format jsonl"
         if any("@" in name or _NUMBER.fullmatch(name) for name in self._header):
-            return ("its first line looks like data (an address or a number where a column "
-                    "name should be): the file needs a header row naming its columns")
+            return (
+                "its first line looks like data (an address or a number where a column "
+                "name should be): the file needs a header row naming its columns"
+            )
         if len(self._header) == 1:
             for separator, advice in _OTHER_SEPARATORS:
                 if separator != self.delimiter and separator in self._header[0]:
                     shown = "\\t" if separator == "\t" else separator
-                    return (f"its header is one column holding '{shown}', so the fields "
-                            f"seem to be separated by it: use {advice}")
+                    return (
+                        f"its header is one column holding '{shown}', so the fields "
+                        f"seem to be separated by it: use {advice}"
+                    )
         return None
 
     @property
@@ -252,9 +263,11 @@ class CsvReader(FileReader):
                 # The csv reader carries on with the next line after an error.
                 if str(exc).startswith(_FIELD_LIMIT_ERROR):
                     yield RecordError(
-                        "input.record_too_large", None,
+                        "input.record_too_large",
+                        None,
                         f"line {rows.line_num} is inside a quoted value longer than 1 MiB, "
-                        "the limit for one record (a quote left open?)")
+                        "the limit for one record (a quote left open?)",
+                    )
                     continue
                 yield RecordError(
                     "input.malformed_csv", None, f"line {rows.line_num} is not valid CSV: {exc}"

@@ -16,12 +16,18 @@ from __future__ import annotations
 import codecs
 import gzip
 import zlib
-from typing import Any, BinaryIO, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any, BinaryIO
 
 from amp_destinations import InputError, Reader, RecordError
 
 __all__ = [
-    "CHUNK_SIZE", "MAX_RECORD_BYTES", "FileReader", "binary_kind", "open_input", "read_failure",
+    "CHUNK_SIZE",
+    "MAX_RECORD_BYTES",
+    "FileReader",
+    "binary_kind",
+    "open_input",
+    "read_failure",
     "record_too_large",
 ]
 
@@ -56,7 +62,7 @@ def open_input(path: str) -> BinaryIO:
     try:
         if not path.lower().endswith(".gz"):
             return open(path, "rb")
-        file = gzip.open(path, "rb")
+        file = gzip.open(path, "rb")  # noqa: SIM115 - returned open, closed by the reader
         try:
             file.peek(1)  # reads the gzip header: a plain file fails here, not mid-run
         except BaseException:
@@ -92,9 +98,11 @@ def read_failure(path: str, exc: BaseException) -> InputError:
 
 def record_too_large(line: int) -> RecordError:
     """The rejection of the record that starts on ``line`` and holds a line too long."""
-    return RecordError("input.record_too_large", None,
-                       f"the record on line {line} is longer than 1 MiB, the limit for one "
-                       "record")
+    return RecordError(
+        "input.record_too_large",
+        None,
+        f"the record on line {line} is longer than 1 MiB, the limit for one record",
+    )
 
 
 def binary_kind(start: bytes) -> str | None:

@@ -13,7 +13,8 @@ import codecs
 import itertools
 import json
 import math
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import orjson
 
@@ -23,8 +24,14 @@ from ._input import CHUNK_SIZE, MAX_RECORD_BYTES, FileReader, binary_kind, recor
 
 __all__ = ["JsonlReader"]
 
-_JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number",
-               bool: "true or false", type(None): "null"}
+_JSON_KINDS = {
+    list: "an array",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "true or false",
+    type(None): "null",
+}
 # Stands in for a line dropped for its length: not bytes, so it is no line of the file.
 _CUT = None
 # How much of the first line that fails to decode is kept, to guess why.
@@ -62,7 +69,7 @@ class JsonlReader(FileReader):
                 end = data.find(b"\n")
                 if end < 0:
                     continue
-                data, held = data[end + 1:], 0
+                data, held = data[end + 1 :], 0
                 yield [_CUT]
             lines = data.split(b"\n")
             if len(lines) > 1 and head:
@@ -113,8 +120,10 @@ class JsonlReader(FileReader):
             return binary
         text = sample.strip()
         if text in (b"[", b"{"):
-            return ("it looks like one JSON document spread over many lines: JSON Lines "
-                    "needs one object per line")
+            return (
+                "it looks like one JSON document spread over many lines: JSON Lines "
+                "needs one object per line"
+            )
         if not text.startswith((b"{", b"[")):
             if b"\t" in text:
                 return "it looks like TSV: use --format tsv"
@@ -145,8 +154,10 @@ def _unreadable(line: bytes, number: int) -> RecordError:
         beyond.clear()
     if beyond:
         return RecordError(
-            "input.number_out_of_range", None,
+            "input.number_out_of_range",
+            None,
             f"line {number} holds a number beyond the range of a 64-bit float "
             "(an integer of more than 308 digits, or an exponent too large); "
-            "write it as a string if it is an id")
+            "write it as a string if it is an id",
+        )
     return RecordError("input.invalid_json", None, f"line {number} is not valid JSON")

@@ -9,7 +9,8 @@ compresses its own pages, so there is rarely a reason to gzip it.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from amp_destinations import InputError, RecordError
 

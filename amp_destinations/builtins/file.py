@@ -13,7 +13,8 @@ import contextlib
 import errno
 import os
 import threading
-from typing import Any, Hashable, Mapping
+from collections.abc import Hashable, Mapping
+from typing import Any
 
 import orjson
 from marshmallow import Schema, fields, post_load, validate
@@ -38,8 +39,10 @@ class FileSettings(Schema):
     path = fields.String(
         required=True,
         validate=validate.Length(min=1),
-        metadata={"description": "The file to append to; created when missing. "
-                                 "A relative path is taken from the current directory."},
+        metadata={
+            "description": "The file to append to; created when missing. "
+            "A relative path is taken from the current directory."
+        },
     )
 
     @post_load
@@ -70,18 +73,39 @@ class FileDestination(Destination):
         name = "path writable"
         directory = os.path.dirname(self.path) or "."
         if os.path.isdir(self.path):
-            return ConnectionStatus([Check.failed(
-                name, f"{self.path} is a directory", "set path to a file name inside it",
-                FailureType.CONFIG)])
+            return ConnectionStatus(
+                [
+                    Check.failed(
+                        name,
+                        f"{self.path} is a directory",
+                        "set path to a file name inside it",
+                        FailureType.CONFIG,
+                    )
+                ]
+            )
         if not os.path.isdir(directory):
-            return ConnectionStatus([Check.failed(
-                name, f"the directory {directory} does not exist",
-                "create the directory, or fix path", FailureType.CONFIG)])
+            return ConnectionStatus(
+                [
+                    Check.failed(
+                        name,
+                        f"the directory {directory} does not exist",
+                        "create the directory, or fix path",
+                        FailureType.CONFIG,
+                    )
+                ]
+            )
         target = self.path if os.path.exists(self.path) else directory
         if not os.access(target, os.W_OK):
-            return ConnectionStatus([Check.failed(
-                name, f"{target} is not writable by this user",
-                "change its permissions, or choose another path", FailureType.CONFIG)])
+            return ConnectionStatus(
+                [
+                    Check.failed(
+                        name,
+                        f"{target} is not writable by this user",
+                        "change its permissions, or choose another path",
+                        FailureType.CONFIG,
+                    )
+                ]
+            )
         return ConnectionStatus([Check.passed(name, f"records will be appended to {self.path}")])
 
     def prepare(self, row: Mapping[str, Any], warnings: list[RecordWarning]) -> dict:
@@ -122,7 +146,7 @@ def _append_durably(path: str, body: bytes) -> None:
         try:
             remaining = memoryview(body)
             while remaining:
-                remaining = remaining[os.write(fd, remaining):]
+                remaining = remaining[os.write(fd, remaining) :]
             os.fsync(fd)
         except OSError:
             with contextlib.suppress(OSError):  # not every file can be truncated (/dev/full)

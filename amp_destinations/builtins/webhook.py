@@ -7,7 +7,8 @@ sent again, so it may arrive twice.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -43,8 +44,11 @@ _WRONG_URL_STATUSES = {404, 405, 410}
 
 
 class BearerTokenFields(Schema):
-    token = Secret(required=True, validate=validate.Length(min=1),
-                   metadata={"description": "Sent as `Authorization: Bearer <token>`."})
+    token = Secret(
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "Sent as `Authorization: Bearer <token>`."},
+    )
 
 
 class BearerToken(CredentialType):
@@ -57,8 +61,10 @@ class WebhookSettings(Schema):
     url = SecureUrl(required=True, metadata={"description": "Where batches are POSTed."})
     test_url = SecureUrl(
         load_default=None,
-        metadata={"description": "A read-only URL that the connection test GETs; "
-                                 "without it, the test sends HEAD to url."},
+        metadata={
+            "description": "A read-only URL that the connection test GETs; "
+            "without it, the test sends HEAD to url."
+        },
     )
     timeout = fields.Float(
         load_default=30.0,
@@ -103,25 +109,41 @@ class WebhookDestination(Destination):
         try:
             response = session.request(method, url, headers=self._headers(), timeout=self.timeout)
         except httpx.TransportError as exc:
-            return ConnectionStatus([Check.failed(
-                "url reachable", f"no answer from {self.host} ({type(exc).__name__})",
-                f"check that {self.host} is up and reachable from this machine "
-                "(DNS, firewall, proxy)", FailureType.TRANSIENT)])
+            return ConnectionStatus(
+                [
+                    Check.failed(
+                        "url reachable",
+                        f"no answer from {self.host} ({type(exc).__name__})",
+                        f"check that {self.host} is up and reachable from this machine "
+                        "(DNS, firewall, proxy)",
+                        FailureType.TRANSIENT,
+                    )
+                ]
+            )
         status = response.status_code
         reachable = _reachability_problem(status, method, self.host)
         if reachable:
             return ConnectionStatus([reachable])
         checks = [Check.passed("url reachable", f"{method} answered HTTP {status}")]
         if status in (401, 403):
-            checks.append(Check.failed(
-                "token accepted", f"the webhook refused the token (HTTP {status})",
-                self._credential_hint(), FailureType.AUTH))
+            checks.append(
+                Check.failed(
+                    "token accepted",
+                    f"the webhook refused the token (HTTP {status})",
+                    self._credential_hint(),
+                    FailureType.AUTH,
+                )
+            )
         elif 200 <= status < 300:
             checks.append(Check.passed("token accepted", f"HTTP {status}"))
         else:
-            checks.append(Check.passed(
-                "token accepted", f"not refused, though {method} answered HTTP {status}; "
-                "set test_url to a URL that checks the token for a stronger test"))
+            checks.append(
+                Check.passed(
+                    "token accepted",
+                    f"not refused, though {method} answered HTTP {status}; "
+                    "set test_url to a URL that checks the token for a stronger test",
+                )
+            )
         return ConnectionStatus(checks)
 
     # -- sending ------------------------------------------------------------------
@@ -157,7 +179,8 @@ class WebhookDestination(Destination):
             )
         if status >= 500 or status == 408:
             return BatchOutcome.retry(
-                f"the webhook failed (HTTP {status})", retry_after=retry_after_seconds(response.headers.get("Retry-After"))
+                f"the webhook failed (HTTP {status})",
+                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
             )
         if status in (401, 403):
             return BatchOutcome.fatal(
@@ -181,16 +204,25 @@ def _reachability_problem(status: int, method: str, host: str | None) -> Check |
     the service is down; None when the URL answered as a webhook can."""
     if status == 404 or status == 410:
         return Check.failed(
-            "url reachable", f"{method} answered HTTP {status}: there is nothing at this URL",
-            "check the URL", FailureType.CONFIG)
+            "url reachable",
+            f"{method} answered HTTP {status}: there is nothing at this URL",
+            "check the URL",
+            FailureType.CONFIG,
+        )
     if 300 <= status < 400:
         return Check.failed(
-            "url reachable", f"{method} answered HTTP {status}: the URL redirects",
-            "set the URL it redirects to", FailureType.CONFIG)
+            "url reachable",
+            f"{method} answered HTTP {status}: the URL redirects",
+            "set the URL it redirects to",
+            FailureType.CONFIG,
+        )
     if status >= 500:
         return Check.failed(
-            "url reachable", f"{host} failed (HTTP {status})",
-            "try again later, or ask whoever runs the webhook", FailureType.TRANSIENT)
+            "url reachable",
+            f"{host} failed (HTTP {status})",
+            "try again later, or ask whoever runs the webhook",
+            FailureType.TRANSIENT,
+        )
     return None
 
 

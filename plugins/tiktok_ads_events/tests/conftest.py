@@ -12,8 +12,12 @@ import httpx
 import pytest
 
 from amp_destinations import Batch, Credential
-from tiktok_ads_events import TikTokAdsEvents, TikTokCredentialType, TikTokSettingsSchema
-from tiktok_ads_events import _constants
+from tiktok_ads_events import (
+    TikTokAdsEvents,
+    TikTokCredentialType,
+    TikTokSettingsSchema,
+    _constants,
+)
 
 BASE = _constants.DEFAULT_API_BASE_URL
 ADVERTISER_ID = "7654321098765432109"
@@ -27,8 +31,12 @@ APP_SECRET = "app-secret-9z8y7x6w5v"
 ACCESS_TOKEN = "at-token-aaaabbbbccccdddd"
 
 
-def _answer(code: int = 0, message: str = "OK", data: dict | None = None,
-            request_id: str = "2024010112000001") -> dict:
+def _answer(
+    code: int = 0,
+    message: str = "OK",
+    data: dict | None = None,
+    request_id: str = "2024010112000001",
+) -> dict:
     return {"code": code, "message": message, "request_id": request_id, "data": data or {}}
 
 
@@ -49,10 +57,14 @@ def tt():
         TRACK_URL=BASE + _constants.TRACK_PATH,
         REFRESH_URL=BASE + _constants.REFRESH_TOKEN_PATH,
         UPDATE_URL=BASE + _constants.OFFLINE_UPDATE_PATH,
-        OFFLINE_GET_URL=httpx.URL(BASE + _constants.OFFLINE_GET_PATH, params={
-            "advertiser_id": ADVERTISER_ID, "event_set_ids": f'["{EVENT_SET_ID}"]'}),
-        PIXEL_LIST_URL=httpx.URL(BASE + _constants.PIXEL_LIST_PATH, params={
-            "advertiser_id": ADVERTISER_ID, "code": PIXEL_CODE}),
+        OFFLINE_GET_URL=httpx.URL(
+            BASE + _constants.OFFLINE_GET_PATH,
+            params={"advertiser_id": ADVERTISER_ID, "event_set_ids": f'["{EVENT_SET_ID}"]'},
+        ),
+        PIXEL_LIST_URL=httpx.URL(
+            BASE + _constants.PIXEL_LIST_PATH,
+            params={"advertiser_id": ADVERTISER_ID, "code": PIXEL_CODE},
+        ),
         answer=_answer,
     )
 
@@ -78,9 +90,11 @@ def persisted():
 @pytest.fixture
 def make_credential(persisted):
     def make(*, app: bool = False, refresh_token: str | None = None, persist=None):
-        values = {"refresh_token": refresh_token or (REFRESH_TOKEN if app else LONG_TERM_TOKEN),
-                  "app_id": APP_ID if app else None,
-                  "app_secret": APP_SECRET if app else None}
+        values = {
+            "refresh_token": refresh_token or (REFRESH_TOKEN if app else LONG_TERM_TOKEN),
+            "app_id": APP_ID if app else None,
+            "app_secret": APP_SECRET if app else None,
+        }
         record = persist or (lambda name, secrets: persisted.append((name, secrets)))
         return Credential(CREDENTIAL_NAME, TikTokCredentialType(), values, persist=record)
 
@@ -99,14 +113,28 @@ def make_destination(make_settings, make_credential):
 def make_batch():
     """A batch of hand-built (event_source_id, event) items, encoded as the host would."""
 
-    def make(destination: TikTokAdsEvents, events: list[dict] | None = None,
-             event_source_id: str = EVENT_SET_ID) -> Batch:
-        events = events if events is not None else [
-            {"event": "CompletePayment", "event_id": f"evt-{i}", "event_time": 1700000000 + i,
-             "user": {"email": "a" * 64}} for i in range(3)]
+    def make(
+        destination: TikTokAdsEvents,
+        events: list[dict] | None = None,
+        event_source_id: str = EVENT_SET_ID,
+    ) -> Batch:
+        events = (
+            events
+            if events is not None
+            else [
+                {
+                    "event": "CompletePayment",
+                    "event_id": f"evt-{i}",
+                    "event_time": 1700000000 + i,
+                    "user": {"email": "a" * 64},
+                }
+                for i in range(3)
+            ]
+        )
         parts = [destination.encode_item((event_source_id, event)) for event in events]
-        return Batch.from_parts(destination, event_source_id, parts,
-                                ids=[event.get("event_id") for event in events])
+        return Batch.from_parts(
+            destination, event_source_id, parts, ids=[event.get("event_id") for event in events]
+        )
 
     return make
 

@@ -44,8 +44,9 @@ PROCESS_TIMEOUT = 60.0
 
 
 def _load_make_events():
-    spec = importlib.util.spec_from_file_location("amp_e2e_make_events",
-                                                  EXAMPLES / "make_events.py")
+    spec = importlib.util.spec_from_file_location(
+        "amp_e2e_make_events", EXAMPLES / "make_events.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -55,6 +56,7 @@ make_events = _load_make_events()
 
 
 # -- input files ----------------------------------------------------------------------
+
 
 def write_refreshed_events(path: Path) -> Path:
     """examples/events.csv with its timestamps shifted to end an hour ago, as the demo does."""
@@ -77,11 +79,13 @@ def read_rows(path: Path) -> list[dict]:
 def valid_rows(rows: list[dict]) -> dict[str, dict]:
     """event_id -> row for every row that is not rejected on purpose."""
     rejected = make_events.expected_rejects(len(rows))
-    return {row["event_id"]: row for number, row in enumerate(rows, start=1)
-            if number not in rejected}
+    return {
+        row["event_id"]: row for number, row in enumerate(rows, start=1) if number not in rejected
+    }
 
 
 # -- what TikTok must receive, computed without the plugin -----------------------------
+
 
 def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
@@ -121,6 +125,7 @@ def expected_value(row: dict) -> float:
 
 # -- counts -----------------------------------------------------------------------------
 
+
 def assert_counts_add_up(counts: dict) -> None:
     assert counts["rows_read"] == counts["delivered"] + counts["rejected"] + counts["pending"]
 
@@ -136,6 +141,7 @@ def assert_stored_once(emulator, expected_ids: set[str]) -> list[dict]:
 
 # -- the Python API ---------------------------------------------------------------------
 
+
 def new_host(home: Path) -> Host:
     return Host(home, secrets=SecretStore(backend=MemoryKeyring(), environ={}))
 
@@ -143,20 +149,31 @@ def new_host(home: Path) -> Host:
 def add_tiktok(host: Host, base_url: str, *, app: bool = False, name: str = "tiktok") -> str:
     """A credential and a destination for the seeded event set; returns the destination."""
     if app:
-        host.add_credential(f"{name}-cred", DESTINATION_TYPE, {"app_id": APP_ID},
-                            {"refresh_token": APP_REFRESH_TOKEN, "app_secret": APP_SECRET})
+        host.add_credential(
+            f"{name}-cred",
+            DESTINATION_TYPE,
+            {"app_id": APP_ID},
+            {"refresh_token": APP_REFRESH_TOKEN, "app_secret": APP_SECRET},
+        )
     else:
-        host.add_credential(f"{name}-cred", DESTINATION_TYPE, {},
-                            {"refresh_token": LONG_TERM_TOKEN})
-    host.add_destination(name, DESTINATION_TYPE, f"{name}-cred", {
-        "advertiser_id": ADVERTISER_ID,
-        "event_set_id": EVENT_SET_ID,
-        "api_base_url": base_url,
-    })
+        host.add_credential(
+            f"{name}-cred", DESTINATION_TYPE, {}, {"refresh_token": LONG_TERM_TOKEN}
+        )
+    host.add_destination(
+        name,
+        DESTINATION_TYPE,
+        f"{name}-cred",
+        {
+            "advertiser_id": ADVERTISER_ID,
+            "event_set_id": EVENT_SET_ID,
+            "api_base_url": base_url,
+        },
+    )
     return name
 
 
 # -- the CLI as an operator runs it -----------------------------------------------------
+
 
 def cli_env(home: Path, **secrets: str) -> dict:
     """The environment of one operator: a private home, secrets from the environment
@@ -173,10 +190,12 @@ def amp_dest_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "amp_destinations", *args]
 
 
-def amp_dest(env: dict, *args: str,
-             timeout: float = PROCESS_TIMEOUT) -> subprocess.CompletedProcess:
-    return subprocess.run(amp_dest_command(*args), env=env, capture_output=True, text=True,
-                          timeout=timeout, cwd=REPO)
+def amp_dest(
+    env: dict, *args: str, timeout: float = PROCESS_TIMEOUT
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        amp_dest_command(*args), env=env, capture_output=True, text=True, timeout=timeout, cwd=REPO
+    )
 
 
 def stop_process(process: subprocess.Popen) -> None:
@@ -184,4 +203,3 @@ def stop_process(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.kill()
     process.wait(timeout=PROCESS_TIMEOUT)
-

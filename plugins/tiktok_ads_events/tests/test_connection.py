@@ -9,18 +9,30 @@ import pytest
 from amp_destinations import FailureType
 from tiktok_ads_events._constants import RATE_LIMITED, SERVER_ERROR, TOKEN_INVALID, TRACK_PATH
 
-OFFLINE_CHECKS = ["api reachable", "token accepted", "advertiser reachable", "event set found",
-                  "auto tracking state"]
+OFFLINE_CHECKS = [
+    "api reachable",
+    "token accepted",
+    "advertiser reachable",
+    "event set found",
+    "auto tracking state",
+]
 
 
 def event_set(tt, event_set_id=None, name="Store purchases", auto_tracking=False):
-    return {"event_set_id": event_set_id or tt.EVENT_SET_ID, "name": name,
-            "advertiser_id": tt.ADVERTISER_ID, "auto_tracking": auto_tracking}
+    return {
+        "event_set_id": event_set_id or tt.EVENT_SET_ID,
+        "name": name,
+        "advertiser_id": tt.ADVERTISER_ID,
+        "auto_tracking": auto_tracking,
+    }
 
 
 def pixel(tt, code=None, name="Website pixel"):
-    return {"pixel_id": "7300000000000000001", "pixel_code": code or tt.PIXEL_CODE,
-            "pixel_name": name}
+    return {
+        "pixel_id": "7300000000000000001",
+        "pixel_code": code or tt.PIXEL_CODE,
+        "pixel_name": name,
+    }
 
 
 @pytest.fixture
@@ -47,8 +59,10 @@ def test_an_offline_event_set_that_exists_passes_every_check(tt, httpx_mock, che
     request = httpx_mock.get_request()
     assert request.method == "GET"
     assert request.url.path == "/open_api/v1.3/offline/get/"
-    assert dict(request.url.params) == {"advertiser_id": tt.ADVERTISER_ID,
-                                        "event_set_ids": f'["{tt.EVENT_SET_ID}"]'}
+    assert dict(request.url.params) == {
+        "advertiser_id": tt.ADVERTISER_ID,
+        "event_set_ids": f'["{tt.EVENT_SET_ID}"]',
+    }
     assert request.headers["Access-Token"] == tt.LONG_TERM_TOKEN
     assert "Store purchases" in status.checks[3].message
 
@@ -79,15 +93,19 @@ def test_an_unreadable_event_set_list_is_a_system_failure(tt, check_offline):
 
 
 def test_a_matching_name_passes(tt, check_offline):
-    status = check_offline(settings={"event_set_name": "Store purchases"},
-                           json=tt.answer(0, "OK", {"event_set_list": [event_set(tt)]}))
+    status = check_offline(
+        settings={"event_set_name": "Store purchases"},
+        json=tt.answer(0, "OK", {"event_set_list": [event_set(tt)]}),
+    )
     assert status.ok
     assert names(status) == OFFLINE_CHECKS[:4] + ["name matches", "auto tracking state"]
 
 
 def test_a_different_name_fails_naming_both(tt, check_offline):
-    status = check_offline(settings={"event_set_name": "Web purchases"},
-                           json=tt.answer(0, "OK", {"event_set_list": [event_set(tt)]}))
+    status = check_offline(
+        settings={"event_set_name": "Web purchases"},
+        json=tt.answer(0, "OK", {"event_set_list": [event_set(tt)]}),
+    )
     failed = status.first_failure
     assert (failed.name, failed.failure) == ("name matches", FailureType.CONFIG)
     assert "'Store purchases'" in failed.message and "'Web purchases'" in failed.message
@@ -97,15 +115,19 @@ def test_a_different_name_fails_naming_both(tt, check_offline):
 
 @pytest.mark.parametrize("tiktok, wanted", [(True, True), (False, False)])
 def test_auto_tracking_that_matches_is_reported(tt, check_offline, tiktok, wanted):
-    status = check_offline(settings={"auto_tracking": wanted}, json=tt.answer(
-        0, "OK", {"event_set_list": [event_set(tt, auto_tracking=tiktok)]}))
+    status = check_offline(
+        settings={"auto_tracking": wanted},
+        json=tt.answer(0, "OK", {"event_set_list": [event_set(tt, auto_tracking=tiktok)]}),
+    )
     check = status.checks[-1]
     assert check.ok and "as set" in check.message
 
 
 def test_an_auto_tracking_mismatch_is_reported_but_saving_will_fix_it(tt, check_offline):
-    status = check_offline(settings={"auto_tracking": True}, json=tt.answer(
-        0, "OK", {"event_set_list": [event_set(tt, auto_tracking=False)]}))
+    status = check_offline(
+        settings={"auto_tracking": True},
+        json=tt.answer(0, "OK", {"event_set_list": [event_set(tt, auto_tracking=False)]}),
+    )
     assert status.ok
     check = status.checks[-1]
     assert check.name == "auto tracking state"
@@ -115,22 +137,29 @@ def test_an_auto_tracking_mismatch_is_reported_but_saving_will_fix_it(tt, check_
 
 # -- web ------------------------------------------------------------------------------
 
+
 def test_a_web_pixel_that_exists_passes(tt, httpx_mock, make_destination, session):
-    httpx_mock.add_response(method="GET", url=tt.PIXEL_LIST_URL,
-                            json=tt.answer(0, "OK", {"pixels": [pixel(tt)]}))
+    httpx_mock.add_response(
+        method="GET", url=tt.PIXEL_LIST_URL, json=tt.answer(0, "OK", {"pixels": [pixel(tt)]})
+    )
     destination = make_destination(event_source="web", event_set_name="Website pixel")
     status = destination.test_connection(session)
     assert status.ok, status.to_dict()
-    assert names(status) == ["api reachable", "token accepted", "advertiser reachable",
-                             "pixel found", "name matches"]
+    assert names(status) == [
+        "api reachable",
+        "token accepted",
+        "advertiser reachable",
+        "pixel found",
+        "name matches",
+    ]
     request = httpx_mock.get_request()
     assert request.url.path == "/open_api/v1.3/pixel/list/"
-    assert dict(request.url.params) == {"advertiser_id": tt.ADVERTISER_ID,
-                                        "code": tt.PIXEL_CODE}
+    assert dict(request.url.params) == {"advertiser_id": tt.ADVERTISER_ID, "code": tt.PIXEL_CODE}
 
 
-def test_a_missing_pixel_fails_with_where_to_find_the_code(tt, httpx_mock, make_destination,
-                                                          session):
+def test_a_missing_pixel_fails_with_where_to_find_the_code(
+    tt, httpx_mock, make_destination, session
+):
     httpx_mock.add_response(url=tt.PIXEL_LIST_URL, json=tt.answer(0, "OK", {"pixels": []}))
     status = make_destination(event_source="web").test_connection(session)
     failed = status.first_failure
@@ -139,8 +168,9 @@ def test_a_missing_pixel_fails_with_where_to_find_the_code(tt, httpx_mock, make_
 
 
 def test_a_web_pixel_with_another_name_fails(tt, httpx_mock, make_destination, session):
-    httpx_mock.add_response(url=tt.PIXEL_LIST_URL,
-                            json=tt.answer(0, "OK", {"pixels": [pixel(tt, name="Old")]}))
+    httpx_mock.add_response(
+        url=tt.PIXEL_LIST_URL, json=tt.answer(0, "OK", {"pixels": [pixel(tt, name="Old")]})
+    )
     status = make_destination(event_source="web", event_set_name="New").test_connection(session)
     assert status.first_failure.name == "name matches"
 
@@ -150,14 +180,18 @@ def test_a_web_pixel_with_another_name_fails(tt, httpx_mock, make_destination, s
 ROLE = "Ad Account Operator or Admin role on this ad account (Analyst cannot send)"
 
 TABLE = [
-    *[(code, "token accepted", FailureType.AUTH, "amp-dest credentials update prod-tiktok")
-      for code in sorted(TOKEN_INVALID) + [40107]],
+    *[
+        (code, "token accepted", FailureType.AUTH, "amp-dest credentials update prod-tiktok")
+        for code in sorted(TOKEN_INVALID) + [40107]
+    ],
     (40001, "advertiser reachable", FailureType.AUTH, ROLE),
     (40106, "advertiser reachable", FailureType.AUTH, ROLE),
     (40300, "advertiser reachable", FailureType.CONFIG, "check advertiser_id"),
     (40301, "advertiser reachable", FailureType.CONFIG, "check advertiser_id"),
-    *[(code, "api reachable", FailureType.TRANSIENT, "try again")
-      for code in sorted(RATE_LIMITED) + [40202] + sorted(SERVER_ERROR) + [50001]],
+    *[
+        (code, "api reachable", FailureType.TRANSIENT, "try again")
+        for code in sorted(RATE_LIMITED) + [40202] + sorted(SERVER_ERROR) + [50001]
+    ],
     (40050, "api reachable", FailureType.SYSTEM, "request id"),
     (20001, "api reachable", FailureType.SYSTEM, "request id"),
     (41234, "api reachable", FailureType.SYSTEM, "request id"),
@@ -172,30 +206,37 @@ def test_each_answer_code_fails_the_right_check(tt, check_offline, code, check, 
     assert hint in failed.hint
     assert f"code {code}: TikTok says no" in failed.message
     # the checks before the failed one passed; the ones after it are left out
-    assert names(status) == OFFLINE_CHECKS[:OFFLINE_CHECKS.index(check) + 1]
+    assert names(status) == OFFLINE_CHECKS[: OFFLINE_CHECKS.index(check) + 1]
     assert all(c.ok for c in status.checks[:-1])
 
 
-@pytest.mark.parametrize("message, check, hint", [
-    ("event_set_ids: invalid id", "event set found", "Assets > Events > Offline > Manage"),
-    ("advertiser_id: invalid", "advertiser reachable", "check advertiser_id"),
-])
+@pytest.mark.parametrize(
+    "message, check, hint",
+    [
+        ("event_set_ids: invalid id", "event set found", "Assets > Events > Offline > Manage"),
+        ("advertiser_id: invalid", "advertiser reachable", "check advertiser_id"),
+    ],
+)
 @pytest.mark.parametrize("code", [40000, 40002])
-def test_an_invalid_parameter_points_at_the_setting_tiktok_names(tt, check_offline, code,
-                                                                 message, check, hint):
+def test_an_invalid_parameter_points_at_the_setting_tiktok_names(
+    tt, check_offline, code, message, check, hint
+):
     status = check_offline(json=tt.answer(code, message))
     failed = status.first_failure
     assert (failed.name, failed.failure) == (check, FailureType.CONFIG)
     assert hint in failed.hint
 
 
-@pytest.mark.parametrize("response, failure", [
-    ({"status_code": 429, "headers": {"Retry-After": "3"}}, FailureType.TRANSIENT),
-    ({"status_code": 500, "text": "oops"}, FailureType.TRANSIENT),
-    ({"status_code": 503, "text": "maintenance"}, FailureType.TRANSIENT),
-    ({"text": "<html>proxy login</html>"}, FailureType.SYSTEM),
-    ({"status_code": 404, "text": "Not Found"}, FailureType.SYSTEM),
-])
+@pytest.mark.parametrize(
+    "response, failure",
+    [
+        ({"status_code": 429, "headers": {"Retry-After": "3"}}, FailureType.TRANSIENT),
+        ({"status_code": 500, "text": "oops"}, FailureType.TRANSIENT),
+        ({"status_code": 503, "text": "maintenance"}, FailureType.TRANSIENT),
+        ({"text": "<html>proxy login</html>"}, FailureType.SYSTEM),
+        ({"status_code": 404, "text": "Not Found"}, FailureType.SYSTEM),
+    ],
+)
 def test_http_failures_fail_the_first_check(tt, check_offline, response, failure):
     status = check_offline(**response)
     assert names(status) == ["api reachable"]
@@ -208,8 +249,9 @@ def test_a_non_json_answer_points_at_the_base_url(tt, check_offline):
 
 
 @pytest.mark.parametrize("exception", [httpx.ReadTimeout("slow"), httpx.ConnectError("refused")])
-def test_timeouts_and_connection_errors_are_transient(tt, httpx_mock, make_destination,
-                                                      session, exception):
+def test_timeouts_and_connection_errors_are_transient(
+    tt, httpx_mock, make_destination, session, exception
+):
     httpx_mock.add_exception(exception, url=tt.OFFLINE_GET_URL)
     status = make_destination().test_connection(session)
     assert names(status) == ["api reachable"]
@@ -219,10 +261,21 @@ def test_timeouts_and_connection_errors_are_transient(tt, httpx_mock, make_desti
 
 # -- with app credentials ------------------------------------------------------------------
 
+
 def test_app_credentials_exchange_the_token_first(tt, httpx_mock, check_offline):
-    httpx_mock.add_response(method="POST", url=tt.REFRESH_URL, json=tt.answer(0, "OK", {
-        "access_token": tt.ACCESS_TOKEN, "access_token_expire_in": 86400,
-        "refresh_token": tt.REFRESH_TOKEN}))
+    httpx_mock.add_response(
+        method="POST",
+        url=tt.REFRESH_URL,
+        json=tt.answer(
+            0,
+            "OK",
+            {
+                "access_token": tt.ACCESS_TOKEN,
+                "access_token_expire_in": 86400,
+                "refresh_token": tt.REFRESH_TOKEN,
+            },
+        ),
+    )
     status = check_offline(app=True, json=tt.answer(0, "OK", {"event_set_list": [event_set(tt)]}))
     assert status.ok
     assert "exchanged from the refresh token" in status.checks[1].message
@@ -247,7 +300,8 @@ def test_an_exchange_tiktok_cannot_do_now_is_transient(tt, httpx_mock, make_dest
 
 
 def test_a_long_term_token_answer_to_the_exchange_uses_the_token_directly(
-        tt, httpx_mock, check_offline):
+    tt, httpx_mock, check_offline
+):
     httpx_mock.add_response(url=tt.REFRESH_URL, json=tt.answer(40107, "cannot be refreshed"))
     status = check_offline(app=True, json=tt.answer(0, "OK", {"event_set_list": [event_set(tt)]}))
     assert status.ok
@@ -256,12 +310,15 @@ def test_a_long_term_token_answer_to_the_exchange_uses_the_token_directly(
 
 
 def test_the_connection_test_never_sends_an_event(tt, httpx_mock, make_destination, session):
-    httpx_mock.add_response(url=tt.REFRESH_URL, json=tt.answer(0, "OK", {
-        "access_token": tt.ACCESS_TOKEN, "access_token_expire_in": 86400}))
-    httpx_mock.add_response(url=tt.OFFLINE_GET_URL, json=tt.answer(
-        0, "OK", {"event_set_list": [event_set(tt, auto_tracking=False)]}))
-    httpx_mock.add_response(url=tt.PIXEL_LIST_URL,
-                            json=tt.answer(0, "OK", {"pixels": [pixel(tt)]}))
+    httpx_mock.add_response(
+        url=tt.REFRESH_URL,
+        json=tt.answer(0, "OK", {"access_token": tt.ACCESS_TOKEN, "access_token_expire_in": 86400}),
+    )
+    httpx_mock.add_response(
+        url=tt.OFFLINE_GET_URL,
+        json=tt.answer(0, "OK", {"event_set_list": [event_set(tt, auto_tracking=False)]}),
+    )
+    httpx_mock.add_response(url=tt.PIXEL_LIST_URL, json=tt.answer(0, "OK", {"pixels": [pixel(tt)]}))
     make_destination(app=True, auto_tracking=True).test_connection(session)
     make_destination(event_source="web").test_connection(session)
     paths = [request.url.path for request in httpx_mock.get_requests()]

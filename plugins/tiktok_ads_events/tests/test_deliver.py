@@ -20,8 +20,8 @@ from tiktok_ads_events._constants import (
     TOKEN_INVALID,
 )
 
-
 # -- encoding -----------------------------------------------------------------------------
+
 
 def test_the_body_wraps_the_events_in_tiktoks_envelope(tt, make_destination, make_batch):
     destination = make_destination()
@@ -39,8 +39,13 @@ def test_the_body_wraps_the_events_in_tiktoks_envelope(tt, make_destination, mak
 def test_test_event_code_is_sent_only_when_set(tt, make_destination, make_batch):
     body = orjson.loads(make_batch(make_destination(test_event_code="TEST4242")).body)
     assert body["test_event_code"] == "TEST4242"
-    assert list(body) == ["event_source", "event_source_id", "partner_name",
-                          "test_event_code", "data"]
+    assert list(body) == [
+        "event_source",
+        "event_source_id",
+        "partner_name",
+        "test_event_code",
+        "data",
+    ]
     assert "test_event_code" not in orjson.loads(make_batch(make_destination()).body)
 
 
@@ -69,13 +74,18 @@ def test_prepare_delegates_to_the_event_preparer_compiled_at_start_run(tt, make_
     destination = make_destination()
     destination.start_run(["event", "event_id", "timestamp", "email"])
     warnings: list[RecordWarning] = []
-    row = {"event": "CompletePayment", "event_id": "order-1", "timestamp": int(time.time()) - 60,
-           "email": " ALICE_abc@gmail.com "}
+    row = {
+        "event": "CompletePayment",
+        "event_id": "order-1",
+        "timestamp": int(time.time()) - 60,
+        "email": " ALICE_abc@gmail.com ",
+    }
     event_source_id, event = prepare_row(destination, row, warnings)
     assert event_source_id == tt.EVENT_SET_ID
     assert event["event"] == "CompletePayment"
     assert event["user"]["email"] == (
-        "848a771458438fc2ec420560d769fb9b9b86851ee338ec56517baabd79d3bb4f")
+        "848a771458438fc2ec420560d769fb9b9b86851ee338ec56517baabd79d3bb4f"
+    )
     assert warnings == []
 
 
@@ -87,8 +97,10 @@ def test_prepare_without_start_run_still_works(tt, make_destination):
 
 # -- the request --------------------------------------------------------------------------
 
+
 def test_deliver_posts_the_exact_body_with_the_token_header(
-        tt, httpx_mock, make_destination, make_batch, session):
+    tt, httpx_mock, make_destination, make_batch, session
+):
     destination = make_destination()
     batch = make_batch(destination)
     httpx_mock.add_response(method="POST", url=tt.TRACK_URL, json=tt.answer())
@@ -100,15 +112,18 @@ def test_deliver_posts_the_exact_body_with_the_token_header(
     assert request.content == batch.body
 
 
-def test_deliver_uses_the_configured_base_url(tt, httpx_mock, make_destination, make_batch,
-                                              session):
+def test_deliver_uses_the_configured_base_url(
+    tt, httpx_mock, make_destination, make_batch, session
+):
     destination = make_destination(api_base_url="http://127.0.0.1:8765")
-    httpx_mock.add_response(url="http://127.0.0.1:8765/open_api/v1.3/event/track/",
-                            json=tt.answer())
+    httpx_mock.add_response(
+        url="http://127.0.0.1:8765/open_api/v1.3/event/track/", json=tt.answer()
+    )
     assert destination.deliver(make_batch(destination), session).kind == "delivered"
 
 
 # -- the answers --------------------------------------------------------------------------
+
 
 def deliver_answer(tt, httpx_mock, destination, batch, session, **response):
     httpx_mock.add_response(method="POST", url=tt.TRACK_URL, **response)
@@ -121,8 +136,9 @@ def send(tt, httpx_mock, make_destination, make_batch, session):
 
     def send(**response):
         destination = make_destination()
-        return deliver_answer(tt, httpx_mock, destination, make_batch(destination), session,
-                              **response)
+        return deliver_answer(
+            tt, httpx_mock, destination, make_batch(destination), session, **response
+        )
 
     return send
 
@@ -140,24 +156,32 @@ def test_partial_success_is_delivered_with_tiktoks_message(tt, send):
 
 
 def test_partial_success_with_a_per_event_list_rejects_those_events(tt, send):
-    errors = [{"index": 2, "code": 40002, "message": "event_time is too old"},
-              {"index": 0, "message": "invalid event"}]
+    errors = [
+        {"index": 2, "code": 40002, "message": "event_time is too old"},
+        {"index": 0, "message": "invalid event"},
+    ]
     outcome = send(json=tt.answer(20001, "Partially successful", {"errors": errors}))
     assert outcome.kind == "rejected_items"
     assert outcome.rejections == (
-        ItemRejection(2, "tiktok.event_rejected",
-                      "TikTok refused this event (code 40002): event_time is too old"),
+        ItemRejection(
+            2,
+            "tiktok.event_rejected",
+            "TikTok refused this event (code 40002): event_time is too old",
+        ),
         ItemRejection(0, "tiktok.event_rejected", "TikTok refused this event: invalid event"),
     )
     assert "Partially successful" in outcome.note
 
 
-@pytest.mark.parametrize("errors", [
-    [{"index": 3, "message": "out of range"}],
-    [{"index": "0", "message": "not an int"}],
-    ["not an object"],
-    {"index": 0},
-])
+@pytest.mark.parametrize(
+    "errors",
+    [
+        [{"index": 3, "message": "out of range"}],
+        [{"index": "0", "message": "not an int"}],
+        ["not an object"],
+        {"index": 0},
+    ],
+)
 def test_a_per_event_list_that_cannot_be_read_leaves_the_batch_delivered(tt, send, errors):
     outcome = send(json=tt.answer(20001, "Partially successful", {"errors": errors}))
     assert outcome.kind == "delivered"
@@ -252,40 +276,47 @@ def test_http_429_with_a_past_date_retries_at_once(tt, send):
 
 
 @pytest.mark.parametrize("header", [None, "soon", ""])
-def test_http_429_without_a_readable_retry_after_leaves_the_delay_to_the_host(
-        tt, send, header):
+def test_http_429_without_a_readable_retry_after_leaves_the_delay_to_the_host(tt, send, header):
     outcome = send(status_code=429, headers={"Retry-After": header} if header is not None else {})
     assert (outcome.kind, outcome.retry_after, outcome.throttled) == ("retry", None, True)
 
 
-@pytest.mark.parametrize("exception", [
-    httpx.ReadTimeout("timed out"),
-    httpx.ConnectTimeout("timed out"),
-    httpx.ConnectError("connection refused"),
-    httpx.RemoteProtocolError("server disconnected"),
-])
-def test_timeouts_and_connection_errors_are_retried(tt, httpx_mock, make_destination,
-                                                    make_batch, session, exception):
+@pytest.mark.parametrize(
+    "exception",
+    [
+        httpx.ReadTimeout("timed out"),
+        httpx.ConnectTimeout("timed out"),
+        httpx.ConnectError("connection refused"),
+        httpx.RemoteProtocolError("server disconnected"),
+    ],
+)
+def test_timeouts_and_connection_errors_are_retried(
+    tt, httpx_mock, make_destination, make_batch, session, exception
+):
     destination = make_destination()
     httpx_mock.add_exception(exception, url=tt.TRACK_URL)
     outcome = destination.deliver(make_batch(destination), session)
     assert outcome.kind == "retry"
 
 
-def test_a_timeout_says_why_resending_is_safe(tt, httpx_mock, make_destination, make_batch,
-                                              session):
+def test_a_timeout_says_why_resending_is_safe(
+    tt, httpx_mock, make_destination, make_batch, session
+):
     destination = make_destination()
     httpx_mock.add_exception(httpx.ReadTimeout("timed out"), url=tt.TRACK_URL)
     assert "event_id" in destination.deliver(make_batch(destination), session).message
 
 
-@pytest.mark.parametrize("response", [
-    {"text": "<html>Welcome to the proxy</html>"},
-    {"json": ["not", "an", "envelope"]},
-    {"json": {"message": "no code"}},
-    {"json": {"code": "0", "message": "code as text"}},
-    {"status_code": 404, "text": "Not Found"},
-])
+@pytest.mark.parametrize(
+    "response",
+    [
+        {"text": "<html>Welcome to the proxy</html>"},
+        {"json": ["not", "an", "envelope"]},
+        {"json": {"message": "no code"}},
+        {"json": {"code": "0", "message": "code as text"}},
+        {"status_code": 404, "text": "Not Found"},
+    ],
+)
 def test_an_answer_that_is_not_tiktoks_envelope_stops_the_run(tt, send, response):
     outcome = send(**response)
     assert (outcome.kind, outcome.failure) == ("fatal", FailureType.SYSTEM)

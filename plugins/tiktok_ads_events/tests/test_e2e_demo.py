@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-import e2e_support as e2e  # noqa: E402
+import e2e_support as e2e
 
 pytestmark = pytest.mark.e2e
 
@@ -27,10 +27,18 @@ def demo(tmp_path_factory):
         pytest.skip(f"{venv} has no amp-dest script for demo.sh to reuse")
     home = tmp_path_factory.mktemp("demo-home")
     env = {key: value for key, value in os.environ.items() if not key.startswith("AMP_DEST_")}
-    env.update(AMP_DEST_VENV=str(venv), AMP_DEST_HOME=str(home),
-               PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
-    completed = subprocess.run(["bash", str(e2e.EXAMPLES / "demo.sh")], env=env,
-                               capture_output=True, text=True, timeout=e2e.PROCESS_TIMEOUT)
+    env.update(
+        AMP_DEST_VENV=str(venv),
+        AMP_DEST_HOME=str(home),
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+    )
+    completed = subprocess.run(
+        ["bash", str(e2e.EXAMPLES / "demo.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=e2e.PROCESS_TIMEOUT,
+    )
     return completed, home
 
 
@@ -58,8 +66,16 @@ def test_demo_leaves_a_rejects_file_in_its_home(demo):
 def test_demo_lists_the_run(demo):
     completed, _ = demo
     listing = completed.stdout.split("== amp-dest runs list\n", 1)[1].splitlines()
-    assert listing[0].split() == ["ID", "DESTINATION", "STATUS", "STARTED", "READ",
-                                  "DELIVERED", "REJECTED", "PENDING"]
+    assert listing[0].split() == [
+        "ID",
+        "DESTINATION",
+        "STATUS",
+        "STARTED",
+        "READ",
+        "DELIVERED",
+        "REJECTED",
+        "PENDING",
+    ]
     row = listing[1].split()
     assert row[:3] == ["1", "tiktok-store-sales", "succeeded"]
     assert row[-4:] == ["1,200", "1,156", "44", "0"]

@@ -18,10 +18,10 @@ from types import SimpleNamespace
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-import e2e_support as e2e  # noqa: E402
+import e2e_support as e2e
 
-from tiktok_ads_events._constants import REFRESH_TOKEN_PATH, TRACK_PATH  # noqa: E402
-from tiktok_ads_events.emulator import Emulator  # noqa: E402
+from tiktok_ads_events._constants import REFRESH_TOKEN_PATH, TRACK_PATH
+from tiktok_ads_events.emulator import Emulator
 
 pytestmark = pytest.mark.e2e
 
@@ -52,12 +52,17 @@ def send_with_faults(tmp_path, events_csv):
             host = stack.enter_context(e2e.new_host(tmp_path / "home"))
             name = e2e.add_tiktok(host, emulator.base_url, app=app)
             exchanges_before = emulator.state.request_count(REFRESH_TOKEN_PATH)
-            result = host.send(name, input=events_csv, batch_size=BATCH_SIZE,
-                               retry=e2e.FAST_RETRY, timeout=timeout)
+            result = host.send(
+                name, input=events_csv, batch_size=BATCH_SIZE, retry=e2e.FAST_RETRY, timeout=timeout
+            )
             emulator.stop()
             return SimpleNamespace(
-                result=result, summary=result.summary, emulator=emulator, host=host,
-                exchanges=emulator.state.request_count(REFRESH_TOKEN_PATH) - exchanges_before)
+                result=result,
+                summary=result.summary,
+                emulator=emulator,
+                host=host,
+                exchanges=emulator.state.request_count(REFRESH_TOKEN_PATH) - exchanges_before,
+            )
 
         yield send
 
@@ -77,20 +82,30 @@ def _assert_requests_seen(sent) -> None:
     assert sent.summary["requests"] == sent.emulator.state.request_count(TRACK_PATH)
 
 
-@pytest.mark.parametrize("faults, faulted", [
-    pytest.param({"rate_limit": {"count": 6}}, 6, id="rate-limit-burst-40100"),
-    pytest.param({"rate_limit": {"fraction": 0.3, "code": 40016}, "seed": 3}, None,
-                 id="rate-limit-spread-40016"),
-    pytest.param({"http_error": {"count": 3, "status": 503}}, 3, id="http-503"),
-    pytest.param({"http_error": {"count": 2, "status": 500}}, 2, id="http-500"),
-    pytest.param({"http_error": {"count": 2, "status": 429, "retry_after": 0}}, 2,
-                 id="http-429-retry-after"),
-    pytest.param({"server_error": {"count": 3}}, 3, id="code-50000"),
-    pytest.param({"server_error": {"count": 2, "code": 51305}}, 2, id="code-51305"),
-    pytest.param({"drop": {"count": 2}}, 2, id="drop-before-accept"),
-])
-def test_transient_faults_are_retried_and_nothing_arrives_twice(send_with_faults, valid,
-                                                                faults, faulted):
+@pytest.mark.parametrize(
+    "faults, faulted",
+    [
+        pytest.param({"rate_limit": {"count": 6}}, 6, id="rate-limit-burst-40100"),
+        pytest.param(
+            {"rate_limit": {"fraction": 0.3, "code": 40016}, "seed": 3},
+            None,
+            id="rate-limit-spread-40016",
+        ),
+        pytest.param({"http_error": {"count": 3, "status": 503}}, 3, id="http-503"),
+        pytest.param({"http_error": {"count": 2, "status": 500}}, 2, id="http-500"),
+        pytest.param(
+            {"http_error": {"count": 2, "status": 429, "retry_after": 0}},
+            2,
+            id="http-429-retry-after",
+        ),
+        pytest.param({"server_error": {"count": 3}}, 3, id="code-50000"),
+        pytest.param({"server_error": {"count": 2, "code": 51305}}, 2, id="code-51305"),
+        pytest.param({"drop": {"count": 2}}, 2, id="drop-before-accept"),
+    ],
+)
+def test_transient_faults_are_retried_and_nothing_arrives_twice(
+    send_with_faults, valid, faults, faulted
+):
     sent = send_with_faults(faults)
     _assert_complete(sent, set(valid))
     _assert_requests_seen(sent)
@@ -115,8 +130,7 @@ def test_dropped_connection_after_accept_resends_exactly_those_batches(send_with
 
 
 def test_answer_slower_than_the_client_timeout_is_resent_once(send_with_faults, valid):
-    sent = send_with_faults({"slow": {"count": 1, "seconds": 5}},
-                            timeout=1.0)
+    sent = send_with_faults({"slow": {"count": 1, "seconds": 5}}, timeout=1.0)
     _assert_complete(sent, set(valid))
     _assert_requests_seen(sent)
     assert sent.summary["retries"] == 1
@@ -153,8 +167,7 @@ def test_expired_access_token_is_refreshed_and_the_run_completes(send_with_fault
     assert stored.startswith("rft.")
 
 
-def test_partly_successful_answers_count_as_delivered_with_tiktoks_note(send_with_faults,
-                                                                        valid):
+def test_partly_successful_answers_count_as_delivered_with_tiktoks_note(send_with_faults, valid):
     sent = send_with_faults({"partial": {"count": 3}})
     _assert_complete(sent, set(valid))
     _assert_requests_seen(sent)

@@ -28,9 +28,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-import e2e_support as e2e  # noqa: E402
+import e2e_support as e2e
 
-from tiktok_ads_events.emulator import Emulator  # noqa: E402
+from tiktok_ads_events.emulator import Emulator
 
 pytestmark = pytest.mark.e2e
 
@@ -66,11 +66,21 @@ def _set_up_operator(home: Path, base_url: str) -> dict:
     env = e2e.cli_env(home, **{TOKEN_ENV: e2e.LONG_TERM_TOKEN})
     for args in (
         ("credentials", "add", "tiktok-prod", "--type", e2e.DESTINATION_TYPE),
-        ("destinations", "add", DESTINATION, "--type", e2e.DESTINATION_TYPE,
-         "--credential", "tiktok-prod",
-         "--set", f"advertiser_id={e2e.ADVERTISER_ID}",
-         "--set", f"event_set_id={e2e.EVENT_SET_ID}",
-         "--set", f"api_base_url={base_url}"),
+        (
+            "destinations",
+            "add",
+            DESTINATION,
+            "--type",
+            e2e.DESTINATION_TYPE,
+            "--credential",
+            "tiktok-prod",
+            "--set",
+            f"advertiser_id={e2e.ADVERTISER_ID}",
+            "--set",
+            f"event_set_id={e2e.EVENT_SET_ID}",
+            "--set",
+            f"api_base_url={base_url}",
+        ),
     ):
         completed = e2e.amp_dest(env, *args)
         assert completed.returncode == 0, completed.stderr
@@ -113,8 +123,10 @@ def _latest_run(home: Path) -> dict | None:
     db = sqlite3.connect(f"{db_path.as_uri()}?mode=ro", uri=True, timeout=5)
     try:
         db.row_factory = sqlite3.Row
-        row = db.execute("SELECT id, status, rows_read, delivered, rejected, pending "
-                         "FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        row = db.execute(
+            "SELECT id, status, rows_read, delivered, rejected, pending "
+            "FROM runs ORDER BY id DESC LIMIT 1"
+        ).fetchone()
         return dict(row) if row else None
     except sqlite3.OperationalError:  # the schema is not written yet
         return None
@@ -122,8 +134,9 @@ def _latest_run(home: Path) -> dict | None:
         db.close()
 
 
-def _wait_for_delivered_rows(home: Path, process: subprocess.Popen, timeout: float = 30,
-                             newer_than: int = 0) -> dict:
+def _wait_for_delivered_rows(
+    home: Path, process: subprocess.Popen, timeout: float = 30, newer_than: int = 0
+) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, "the send ended before it could be stopped"
@@ -137,22 +150,45 @@ def _wait_for_delivered_rows(home: Path, process: subprocess.Popen, timeout: flo
 # A killed process never records the answers to the batches it had in flight (at most
 # one per worker and two ready), so those may arrive again. Ctrl-C lets in-flight batches finish and
 # records them, so nothing is sent twice.
-@pytest.mark.parametrize("stop_signal, exit_code, status_after, max_resent", [
-    pytest.param(signal.SIGKILL, -signal.SIGKILL, "stopped", (CONCURRENCY + 2) * BATCH_SIZE,
-                 id="kill-9"),
-    pytest.param(signal.SIGINT, 130, "interrupted", 0, id="ctrl-c"),
-])
+@pytest.mark.parametrize(
+    "stop_signal, exit_code, status_after, max_resent",
+    [
+        pytest.param(
+            signal.SIGKILL, -signal.SIGKILL, "stopped", (CONCURRENCY + 2) * BATCH_SIZE, id="kill-9"
+        ),
+        pytest.param(signal.SIGINT, 130, "interrupted", 0, id="ctrl-c"),
+    ],
+)
 def test_stopped_send_resumes_and_every_row_arrives_once(
-        operator_env, slow_emulator, big_csv, big_valid, processes,
-        stop_signal, exit_code, status_after, max_resent):
+    operator_env,
+    slow_emulator,
+    big_csv,
+    big_valid,
+    processes,
+    stop_signal,
+    exit_code,
+    status_after,
+    max_resent,
+):
     home = Path(operator_env["AMP_DEST_HOME"])
     with sigint_reaches_children():
         process = subprocess.Popen(
-            e2e.amp_dest_command("send", DESTINATION, "--input", str(big_csv),
-                                 "--batch-size", str(BATCH_SIZE),
-                                 "--concurrency", str(CONCURRENCY)),
-            env=operator_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            cwd=e2e.REPO)
+            e2e.amp_dest_command(
+                "send",
+                DESTINATION,
+                "--input",
+                str(big_csv),
+                "--batch-size",
+                str(BATCH_SIZE),
+                "--concurrency",
+                str(CONCURRENCY),
+            ),
+            env=operator_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=e2e.REPO,
+        )
     processes.append(process)
     _wait_for_delivered_rows(home, process)
     os.kill(process.pid, stop_signal)
@@ -160,8 +196,9 @@ def test_stopped_send_resumes_and_every_row_arrives_once(
 
     assert process.returncode == exit_code, stderr
     stopped = _latest_run(home)
-    shown = json.loads(e2e.amp_dest(operator_env, "runs", "show", str(stopped["id"]),
-                                    "--json").stdout)
+    shown = json.loads(
+        e2e.amp_dest(operator_env, "runs", "show", str(stopped["id"]), "--json").stdout
+    )
     assert shown["status"] == status_after  # what the operator sees
     assert 0 < stopped["delivered"] < len(big_valid)
     e2e.assert_counts_add_up(stopped)
@@ -179,7 +216,11 @@ def test_stopped_send_resumes_and_every_row_arrives_once(
     assert result["status"] == "succeeded"
     e2e.assert_counts_add_up(result)
     assert (result["rows_read"], result["delivered"], result["rejected"], result["pending"]) == (
-        ROWS, len(big_valid), len(expected_rejects), 0)
+        ROWS,
+        len(big_valid),
+        len(expected_rejects),
+        0,
+    )
 
     e2e.assert_stored_once(slow_emulator, set(big_valid))
     assert slow_emulator.state.duplicates <= max_resent
@@ -190,6 +231,7 @@ def test_stopped_send_resumes_and_every_row_arrives_once(
 
 
 # -- the progress bar ------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def progress_setup(tmp_path_factory):
@@ -209,9 +251,14 @@ def _send_with_terminal_stderr(env: dict, *args: str) -> tuple[int, str, str]:
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     try:
-        process = subprocess.Popen(e2e.amp_dest_command("send", *args), env=env,
-                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=slave, cwd=e2e.REPO)
+        process = subprocess.Popen(
+            e2e.amp_dest_command("send", *args),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=slave,
+            cwd=e2e.REPO,
+        )
     finally:
         os.close(slave)
     shown = bytearray()
@@ -238,8 +285,9 @@ def _send_with_terminal_stderr(env: dict, *args: str) -> tuple[int, str, str]:
 @pytest.fixture(scope="module")
 def terminal_send(progress_setup):
     env, events_csv, _ = progress_setup
-    return _send_with_terminal_stderr(env, DESTINATION, "--input", str(events_csv),
-                                      "--batch-size", str(BATCH_SIZE))
+    return _send_with_terminal_stderr(
+        env, DESTINATION, "--input", str(events_csv), "--batch-size", str(BATCH_SIZE)
+    )
 
 
 _COUNTS = re.compile(r"delivered ([\d,]+) rejected ([\d,]+)")
@@ -271,7 +319,8 @@ def test_progress_bar_counts_every_row_read(terminal_send):
 def test_json_send_on_a_terminal_prints_no_progress(progress_setup):
     env, events_csv, _ = progress_setup
     code, stdout, terminal = _send_with_terminal_stderr(
-        env, DESTINATION, "--input", str(events_csv), "--json")
+        env, DESTINATION, "--input", str(events_csv), "--json"
+    )
     assert code == 0, terminal
     assert terminal == ""
     result = json.loads(stdout)
@@ -289,16 +338,31 @@ def test_piped_stderr_gets_no_progress(progress_setup):
 
 # -- the rejects file named by the operator, across a kill -9 --------------------------
 
+
 def test_a_killed_run_resumes_into_the_rejects_file_the_operator_named(
-        operator_env, slow_emulator, big_csv, processes, tmp_path):
+    operator_env, slow_emulator, big_csv, processes, tmp_path
+):
     home = Path(operator_env["AMP_DEST_HOME"])
     named = tmp_path / "out" / "my-rejects.csv"
     process = subprocess.Popen(
-        e2e.amp_dest_command("send", DESTINATION, "--input", str(big_csv),
-                             "--rejects", str(named), "--batch-size", str(BATCH_SIZE),
-                             "--concurrency", str(CONCURRENCY)),
-        env=operator_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        cwd=e2e.REPO)
+        e2e.amp_dest_command(
+            "send",
+            DESTINATION,
+            "--input",
+            str(big_csv),
+            "--rejects",
+            str(named),
+            "--batch-size",
+            str(BATCH_SIZE),
+            "--concurrency",
+            str(CONCURRENCY),
+        ),
+        env=operator_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=e2e.REPO,
+    )
     processes.append(process)
     _wait_for_delivered_rows(home, process)
     process.kill()
@@ -309,8 +373,12 @@ def test_a_killed_run_resumes_into_the_rejects_file_the_operator_named(
     # From another directory: the run's paths are absolute.
     resumed = subprocess.run(
         e2e.amp_dest_command("send", "--resume", str(stopped["id"]), "--json"),
-        env=operator_env, capture_output=True, text=True, timeout=e2e.PROCESS_TIMEOUT,
-        cwd=tmp_path)
+        env=operator_env,
+        capture_output=True,
+        text=True,
+        timeout=e2e.PROCESS_TIMEOUT,
+        cwd=tmp_path,
+    )
     assert resumed.returncode == 0, resumed.stderr
     result = json.loads(resumed.stdout)
     assert result["rejects_path"] == str(named)
@@ -331,12 +399,12 @@ SIGINT_BATCH = 100
 
 @pytest.fixture(scope="module")
 def sigint_csv(tmp_path_factory):
-    return e2e.write_generated_events(tmp_path_factory.mktemp("sigint") / "events.csv",
-                                      SIGINT_ROWS)
+    return e2e.write_generated_events(tmp_path_factory.mktemp("sigint") / "events.csv", SIGINT_ROWS)
 
 
 def test_ctrl_c_at_twenty_moments_never_leaves_an_accepted_batch_pending(
-        tmp_path, sigint_csv, processes):
+    tmp_path, sigint_csv, processes
+):
     """The window between a worker handing back an accepted batch and the engine
     recording it: SIGINT lands at moments spread over the whole send, start-up and
     wind-down included, and no resume may send an event TikTok already took."""
@@ -351,11 +419,22 @@ def test_ctrl_c_at_twenty_moments_never_leaves_an_accepted_batch_pending(
             emulator.state.configure_faults({"slow": {"fraction": 1.0, "seconds": 0.03}})
             with sigint_reaches_children():
                 process = subprocess.Popen(
-                    e2e.amp_dest_command("send", DESTINATION, "--input", str(sigint_csv),
-                                         "--batch-size", str(SIGINT_BATCH),
-                                         "--concurrency", str(CONCURRENCY)),
-                    env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                    cwd=e2e.REPO)
+                    e2e.amp_dest_command(
+                        "send",
+                        DESTINATION,
+                        "--input",
+                        str(sigint_csv),
+                        "--batch-size",
+                        str(SIGINT_BATCH),
+                        "--concurrency",
+                        str(CONCURRENCY),
+                    ),
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    cwd=e2e.REPO,
+                )
             processes.append(process)
             last_run = _wait_for_delivered_rows(home, process, newer_than=last_run)["id"]
             time.sleep(0.013 * round_number)  # a different moment each round
@@ -382,10 +461,22 @@ def test_ctrl_c_at_twenty_moments_never_leaves_an_accepted_batch_pending(
 def test_sigterm_stops_the_run_like_ctrl_c(operator_env, slow_emulator, big_csv, processes):
     home = Path(operator_env["AMP_DEST_HOME"])
     process = subprocess.Popen(
-        e2e.amp_dest_command("send", DESTINATION, "--input", str(big_csv),
-                             "--batch-size", str(BATCH_SIZE), "--concurrency", str(CONCURRENCY)),
-        env=operator_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        cwd=e2e.REPO)
+        e2e.amp_dest_command(
+            "send",
+            DESTINATION,
+            "--input",
+            str(big_csv),
+            "--batch-size",
+            str(BATCH_SIZE),
+            "--concurrency",
+            str(CONCURRENCY),
+        ),
+        env=operator_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=e2e.REPO,
+    )
     processes.append(process)
     _wait_for_delivered_rows(home, process)
     process.terminate()

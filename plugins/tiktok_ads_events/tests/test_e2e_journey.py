@@ -17,9 +17,9 @@ from types import SimpleNamespace
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-import e2e_support as e2e  # noqa: E402
+import e2e_support as e2e
 
-from tiktok_ads_events.emulator import Emulator  # noqa: E402
+from tiktok_ads_events.emulator import Emulator
 
 pytestmark = pytest.mark.e2e
 
@@ -42,20 +42,33 @@ def journey(emulator, tmp_path_factory):
     events_csv = e2e.write_refreshed_events(tmp_path_factory.mktemp("input") / "events.csv")
     tracking_before = emulator.state.event_set(e2e.EVENT_SET_ID).auto_tracking
 
-    steps = SimpleNamespace(home=home, env=env, events_csv=events_csv,
-                            tracking_before=tracking_before)
+    steps = SimpleNamespace(
+        home=home, env=env, events_csv=events_csv, tracking_before=tracking_before
+    )
     steps.plugins = e2e.amp_dest(env, "plugins", "list")
     steps.plugins_json = e2e.amp_dest(env, "plugins", "list", "--json")
-    steps.credential = e2e.amp_dest(env, "credentials", "add", CREDENTIAL,
-                                    "--type", e2e.DESTINATION_TYPE)
+    steps.credential = e2e.amp_dest(
+        env, "credentials", "add", CREDENTIAL, "--type", e2e.DESTINATION_TYPE
+    )
     steps.add = e2e.amp_dest(
-        env, "destinations", "add", DESTINATION, "--type", e2e.DESTINATION_TYPE,
-        "--credential", CREDENTIAL,
-        "--set", f"advertiser_id={e2e.ADVERTISER_ID}",
-        "--set", f"event_set_id={e2e.EVENT_SET_ID}",
-        "--set", f"event_set_name={e2e.EVENT_SET_NAME}",
-        "--set", "auto_tracking=true",
-        "--set", f"api_base_url={emulator.base_url}",
+        env,
+        "destinations",
+        "add",
+        DESTINATION,
+        "--type",
+        e2e.DESTINATION_TYPE,
+        "--credential",
+        CREDENTIAL,
+        "--set",
+        f"advertiser_id={e2e.ADVERTISER_ID}",
+        "--set",
+        f"event_set_id={e2e.EVENT_SET_ID}",
+        "--set",
+        f"event_set_name={e2e.EVENT_SET_NAME}",
+        "--set",
+        "auto_tracking=true",
+        "--set",
+        f"api_base_url={emulator.base_url}",
     )
     steps.tracking_after = emulator.state.event_set(e2e.EVENT_SET_ID).auto_tracking
     steps.test = e2e.amp_dest(env, "destinations", "test", DESTINATION)
@@ -77,8 +90,11 @@ def test_plugins_list_shows_the_tiktok_plugin_with_its_version(journey):
     _ok(journey.plugins)
     assert f"amp-destinations-tiktok-ads-events {version}" in journey.plugins.stdout
     assert "FAILED TO LOAD" not in journey.plugins.stdout
-    tiktok = [p for p in json.loads(journey.plugins_json.stdout)
-              if p["distribution"] == "amp-destinations-tiktok-ads-events"]
+    tiktok = [
+        p
+        for p in json.loads(journey.plugins_json.stdout)
+        if p["distribution"] == "amp-destinations-tiktok-ads-events"
+    ]
     assert len(tiktok) == 1
     assert tiktok[0]["version"] == version
     assert tiktok[0]["error"] is None
@@ -110,8 +126,9 @@ def test_destination_test_passes(journey):
 
 def test_send_prints_the_summary(journey):
     _ok(journey.send)
-    assert (f"run {journey.run_id} succeeded: 1,200 rows read, 1,156 delivered, "
-            "44 rejected, 0 pending") in journey.send.stdout
+    assert (
+        f"run {journey.run_id} succeeded: 1,200 rows read, 1,156 delivered, 44 rejected, 0 pending"
+    ) in journey.send.stdout
     assert "warnings: phone.invalid 4" in journey.send.stdout
     assert journey.send.stderr == ""
 
@@ -134,23 +151,30 @@ def test_each_event_carries_the_row_hashed_and_typed(journey, emulator):
         props = event["properties"]
         assert props["currency"] == row["currency"]
         assert props["value"] == pytest.approx(e2e.expected_value(row))
-        assert props["contents"] == [{
-            "content_id": row["content_id"],
-            "content_name": row["content_name"],
-            "price": pytest.approx(float(row["price"])),
-            "quantity": int(row["quantity"]),
-        }]
+        assert props["contents"] == [
+            {
+                "content_id": row["content_id"],
+                "content_name": row["content_name"],
+                "price": pytest.approx(float(row["price"])),
+                "quantity": int(row["quantity"]),
+            }
+        ]
         assert type(props["contents"][0]["quantity"]) is int
         assert (props["order_id"], props["shop_id"], props["event_channel"]) == (
-            row["order_id"], row["shop_id"], row["event_channel"])
+            row["order_id"],
+            row["shop_id"],
+            row["event_channel"],
+        )
 
 
 def test_e164_phones_are_sent_as_their_hash(journey, emulator):
     valid = e2e.valid_rows(journey.rows)
     e164 = {event_id: row for event_id, row in valid.items() if row["phone"].startswith("+")}
     assert len(e164) > 500
-    phones = {event["event_id"]: event["user"].get("phone")
-              for event in emulator.state.events(e2e.EVENT_SET_ID)}
+    phones = {
+        event["event_id"]: event["user"].get("phone")
+        for event in emulator.state.events(e2e.EVENT_SET_ID)
+    }
     for event_id, row in e164.items():
         assert phones[event_id] == e2e.sha256_hex(row["phone"])
 
@@ -166,8 +190,12 @@ def test_rejects_file_lists_exactly_the_bad_rows_without_raw_pii(journey):
     for reject in rejects:
         assert reject["record_id"] == journey.rows[int(reject["row"]) - 1]["event_id"]
         assert reject["message"]
-    raw_values = {row[column] for row in journey.rows
-                  for column in ("email", "phone", "external_id") if len(row[column]) > 3}
+    raw_values = {
+        row[column]
+        for row in journey.rows
+        for column in ("email", "phone", "external_id")
+        if len(row[column]) > 3
+    }
     assert not [value for value in raw_values if value in text]
 
 
@@ -180,7 +208,8 @@ def test_runs_list_and_show_agree_and_counts_add_up(journey):
     attempts = shown.pop("attempts")
     assert listed[0] == shown
     assert [(a["attempt"], a["status"], a["delivered"]) for a in attempts] == [
-        (1, "succeeded", 1156)]
+        (1, "succeeded", 1156)
+    ]
     assert shown["status"] == "succeeded"
     assert shown["destination"] == DESTINATION
     counts = {key: shown[key] for key in ("rows_read", "delivered", "rejected", "pending")}
@@ -188,16 +217,26 @@ def test_runs_list_and_show_agree_and_counts_add_up(journey):
     e2e.assert_counts_add_up(counts)
     e2e.assert_counts_add_up(shown["summary"])
     assert shown["summary"]["rejected_by_code"] == dict(
-        Counter(e2e.make_events.expected_rejects(e2e.SHIPPED_ROWS).values()))
+        Counter(e2e.make_events.expected_rejects(e2e.SHIPPED_ROWS).values())
+    )
 
 
 def test_failing_connection_test_blocks_the_save(journey, emulator):
     added = e2e.amp_dest(
-        journey.env, "destinations", "add", "wrong-advertiser", "--type", e2e.DESTINATION_TYPE,
-        "--credential", CREDENTIAL,
-        "--set", "advertiser_id=7000000000000000999",
-        "--set", f"event_set_id={e2e.EVENT_SET_ID}",
-        "--set", f"api_base_url={emulator.base_url}",
+        journey.env,
+        "destinations",
+        "add",
+        "wrong-advertiser",
+        "--type",
+        e2e.DESTINATION_TYPE,
+        "--credential",
+        CREDENTIAL,
+        "--set",
+        "advertiser_id=7000000000000000999",
+        "--set",
+        f"event_set_id={e2e.EVENT_SET_ID}",
+        "--set",
+        f"api_base_url={emulator.base_url}",
     )
     assert added.returncode == 1
     lines = added.stderr.splitlines()
@@ -213,11 +252,20 @@ def test_wrong_token_gives_the_reauthorize_hint(journey, emulator):
     env = {**journey.env, "AMP_DEST_SECRET_TIKTOK_STALE_REFRESH_TOKEN": "revoked-long-ago"}
     _ok(e2e.amp_dest(env, "credentials", "add", "tiktok-stale", "--type", e2e.DESTINATION_TYPE))
     added = e2e.amp_dest(
-        env, "destinations", "add", "stale", "--type", e2e.DESTINATION_TYPE,
-        "--credential", "tiktok-stale",
-        "--set", f"advertiser_id={e2e.ADVERTISER_ID}",
-        "--set", f"event_set_id={e2e.EVENT_SET_ID}",
-        "--set", f"api_base_url={emulator.base_url}",
+        env,
+        "destinations",
+        "add",
+        "stale",
+        "--type",
+        e2e.DESTINATION_TYPE,
+        "--credential",
+        "tiktok-stale",
+        "--set",
+        f"advertiser_id={e2e.ADVERTISER_ID}",
+        "--set",
+        f"event_set_id={e2e.EVENT_SET_ID}",
+        "--set",
+        f"api_base_url={emulator.base_url}",
     )
     assert added.returncode == 1
     lines = added.stderr.splitlines()
@@ -226,4 +274,3 @@ def test_wrong_token_gives_the_reauthorize_hint(journey, emulator):
     assert "re-authorize in TikTok" in lines[0]
     assert "amp-dest credentials update tiktok-stale --secret refresh_token" in lines[0]
     assert "revoked-long-ago" not in added.stderr + added.stdout
-

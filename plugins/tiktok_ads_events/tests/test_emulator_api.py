@@ -35,19 +35,28 @@ SEED = {
         {"token": "revoked-token", "status": "revoked"},
     ],
     "apps": [
-        {"app_id": APP_ID, "secret": APP_SECRET,
-         "refresh_tokens": [{"token": "refresh-1", "advertiser_ids": [ADVERTISER]}]},
+        {
+            "app_id": APP_ID,
+            "secret": APP_SECRET,
+            "refresh_tokens": [{"token": "refresh-1", "advertiser_ids": [ADVERTISER]}],
+        },
     ],
     "advertisers": [
-        {"advertiser_id": ADVERTISER,
-         "event_sets": [
-             {"event_set_id": EVENT_SET, "name": "Store sales", "auto_tracking": False},
-             {"event_set_id": SECOND_EVENT_SET, "name": "Call centre", "auto_tracking": True},
-         ],
-         "pixels": [{"code": PIXEL, "name": "Shop", "pixel_id": "7300000000000000001"},
-                    {"code": "C0AMPDESTPIXEL000009", "name": "Blog"}]},
-        {"advertiser_id": OTHER_ADVERTISER,
-         "event_sets": [{"event_set_id": OTHER_EVENT_SET, "name": "Elsewhere"}]},
+        {
+            "advertiser_id": ADVERTISER,
+            "event_sets": [
+                {"event_set_id": EVENT_SET, "name": "Store sales", "auto_tracking": False},
+                {"event_set_id": SECOND_EVENT_SET, "name": "Call centre", "auto_tracking": True},
+            ],
+            "pixels": [
+                {"code": PIXEL, "name": "Shop", "pixel_id": "7300000000000000001"},
+                {"code": "C0AMPDESTPIXEL000009", "name": "Blog"},
+            ],
+        },
+        {
+            "advertiser_id": OTHER_ADVERTISER,
+            "event_sets": [{"event_set_id": OTHER_EVENT_SET, "name": "Elsewhere"}],
+        },
     ],
 }
 
@@ -72,22 +81,29 @@ def offline_get(client, advertiser_id=ADVERTISER, ids=f'["{EVENT_SET}"]', **kwar
 
 
 def refresh(client, refresh_token, *, app_id=APP_ID, secret=APP_SECRET, grant_type="refresh_token"):
-    body = {"app_id": app_id, "secret": secret, "refresh_token": refresh_token,
-            "grant_type": grant_type}
+    body = {
+        "app_id": app_id,
+        "secret": secret,
+        "refresh_token": refresh_token,
+        "grant_type": grant_type,
+    }
     return client.post(REFRESH_TOKEN_PATH, json=body).json()
 
 
 # -- offline/get, pixel/list, offline/update --------------------------------------------
 
+
 def test_offline_get_answers_in_tiktoks_envelope_with_the_requested_set(client):
-    response = client.get(OFFLINE_GET_PATH, params={"advertiser_id": ADVERTISER,
-                                                    "event_set_ids": f'["{EVENT_SET}"]'})
+    response = client.get(
+        OFFLINE_GET_PATH, params={"advertiser_id": ADVERTISER, "event_set_ids": f'["{EVENT_SET}"]'}
+    )
     assert response.status_code == 200
     answer = response.json()
     assert set(answer) == {"code", "message", "request_id", "data"}
     assert answer["code"] == 0 and answer["request_id"]
     assert answer["data"]["event_set_list"] == [
-        {"event_set_id": EVENT_SET, "name": "Store sales", "auto_tracking": False}]
+        {"event_set_id": EVENT_SET, "name": "Store sales", "auto_tracking": False}
+    ]
 
 
 def test_offline_get_without_ids_lists_every_set_of_the_advertiser(client):
@@ -109,8 +125,9 @@ def test_offline_get_rejects_event_set_ids_that_are_not_a_json_list_of_id_string
 
 
 @pytest.mark.parametrize("path", [OFFLINE_GET_PATH, PIXEL_LIST_PATH])
-@pytest.mark.parametrize("advertiser_id, rule", [
-    (None, "required"), ("70000abc", "must be a string of digits")])
+@pytest.mark.parametrize(
+    "advertiser_id, rule", [(None, "required"), ("70000abc", "must be a string of digits")]
+)
 def test_reads_need_a_numeric_advertiser_id(client, path, advertiser_id, rule):
     params = {} if advertiser_id is None else {"advertiser_id": advertiser_id}
     answer = client.get(path, params=params).json()
@@ -135,7 +152,8 @@ def test_pixel_list_answers_the_pixel_asked_for(client):
     answer = client.get(PIXEL_LIST_PATH, params={"advertiser_id": ADVERTISER, "code": PIXEL}).json()
     assert answer["code"] == 0
     assert answer["data"]["pixels"] == [
-        {"pixel_id": "7300000000000000001", "pixel_code": PIXEL, "pixel_name": "Shop"}]
+        {"pixel_id": "7300000000000000001", "pixel_code": PIXEL, "pixel_name": "Shop"}
+    ]
 
 
 def test_pixel_list_without_code_lists_all_and_an_unknown_code_finds_none(client):
@@ -149,11 +167,16 @@ def test_pixel_list_without_code_lists_all_and_an_unknown_code_finds_none(client
 
 
 def test_offline_update_applies_auto_tracking_and_name(client, emu):
-    body = {"advertiser_id": ADVERTISER, "event_set_id": EVENT_SET, "auto_tracking": True,
-            "name": "Stores"}
+    body = {
+        "advertiser_id": ADVERTISER,
+        "event_set_id": EVENT_SET,
+        "auto_tracking": True,
+        "name": "Stores",
+    }
     assert client.post(OFFLINE_UPDATE_PATH, json=body).json()["code"] == 0
     assert offline_get(client)["data"]["event_set_list"] == [
-        {"event_set_id": EVENT_SET, "name": "Stores", "auto_tracking": True}]
+        {"event_set_id": EVENT_SET, "name": "Stores", "auto_tracking": True}
+    ]
     assert emu.state.event_set(EVENT_SET).auto_tracking is True
 
 
@@ -163,17 +186,24 @@ def test_offline_update_without_name_keeps_the_name(client):
     assert offline_get(client)["data"]["event_set_list"][0]["name"] == "Store sales"
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"auto_tracking": None}, "auto_tracking: required"),
-    ({"auto_tracking": "yes"}, "auto_tracking: must be true or false"),
-    ({"name": ""}, "name: must be a non-empty string"),
-    ({"event_set_id": None}, "event_set_id: required"),
-    ({"event_set_id": OTHER_EVENT_SET},
-     "event_set_id: no offline event set with this id under this advertiser"),
-    ({"event_set_id": "7199999999999999999"},
-     "event_set_id: no offline event set with this id under this advertiser"),
-    ({"colour": "blue"}, "colour: unknown field"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"auto_tracking": None}, "auto_tracking: required"),
+        ({"auto_tracking": "yes"}, "auto_tracking: must be true or false"),
+        ({"name": ""}, "name: must be a non-empty string"),
+        ({"event_set_id": None}, "event_set_id: required"),
+        (
+            {"event_set_id": OTHER_EVENT_SET},
+            "event_set_id: no offline event set with this id under this advertiser",
+        ),
+        (
+            {"event_set_id": "7199999999999999999"},
+            "event_set_id: no offline event set with this id under this advertiser",
+        ),
+        ({"colour": "blue"}, "colour: unknown field"),
+    ],
+)
 def test_offline_update_rejects_bad_fields_naming_them(client, emu, change, message):
     body = {"advertiser_id": ADVERTISER, "event_set_id": EVENT_SET, "auto_tracking": True, **change}
     body = {key: value for key, value in body.items() if value is not None}
@@ -193,18 +223,23 @@ def test_the_analyst_role_can_read_but_not_update_or_send_40106(client):
 
 # -- event/track/ beyond event validation (see test_emulator_track.py) -------------------
 
+
 def test_track_for_an_event_set_that_is_not_seeded_is_40002_naming_event_source_id(client):
     body = {"event_source": "offline", "event_source_id": "7199999999999999999", "data": [{}]}
     answer = client.post(TRACK_PATH, json=body).json()
     assert (answer["code"], answer["message"]) == (
-        40002, "event_source_id: no offline event set with this id exists")
+        40002,
+        "event_source_id: no offline event set with this id exists",
+    )
 
 
 def test_track_web_needs_a_seeded_pixel_code_not_an_event_set_id(client):
     body = {"event_source": "web", "event_source_id": EVENT_SET, "data": [{}]}
     answer = client.post(TRACK_PATH, json=body).json()
     assert (answer["code"], answer["message"]) == (
-        40002, "event_source_id: no pixel with this id exists")
+        40002,
+        "event_source_id: no pixel with this id exists",
+    )
 
 
 def test_track_to_an_event_set_of_another_advertiser_is_40300(client):
@@ -215,9 +250,12 @@ def test_track_to_an_event_set_of_another_advertiser_is_40300(client):
 def test_post_endpoints_need_a_json_content_type_and_a_json_body(client):
     not_json = client.post(TRACK_PATH, content=b"{}", headers={"Content-Type": "text/plain"}).json()
     assert (not_json["code"], not_json["message"]) == (
-        40002, "Content-Type: must be application/json")
-    broken = client.post(TRACK_PATH, content=b"{not json",
-                         headers={"Content-Type": "application/json"}).json()
+        40002,
+        "Content-Type: must be application/json",
+    )
+    broken = client.post(
+        TRACK_PATH, content=b"{not json", headers={"Content-Type": "application/json"}
+    ).json()
     assert (broken["code"], broken["message"]) == (40002, "request body: must be valid JSON")
 
 
@@ -226,20 +264,33 @@ def test_post_endpoints_need_a_json_content_type_and_a_json_body(client):
 READS_AND_WRITES = [
     ("GET", OFFLINE_GET_PATH, {"params": {"advertiser_id": ADVERTISER}}),
     ("GET", PIXEL_LIST_PATH, {"params": {"advertiser_id": ADVERTISER}}),
-    ("POST", OFFLINE_UPDATE_PATH, {"json": {"advertiser_id": ADVERTISER, "event_set_id": EVENT_SET,
-                                            "auto_tracking": True}}),
-    ("POST", TRACK_PATH, {"json": {"event_source": "offline", "event_source_id": EVENT_SET,
-                                   "data": [{}]}}),
+    (
+        "POST",
+        OFFLINE_UPDATE_PATH,
+        {"json": {"advertiser_id": ADVERTISER, "event_set_id": EVENT_SET, "auto_tracking": True}},
+    ),
+    (
+        "POST",
+        TRACK_PATH,
+        {"json": {"event_source": "offline", "event_source_id": EVENT_SET, "data": [{}]}},
+    ),
 ]
 
 
 @pytest.mark.parametrize("method, path, request_kwargs", READS_AND_WRITES)
-@pytest.mark.parametrize("token, code", [
-    (None, 40104), ("", 40104), ("no-such-token", 40105), ("revoked-token", 40105),
-    ("expired-token", 40102),
-])
-def test_every_endpoint_needs_a_known_live_access_token(emu, method, path, request_kwargs, token,
-                                                        code):
+@pytest.mark.parametrize(
+    "token, code",
+    [
+        (None, 40104),
+        ("", 40104),
+        ("no-such-token", 40105),
+        ("revoked-token", 40105),
+        ("expired-token", 40102),
+    ],
+)
+def test_every_endpoint_needs_a_known_live_access_token(
+    emu, method, path, request_kwargs, token, code
+):
     headers = {} if token is None else {"Access-Token": token}
     with httpx.Client(base_url=emu.base_url) as http:
         answer = http.request(method, path, headers=headers, **request_kwargs).json()
@@ -248,6 +299,7 @@ def test_every_endpoint_needs_a_known_live_access_token(emu, method, path, reque
 
 
 # -- oauth2/refresh_token/ ---------------------------------------------------------------
+
 
 def test_refresh_issues_a_working_access_token_and_rotates_the_refresh_token(client):
     first = refresh(client, "refresh-1")
@@ -273,7 +325,9 @@ def test_refreshing_a_long_term_access_token_is_40107(client):
 def test_refresh_with_a_wrong_app_or_secret_is_40002_without_echoing_them(client, change):
     answer = refresh(client, "refresh-1", **change)
     assert (answer["code"], answer["message"]) == (
-        40002, "app_id/secret: no app with this id and secret")
+        40002,
+        "app_id/secret: no app with this id and secret",
+    )
     assert refresh(client, "refresh-1")["code"] == 0  # the refresh token was not used up
 
 
@@ -282,17 +336,23 @@ def test_refresh_with_an_unknown_refresh_token_is_40105(client):
 
 
 def test_refresh_checks_its_fields(client):
-    assert refresh(client, "refresh-1", grant_type="authorization_code")["message"] == \
-        "grant_type: must be refresh_token"
-    missing = client.post(REFRESH_TOKEN_PATH, json={"app_id": APP_ID, "secret": APP_SECRET,
-                                                    "grant_type": "refresh_token"}).json()
+    assert (
+        refresh(client, "refresh-1", grant_type="authorization_code")["message"]
+        == "grant_type: must be refresh_token"
+    )
+    missing = client.post(
+        REFRESH_TOKEN_PATH,
+        json={"app_id": APP_ID, "secret": APP_SECRET, "grant_type": "refresh_token"},
+    ).json()
     assert (missing["code"], missing["message"]) == (40002, "refresh_token: required")
 
 
 # -- HTTP --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", [
-    TRACK_PATH, OFFLINE_GET_PATH, OFFLINE_UPDATE_PATH, PIXEL_LIST_PATH, REFRESH_TOKEN_PATH])
+
+@pytest.mark.parametrize(
+    "path", [TRACK_PATH, OFFLINE_GET_PATH, OFFLINE_UPDATE_PATH, PIXEL_LIST_PATH, REFRESH_TOKEN_PATH]
+)
 def test_a_path_without_its_trailing_slash_is_http_404(client, path):
     assert client.request("POST", path.rstrip("/"), json={}).status_code == 404
     assert client.get(path.rstrip("/")).status_code == 404
@@ -305,8 +365,10 @@ def test_unknown_paths_are_404_and_wrong_methods_405(client):
 
 
 def test_keep_alive_serves_several_requests_on_one_connection(emu):
-    request = (f"GET {OFFLINE_GET_PATH}?advertiser_id={ADVERTISER} HTTP/1.1\r\n"
-               f"Host: 127.0.0.1\r\nAccess-Token: good-token\r\n\r\n").encode()
+    request = (
+        f"GET {OFFLINE_GET_PATH}?advertiser_id={ADVERTISER} HTTP/1.1\r\n"
+        f"Host: 127.0.0.1\r\nAccess-Token: good-token\r\n\r\n"
+    ).encode()
     with socket.create_connection(("127.0.0.1", _port(emu)), timeout=10) as raw:
         for _ in range(3):
             raw.sendall(request)
@@ -320,28 +382,34 @@ def test_a_chunked_body_is_accepted(client):
         yield b'{"advertiser_id": "' + ADVERTISER.encode() + b'", "event_set_id": "'
         yield EVENT_SET.encode() + b'", "auto_tracking": true}'
 
-    answer = client.post(OFFLINE_UPDATE_PATH, content=chunks(),
-                         headers={"Content-Type": "application/json"})
+    answer = client.post(
+        OFFLINE_UPDATE_PATH, content=chunks(), headers={"Content-Type": "application/json"}
+    )
     assert answer.json()["code"] == 0
 
 
 def test_a_body_over_the_size_cap_is_http_413(client):
-    answer = client.post(TRACK_PATH, content=b" " * (MAX_REQUEST_BYTES + 1),
-                         headers={"Content-Type": "application/json"})
+    answer = client.post(
+        TRACK_PATH,
+        content=b" " * (MAX_REQUEST_BYTES + 1),
+        headers={"Content-Type": "application/json"},
+    )
     assert answer.status_code == 413
 
 
 def test_stop_closes_idle_keep_alive_connections_and_can_be_called_twice():
     emu = Emulator(SEED).start()
     with socket.create_connection(("127.0.0.1", _port(emu)), timeout=30) as idle:
-        idle.sendall(f"GET {PIXEL_LIST_PATH}?advertiser_id={ADVERTISER} HTTP/1.1\r\nHost: x\r\n"
-                     f"Access-Token: good-token\r\n\r\n".encode())
+        idle.sendall(
+            f"GET {PIXEL_LIST_PATH}?advertiser_id={ADVERTISER} HTTP/1.1\r\nHost: x\r\n"
+            f"Access-Token: good-token\r\n\r\n".encode()
+        )
         _read_response_head(idle)
         emu.stop()
         emu.stop()
         assert _read_until_closed(idle) == b""
     with pytest.raises(RuntimeError):
-        emu.base_url
+        _ = emu.base_url
 
 
 def test_the_emulator_refuses_to_listen_beyond_loopback():
@@ -350,6 +418,7 @@ def test_the_emulator_refuses_to_listen_beyond_loopback():
 
 
 # -- admin endpoints ---------------------------------------------------------------------
+
 
 def test_stats_count_requests_per_path(client, emu):
     offline_get(client)
@@ -363,8 +432,10 @@ def test_stats_count_requests_per_path(client, emu):
 
 
 def test_reset_returns_to_the_seed(client, emu):
-    client.post(OFFLINE_UPDATE_PATH, json={"advertiser_id": ADVERTISER, "event_set_id": EVENT_SET,
-                                           "auto_tracking": True})
+    client.post(
+        OFFLINE_UPDATE_PATH,
+        json={"advertiser_id": ADVERTISER, "event_set_id": EVENT_SET, "auto_tracking": True},
+    )
     rotated = refresh(client, "refresh-1")["data"]
     assert client.post("/_emulator/reset").json() == {"reset": True}
     assert emu.state.event_set(EVENT_SET).auto_tracking is False
@@ -381,14 +452,22 @@ def test_faults_can_be_read_and_replaced_over_http(client):
     assert "rate_limit" not in cleared
 
 
-@pytest.mark.parametrize("config, error", [
-    ({"rate_limit": {"count": -1}}, "faults.rate_limit.count: must be an integer of at least 0"),
-    ({"slow": {"count": 1}}, "faults.slow.seconds: required"),
-    ({"http_error": {"count": 1, "status": 404}}, "faults.http_error.status: must be one of"),
-    ({"rate_limit": {"count": 1, "paths": ["nope/"]}},
-     "faults.rate_limit.paths[0]: must be one of"),
-    ({"meteor": {}}, "faults.meteor: unknown field"),
-])
+@pytest.mark.parametrize(
+    "config, error",
+    [
+        (
+            {"rate_limit": {"count": -1}},
+            "faults.rate_limit.count: must be an integer of at least 0",
+        ),
+        ({"slow": {"count": 1}}, "faults.slow.seconds: required"),
+        ({"http_error": {"count": 1, "status": 404}}, "faults.http_error.status: must be one of"),
+        (
+            {"rate_limit": {"count": 1, "paths": ["nope/"]}},
+            "faults.rate_limit.paths[0]: must be one of",
+        ),
+        ({"meteor": {}}, "faults.meteor: unknown field"),
+    ],
+)
 def test_a_bad_fault_configuration_is_http_400_naming_the_field(client, config, error):
     answer = client.post("/_emulator/faults", json=config)
     assert answer.status_code == 400
@@ -402,13 +481,17 @@ def test_unknown_admin_paths_are_404(client):
 
 # -- seeds -------------------------------------------------------------------------------
 
+
 def test_the_default_seed_holds_the_documented_account():
     seed = load_seed()
     assert [t.token for t in seed.access_tokens] == ["emulator-token"]
     advertiser = seed.advertisers[0]
     assert advertiser.advertiser_id == "7000000000000000001"
-    assert (advertiser.event_sets[0].event_set_id, advertiser.event_sets[0].name,
-            advertiser.event_sets[0].auto_tracking) == ("7100000000000000001", "Store sales", False)
+    assert (
+        advertiser.event_sets[0].event_set_id,
+        advertiser.event_sets[0].name,
+        advertiser.event_sets[0].auto_tracking,
+    ) == ("7100000000000000001", "Store sales", False)
     assert advertiser.pixels[0].code == "C0AMPDESTPIXEL000001"
 
 
@@ -418,18 +501,33 @@ def test_a_seed_file_is_read_from_a_path(tmp_path):
     assert load_seed(path).access_tokens[0].token == "file-token"
 
 
-@pytest.mark.parametrize("seed, error", [
-    ({"tokens": []}, "seed.tokens: unknown field"),
-    ({"advertisers": [{"advertiser_id": 7000}]},
-     "seed.advertisers[0].advertiser_id: must be a non-empty string"),
-    ({"advertisers": [{"advertiser_id": "1", "event_sets": [{"event_set_id": "2", "name": "a"}]},
-                      {"advertiser_id": "3", "event_sets": [{"event_set_id": "2", "name": "b"}]}]},
-     "seed.advertisers: event_set_id appears twice"),
-    ({"access_tokens": [{"token": "t", "role": "owner"}]},
-     "seed.access_tokens[0].role: must be one of"),
-    ({"faults": {"drop": {"after_accept": True}}},
-     "seed.faults.drop: needs count, fraction or both"),
-])
+@pytest.mark.parametrize(
+    "seed, error",
+    [
+        ({"tokens": []}, "seed.tokens: unknown field"),
+        (
+            {"advertisers": [{"advertiser_id": 7000}]},
+            "seed.advertisers[0].advertiser_id: must be a non-empty string",
+        ),
+        (
+            {
+                "advertisers": [
+                    {"advertiser_id": "1", "event_sets": [{"event_set_id": "2", "name": "a"}]},
+                    {"advertiser_id": "3", "event_sets": [{"event_set_id": "2", "name": "b"}]},
+                ]
+            },
+            "seed.advertisers: event_set_id appears twice",
+        ),
+        (
+            {"access_tokens": [{"token": "t", "role": "owner"}]},
+            "seed.access_tokens[0].role: must be one of",
+        ),
+        (
+            {"faults": {"drop": {"after_accept": True}}},
+            "seed.faults.drop: needs count, fraction or both",
+        ),
+    ],
+)
 def test_a_bad_seed_is_refused_naming_the_field(seed, error):
     with pytest.raises(EmulatorConfigError) as raised:
         Emulator(seed)

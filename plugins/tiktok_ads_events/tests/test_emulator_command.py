@@ -22,7 +22,9 @@ PROCESS_TIMEOUT = 30
 def start(*args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "tiktok_ads_events.emulator", "--port", "0", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -43,10 +45,15 @@ def launched():
         process.communicate(timeout=PROCESS_TIMEOUT)
 
 
-def read_event_sets(base_url: str, token: str = "emulator-token",
-                    advertiser_id: str = "7000000000000000001"):
-    answer = httpx.get(base_url + OFFLINE_GET_PATH, params={"advertiser_id": advertiser_id},
-                       headers={"Access-Token": token}, timeout=10)
+def read_event_sets(
+    base_url: str, token: str = "emulator-token", advertiser_id: str = "7000000000000000001"
+):
+    answer = httpx.get(
+        base_url + OFFLINE_GET_PATH,
+        params={"advertiser_id": advertiser_id},
+        headers={"Access-Token": token},
+        timeout=10,
+    )
     return answer.json()
 
 
@@ -76,11 +83,20 @@ def test_the_command_stops_with_an_idle_keep_alive_client_connected(launched):
 
 def test_ready_file_and_seed_file(launched, tmp_path):
     seed = tmp_path / "seed.json"
-    seed.write_text(json.dumps({
-        "access_tokens": [{"token": "file-token"}],
-        "advertisers": [{"advertiser_id": "42",
-                         "event_sets": [{"event_set_id": "43", "name": "From file"}]}],
-    }), encoding="utf-8")
+    seed.write_text(
+        json.dumps(
+            {
+                "access_tokens": [{"token": "file-token"}],
+                "advertisers": [
+                    {
+                        "advertiser_id": "42",
+                        "event_sets": [{"event_set_id": "43", "name": "From file"}],
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     ready = tmp_path / "emulator.url"
     process, base_url = launched("--seed", str(seed), "--ready-file", str(ready))
     assert ready.read_text(encoding="utf-8") == base_url + "\n"

@@ -29,11 +29,17 @@ def make_event(number: int = 0, **changes) -> dict:
         "event": "Purchase",
         "event_time": int(time.time()) - 3600,
         "event_id": f"evt-{number:05d}",
-        "user": {"email": sha256(f"user{number}@example.com"),
-                 "phone": sha256(f"+1555{number:07d}"),
-                 "external_id": sha256(f"customer-{number}")},
-        "properties": {"currency": "USD", "value": 10.5, "order_id": f"order-{number}",
-                       "contents": [{"content_id": "sku-1", "price": 5.25, "quantity": 2}]},
+        "user": {
+            "email": sha256(f"user{number}@example.com"),
+            "phone": sha256(f"+1555{number:07d}"),
+            "external_id": sha256(f"customer-{number}"),
+        },
+        "properties": {
+            "currency": "USD",
+            "value": 10.5,
+            "order_id": f"order-{number}",
+            "contents": [{"content_id": "sku-1", "price": 5.25, "quantity": 2}],
+        },
     }
     for path, value in changes.items():
         *parents, leaf = path.split(".")
@@ -53,18 +59,33 @@ def make_events(count: int, start: int = 0) -> list[dict]:
 
 def web_event(number: int = 0) -> dict:
     event = make_event(number)
-    event["user"].update({"ip": "203.0.113.9", "user_agent": "Mozilla/5.0", "ttp": "ttp-cookie",
-                          "ttclid": "click-1", "locale": "en-US"})
-    event["page"] = {"url": "https://shop.example.com/checkout",
-                     "referrer": "https://www.example.com/"}
+    event["user"].update(
+        {
+            "ip": "203.0.113.9",
+            "user_agent": "Mozilla/5.0",
+            "ttp": "ttp-cookie",
+            "ttclid": "click-1",
+            "locale": "en-US",
+        }
+    )
+    event["page"] = {
+        "url": "https://shop.example.com/checkout",
+        "referrer": "https://www.example.com/",
+    }
     event["limited_data_use"] = False
     return event
 
 
-def body(events: list[dict], *, source: str = "offline", source_id: str = EVENT_SET,
-         **extra) -> dict:
-    return {"event_source": source, "event_source_id": source_id, "partner_name": "AmpDestinations",
-            "data": events, **extra}
+def body(
+    events: list[dict], *, source: str = "offline", source_id: str = EVENT_SET, **extra
+) -> dict:
+    return {
+        "event_source": source,
+        "event_source_id": source_id,
+        "partner_name": "AmpDestinations",
+        "data": events,
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -84,9 +105,12 @@ def client(emu):
 
 
 def minimal_seed() -> dict:
-    return {"access_tokens": [{"token": TOKEN}],
-            "advertisers": [{"advertiser_id": ADVERTISER,
-                             "event_sets": [{"event_set_id": EVENT_SET, "name": "S"}]}]}
+    return {
+        "access_tokens": [{"token": TOKEN}],
+        "advertisers": [
+            {"advertiser_id": ADVERTISER, "event_sets": [{"event_set_id": EVENT_SET, "name": "S"}]}
+        ],
+    }
 
 
 def track(client, events, **kwargs) -> dict:
@@ -94,6 +118,7 @@ def track(client, events, **kwargs) -> dict:
 
 
 # -- accepted batches --------------------------------------------------------------------
+
 
 def test_a_valid_offline_batch_is_accepted_and_stored_as_sent(client, emu):
     events = make_events(3)
@@ -132,17 +157,21 @@ def test_a_thousand_events_are_accepted_and_a_thousand_and_one_rejected(client, 
 
 # -- rejected batches ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("change, message", [
-    ({"event_source": MISSING}, "event_source: required"),
-    ({"event_source": "app"}, "event_source: must be offline or web"),
-    ({"event_source_id": MISSING}, "event_source_id: required"),
-    ({"event_source_id": 7100000000000000001}, "event_source_id: must be a non-empty string"),
-    ({"data": MISSING}, "data: required"),
-    ({"data": {}}, "data: must be a list of events"),
-    ({"data": []}, "data: must hold at least one event"),
-    ({"test_event_code": 5}, "test_event_code: must be a non-empty string"),
-    ({"pixel_code": PIXEL}, "pixel_code: unknown field"),
-])
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"event_source": MISSING}, "event_source: required"),
+        ({"event_source": "app"}, "event_source: must be offline or web"),
+        ({"event_source_id": MISSING}, "event_source_id: required"),
+        ({"event_source_id": 7100000000000000001}, "event_source_id: must be a non-empty string"),
+        ({"data": MISSING}, "data: required"),
+        ({"data": {}}, "data: must be a list of events"),
+        ({"data": []}, "data: must hold at least one event"),
+        ({"test_event_code": 5}, "test_event_code: must be a non-empty string"),
+        ({"pixel_code": PIXEL}, "pixel_code: unknown field"),
+    ],
+)
 def test_a_bad_request_field_rejects_the_batch_naming_it(client, change, message):
     sent = body(make_events(2))
     for field, value in change.items():
@@ -171,8 +200,10 @@ EVENT_RULES = [
     ({"event_time": "2024-05-01T12:00:00Z"}, "event_time: must be an integer of Unix seconds"),
     ({"event_time": 1714564800.5}, "event_time: must be an integer of Unix seconds"),
     ({"event_time": int(time.time()) - 29 * DAY}, "event_time: must be within the last 28 days"),
-    ({"event_time": int(time.time()) + 600},
-     "event_time: must not be more than 300 seconds in the future"),
+    (
+        {"event_time": int(time.time()) + 600},
+        "event_time: must not be more than 300 seconds in the future",
+    ),
     ({"event_id": MISSING}, "event_id: required"),
     ({"event_id": ""}, "event_id: must be a non-empty string"),
     ({"event_id": "   "}, "event_id: must be a non-empty string"),
@@ -183,8 +214,10 @@ EVENT_RULES = [
     ({"user.email": sha256(SECRET_EMAIL).upper()}, "user.email: must be a SHA-256 hex digest"),
     ({"user.email": sha256(SECRET_EMAIL)[:63]}, "user.email: must be a SHA-256 hex digest"),
     ({"user.email": None}, "user.email: must be a SHA-256 hex digest"),
-    ({"user.email": [sha256("a@example.com"), SECRET_EMAIL]},
-     "user.email[1]: must be a SHA-256 hex digest"),
+    (
+        {"user.email": [sha256("a@example.com"), SECRET_EMAIL]},
+        "user.email[1]: must be a SHA-256 hex digest",
+    ),
     ({"user.phone": "+12133734253"}, "user.phone: must be a SHA-256 hex digest"),
     ({"user.external_id": "z" * 64}, "user.external_id: must be a SHA-256 hex digest"),
     ({"user.first_name": "Alice"}, "user.first_name: unknown field"),
@@ -201,23 +234,31 @@ EVENT_RULES = [
     ({"properties.contents": {"price": 1}}, "properties.contents: must be a list of objects"),
     ({"properties.contents": ["sku-1"]}, "properties.contents[0]: must be an object"),
     ({"properties.contents.0.price": "5.25"}, "properties.contents[0].price: must be a number"),
-    ({"properties.contents.0.quantity": 1.5},
-     "properties.contents[0].quantity: must be a whole number"),
+    (
+        {"properties.contents.0.quantity": 1.5},
+        "properties.contents[0].quantity: must be a whole number",
+    ),
     ({"properties.contents.0.colour": "red"}, "properties.contents[0].colour: unknown field"),
-    ({"properties.content_type": "service"},
-     "properties.content_type: must be product or product_group"),
-    ({"properties.event_channel": "fax"},
-     "properties.event_channel: must be one of crm, email, in_store, other, phone_call, website"),
+    (
+        {"properties.content_type": "service"},
+        "properties.content_type: must be product or product_group",
+    ),
+    (
+        {"properties.event_channel": "fax"},
+        "properties.event_channel: must be one of crm, email, in_store, other, phone_call, website",
+    ),
     ({"properties.order_id": 1234}, "properties.order_id: must be a string"),
     ({"limited_data_use": "yes"}, "limited_data_use: must be true or false"),
     ({"campaign": "spring"}, "campaign: unknown field"),
 ]
 
 
-@pytest.mark.parametrize("change, rule", EVENT_RULES,
-                         ids=[message.split(":")[0] for _, message in EVENT_RULES])
+@pytest.mark.parametrize(
+    "change, rule", EVENT_RULES, ids=[message.split(":")[0] for _, message in EVENT_RULES]
+)
 def test_one_invalid_event_rejects_the_batch_naming_index_and_field_never_the_value(
-        client, emu, change, rule):
+    client, emu, change, rule
+):
     events = make_events(20)
     events[17] = make_event(17, **change)
     answer = track(client, events)
@@ -226,12 +267,15 @@ def test_one_invalid_event_rejects_the_batch_naming_index_and_field_never_the_va
     assert emu.state.event_count(EVENT_SET) == 0
 
 
-@pytest.mark.parametrize("change, rule", [
-    ({"user.ip": "999.1.1.1"}, "user.ip: must be an IPv4 or IPv6 address"),
-    ({"user.user_agent": ""}, "user.user_agent: must be a non-empty string"),
-    ({"page.url": "javascript:alert(1)"}, "page.url: must be an http or https URL"),
-    ({"page.title": "Checkout"}, "page.title: unknown field"),
-])
+@pytest.mark.parametrize(
+    "change, rule",
+    [
+        ({"user.ip": "999.1.1.1"}, "user.ip: must be an IPv4 or IPv6 address"),
+        ({"user.user_agent": ""}, "user.user_agent: must be a non-empty string"),
+        ({"page.url": "javascript:alert(1)"}, "page.url: must be an http or https URL"),
+        ({"page.title": "Checkout"}, "page.title: unknown field"),
+    ],
+)
 def test_web_fields_are_checked_on_web_batches(client, change, rule):
     events = [web_event(0), web_event(1)]
     for path, value in change.items():
@@ -247,6 +291,7 @@ def test_an_event_that_is_not_an_object_is_named(client):
 
 
 # -- deduplication -----------------------------------------------------------------------
+
 
 def test_a_resent_batch_is_accepted_but_stored_once_and_counted_as_duplicates(client, emu):
     events = make_events(5)
@@ -280,8 +325,10 @@ def test_admin_events_endpoint_lists_stored_events(client):
 
 
 def test_without_store_events_only_counts_and_dedup_keys_are_kept():
-    with Emulator({**minimal_seed(), "options": {"store_events": False}}) as emu, \
-            connect(emu) as client:
+    with (
+        Emulator({**minimal_seed(), "options": {"store_events": False}}) as emu,
+        connect(emu) as client,
+    ):
         track(client, make_events(3))
         track(client, make_events(3))
         assert emu.state.events(EVENT_SET) == []
@@ -298,6 +345,7 @@ def test_reset_forgets_events_and_counts(client, emu):
 
 
 # -- faults ------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def armed(request):
@@ -327,8 +375,9 @@ def test_faults_hit_event_track_only_unless_paths_say_otherwise(armed):
     assert track(client, make_events(1))["code"] == 40100
 
 
-@pytest.mark.parametrize("armed", [{"server_error": {"count": 1, "paths": ["offline/get/"]}}],
-                         indirect=True)
+@pytest.mark.parametrize(
+    "armed", [{"server_error": {"count": 1, "paths": ["offline/get/"]}}], indirect=True
+)
 def test_a_fault_can_target_other_endpoints(armed):
     _, client = armed
     answer = client.get(OFFLINE_GET_PATH, params={"advertiser_id": ADVERTISER}).json()
@@ -356,8 +405,9 @@ def test_http_error_answers_that_status_once(armed):
     assert emu.state.duplicates == 0
 
 
-@pytest.mark.parametrize("armed", [{"http_error": {"count": 1, "status": 429, "retry_after": 3}}],
-                         indirect=True)
+@pytest.mark.parametrize(
+    "armed", [{"http_error": {"count": 1, "status": 429, "retry_after": 3}}], indirect=True
+)
 def test_http_429_carries_retry_after(armed):
     _, client = armed
     answer = client.post(TRACK_PATH, json=body(make_events(1)))
@@ -425,14 +475,17 @@ def test_a_poisoned_event_fails_its_whole_batch_naming_its_index(armed):
     emu, client = armed
     answer = track(client, make_events(5))
     assert (answer["code"], answer["message"]) == (
-        40002, "data[3]: event rejected (emulator poison_event_ids fault)")
+        40002,
+        "data[3]: event rejected (emulator poison_event_ids fault)",
+    )
     assert emu.state.event_count(EVENT_SET) == 0
     assert track(client, make_events(3))["code"] == 0
     assert track(client, make_events(1, start=4))["code"] == 0
 
 
-@pytest.mark.parametrize("armed", [{"partial": {"count": 1, "message": "2 events not matched"}}],
-                         indirect=True)
+@pytest.mark.parametrize(
+    "armed", [{"partial": {"count": 1, "message": "2 events not matched"}}], indirect=True
+)
 def test_a_partial_answer_is_20001_with_the_events_stored(armed):
     emu, client = armed
     answer = track(client, make_events(3))
@@ -446,13 +499,20 @@ def test_a_token_expires_after_n_requests_until_a_refresh_produces_a_new_one(arm
     emu, client = armed
 
     def refresh(refresh_token: str) -> dict:
-        return client.post(REFRESH_TOKEN_PATH, json={
-            "app_id": "7200000000000000001", "secret": "emulator-secret",
-            "refresh_token": refresh_token, "grant_type": "refresh_token"}).json()["data"]
+        return client.post(
+            REFRESH_TOKEN_PATH,
+            json={
+                "app_id": "7200000000000000001",
+                "secret": "emulator-secret",
+                "refresh_token": refresh_token,
+                "grant_type": "refresh_token",
+            },
+        ).json()["data"]
 
     def send(number: int, access_token: str) -> int:
-        answer = client.post(TRACK_PATH, json=body([make_event(number)]),
-                             headers={"Access-Token": access_token})
+        answer = client.post(
+            TRACK_PATH, json=body([make_event(number)]), headers={"Access-Token": access_token}
+        )
         return answer.json()["code"]
 
     first = refresh("emulator-refresh-token")

@@ -6,7 +6,7 @@ The clock is fixed, so age and future bounds are exact. Rows are mostly CSV-like
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from hashlib import sha256
 
 import pytest
@@ -14,7 +14,7 @@ import pytest
 from amp_destinations import RecordError, RecordWarning
 from tiktok_ads_events._prepare import FIELDS, EventPreparer
 
-NOW = datetime(2026, 3, 1, 12, tzinfo=timezone.utc).timestamp()
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC).timestamp()
 EVENT_SET_ID = "7123456789012345678"
 PIXEL_CODE = "C4ABCDEFGH12IJKLMN90"
 ROW = {
@@ -26,12 +26,18 @@ ROW = {
 EMAIL_HASH = sha256(b"alice@example.com").hexdigest()
 
 # TikTok's documented test vectors.
-EMAIL_VECTOR = (" ALICE_abc@gmail.com ",
-                "848a771458438fc2ec420560d769fb9b9b86851ee338ec56517baabd79d3bb4f")
-PHONE_VECTOR = ("(+1)2133734253",
-                "9f7ec22d72092cd3c0b58726ed9c2d91b92e51a3f29837508fb2948bb22dd2fd")
-EXTERNAL_ID_VECTOR = ("user_123",
-                      "80fba0ae1c48e3978e43e4efc365e14e12ea0c830ba8ba5b9a2dafc7e3f2ab8b")
+EMAIL_VECTOR = (
+    " ALICE_abc@gmail.com ",
+    "848a771458438fc2ec420560d769fb9b9b86851ee338ec56517baabd79d3bb4f",
+)
+PHONE_VECTOR = (
+    "(+1)2133734253",
+    "9f7ec22d72092cd3c0b58726ed9c2d91b92e51a3f29837508fb2948bb22dd2fd",
+)
+EXTERNAL_ID_VECTOR = (
+    "user_123",
+    "80fba0ae1c48e3978e43e4efc365e14e12ea0c830ba8ba5b9a2dafc7e3f2ab8b",
+)
 
 
 def preparer(**settings) -> EventPreparer:
@@ -73,32 +79,57 @@ def code_of(row: dict, **settings) -> str:
 
 # -- the event as TikTok receives it ----------------------------------------------------
 
+
 def test_minimal_row_becomes_the_event_tiktok_expects():
     result, warnings = prepare({})
-    assert result == (EVENT_SET_ID, {
-        "event": "CompletePayment",
-        "event_time": int(NOW) - 3600,
-        "event_id": "evt-0001",
-        "user": {"email": EMAIL_HASH},
-    })
+    assert result == (
+        EVENT_SET_ID,
+        {
+            "event": "CompletePayment",
+            "event_time": int(NOW) - 3600,
+            "event_id": "evt-0001",
+            "user": {"email": EMAIL_HASH},
+        },
+    )
     assert warnings == []
 
 
 def test_keys_without_a_value_are_left_out():
-    event = event_of({"phone": "", "external_id": "  ", "value": "", "currency": "",
-                      "order_id": "", "content_id": "", "event_channel": "", "price": ""})
+    event = event_of(
+        {
+            "phone": "",
+            "external_id": "  ",
+            "value": "",
+            "currency": "",
+            "order_id": "",
+            "content_id": "",
+            "event_channel": "",
+            "price": "",
+        }
+    )
     assert set(event) == {"event", "event_time", "event_id", "user"}
     assert set(event["user"]) == {"email"}
 
 
 def test_a_full_offline_row():
     row = {
-        "event": "Purchase", "event_id": " order-77 ", "email": "a@b.co",
-        "phone": "+12133734253", "external_id": "user_123",
-        "content_id": "sku-1", "content_name": "Red shoes", "content_category": "shoes",
-        "brand": "Acme", "price": "9.99", "quantity": "3", "content_type": "product",
-        "currency": "USD", "order_id": "o-1", "shop_id": "store-9",
-        "description": "in-store sale", "event_channel": "in_store",
+        "event": "Purchase",
+        "event_id": " order-77 ",
+        "email": "a@b.co",
+        "phone": "+12133734253",
+        "external_id": "user_123",
+        "content_id": "sku-1",
+        "content_name": "Red shoes",
+        "content_category": "shoes",
+        "brand": "Acme",
+        "price": "9.99",
+        "quantity": "3",
+        "content_type": "product",
+        "currency": "USD",
+        "order_id": "o-1",
+        "shop_id": "store-9",
+        "description": "in-store sale",
+        "event_channel": "in_store",
     }
     event = event_of(row)
     assert event["event_id"] == "order-77"
@@ -110,29 +141,52 @@ def test_a_full_offline_row():
     assert event["properties"] == {
         "value": 29.97,
         "currency": "USD",
-        "contents": [{"content_id": "sku-1", "content_name": "Red shoes",
-                      "content_category": "shoes", "brand": "Acme",
-                      "price": 9.99, "quantity": 3}],
-        "order_id": "o-1", "shop_id": "store-9", "description": "in-store sale",
-        "content_type": "product", "event_channel": "in_store",
+        "contents": [
+            {
+                "content_id": "sku-1",
+                "content_name": "Red shoes",
+                "content_category": "shoes",
+                "brand": "Acme",
+                "price": 9.99,
+                "quantity": 3,
+            }
+        ],
+        "order_id": "o-1",
+        "shop_id": "store-9",
+        "description": "in-store sale",
+        "content_type": "product",
+        "event_channel": "in_store",
     }
     assert "page" not in event and "limited_data_use" not in event
 
 
 def test_json_typed_row():
-    row = {"event_id": 12345, "timestamp": int(NOW) - 60, "phone": 2133734253,
-           "external_id": 42, "value": 30, "currency": "EUR", "quantity": 2.0,
-           "order_id": 991, "shop_id": None}
+    row = {
+        "event_id": 12345,
+        "timestamp": int(NOW) - 60,
+        "phone": 2133734253,
+        "external_id": 42,
+        "value": 30,
+        "currency": "EUR",
+        "quantity": 2.0,
+        "order_id": 991,
+        "shop_id": None,
+    }
     event = event_of(row)
     assert event["event_id"] == "12345"
     assert event["event_time"] == int(NOW) - 60
     assert event["user"]["phone"] == PHONE_VECTOR[1]
     assert event["user"]["external_id"] == sha256(b"42").hexdigest()
-    assert event["properties"] == {"value": 30.0, "currency": "EUR",
-                                   "contents": [{"quantity": 2}], "order_id": "991"}
+    assert event["properties"] == {
+        "value": 30.0,
+        "currency": "EUR",
+        "contents": [{"quantity": 2}],
+        "order_id": "991",
+    }
 
 
 # -- hashing ----------------------------------------------------------------------------
+
 
 def test_email_vector():
     assert event_of({"email": EMAIL_VECTOR[0]})["user"]["email"] == EMAIL_VECTOR[1]
@@ -143,8 +197,10 @@ def test_phone_vector():
 
 
 def test_external_id_vector():
-    assert event_of({"external_id": EXTERNAL_ID_VECTOR[0]})["user"]["external_id"] == (
-        EXTERNAL_ID_VECTOR[1])
+    assert (
+        event_of({"external_id": EXTERNAL_ID_VECTOR[0]})["user"]["external_id"]
+        == (EXTERNAL_ID_VECTOR[1])
+    )
 
 
 def test_prehashed_values_pass_through():
@@ -155,17 +211,27 @@ def test_prehashed_values_pass_through():
 
 def test_upper_case_digests_pass_through_lower_cased_for_email_and_phone_only():
     digest = sha256(b"anything").hexdigest()
-    user = event_of({"email": digest.upper(), "phone": digest.upper(),
-                     "external_id": digest.upper()})["user"]
+    user = event_of(
+        {"email": digest.upper(), "phone": digest.upper(), "external_id": digest.upper()}
+    )["user"]
     assert user["email"] == digest and user["phone"] == digest
     # An upper-case hex external id may be a genuine id: it is hashed.
     assert user["external_id"] == sha256(digest.upper().encode()).hexdigest()
 
 
-@pytest.mark.parametrize("phone", [
-    "+1 213 373 4253", "+1-213-373-4253", "+1.213.373.4253", "(213) 373-4253",
-    "213-373-4253", "2133734253", "1 (213) 373-4253", "+1 (213) 373-4253",
-])
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "+1 213 373 4253",
+        "+1-213-373-4253",
+        "+1.213.373.4253",
+        "(213) 373-4253",
+        "213-373-4253",
+        "2133734253",
+        "1 (213) 373-4253",
+        "+1 (213) 373-4253",
+    ],
+)
 def test_phone_formats_that_mean_the_same_number(phone):
     assert event_of({"phone": phone})["user"]["phone"] == PHONE_VECTOR[1]
 
@@ -173,14 +239,23 @@ def test_phone_formats_that_mean_the_same_number(phone):
 def test_national_phone_is_read_in_the_default_region():
     expected = sha256(b"+442079460018").hexdigest()
     assert event_of({"phone": "020 7946 0018"}, default_phone_region="GB")["user"]["phone"] == (
-        expected)
+        expected
+    )
     assert event_of({"phone": "+44 20 7946 0018"})["user"]["phone"] == expected
 
 
-@pytest.mark.parametrize("phone", [
-    "373-4253",  # a US number without its area code: its E.164 form would be wrong
-    "12", "call me", "+0 123 456 789", "+1234567890123456", [2133734253], True,
-])
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "373-4253",  # a US number without its area code: its E.164 form would be wrong
+        "12",
+        "call me",
+        "+0 123 456 789",
+        "+1234567890123456",
+        [2133734253],
+        True,
+    ],
+)
 def test_invalid_phone_is_dropped_with_a_warning(phone):
     result, warnings = prepare({"phone": phone})
     assert "phone" not in result[1]["user"]
@@ -195,6 +270,7 @@ def test_external_id_that_is_not_text_is_dropped_with_a_warning():
 
 
 # -- event ------------------------------------------------------------------------------
+
 
 def test_event_is_required():
     assert code_of({"event": None}) == "event.missing"
@@ -211,11 +287,17 @@ def test_event_name_is_trimmed():
     assert event_of({"event": " Purchase "})["event"] == "Purchase"
 
 
-@pytest.mark.parametrize("given, meant", [
-    ("purchase", "Purchase"), ("completepayment", "CompletePayment"),
-    ("COMPLETEPAYMENT", "CompletePayment"), ("Purchse", "Purchase"),
-    ("Complete Payment", "CompletePayment"), ("add_to_cart", "AddToCart"),
-])
+@pytest.mark.parametrize(
+    "given, meant",
+    [
+        ("purchase", "Purchase"),
+        ("completepayment", "CompletePayment"),
+        ("COMPLETEPAYMENT", "CompletePayment"),
+        ("Purchse", "Purchase"),
+        ("Complete Payment", "CompletePayment"),
+        ("add_to_cart", "AddToCart"),
+    ],
+)
 def test_a_near_miss_is_rejected_with_did_you_mean(given, meant):
     result, _ = prepare({"event": given})
     assert result.code == "event.unknown" and result.field == "event"
@@ -230,6 +312,7 @@ def test_an_unknown_event_without_a_close_name_gets_no_suggestion(given):
 
 
 # -- event_id ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("event_id", [None, "", "   "])
 def test_event_id_is_required(event_id):
@@ -246,20 +329,35 @@ def test_event_id_must_be_text_or_a_number(event_id):
 HOUR_AGO = int(NOW) - 3600
 
 
-@pytest.mark.parametrize("timestamp", [
-    "2026-03-01T11:00:00Z", "2026-03-01T11:00:00+00:00", "2026-03-01T13:00:00+02:00",
-    "2026-03-01T06:00:00-05:00", "2026-03-01T11:00:00", "2026-03-01 11:00:00",
-    "2026-03-01T11:00:00.999Z", "20260301T110000Z", " 2026-03-01T11:00:00Z ",
-    str(HOUR_AGO), f"{HOUR_AGO}.75", HOUR_AGO, float(HOUR_AGO),
-    str(HOUR_AGO * 1000), str(HOUR_AGO * 1000 + 999), HOUR_AGO * 1000,
-])
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        "2026-03-01T11:00:00Z",
+        "2026-03-01T11:00:00+00:00",
+        "2026-03-01T13:00:00+02:00",
+        "2026-03-01T06:00:00-05:00",
+        "2026-03-01T11:00:00",
+        "2026-03-01 11:00:00",
+        "2026-03-01T11:00:00.999Z",
+        "20260301T110000Z",
+        " 2026-03-01T11:00:00Z ",
+        str(HOUR_AGO),
+        f"{HOUR_AGO}.75",
+        HOUR_AGO,
+        float(HOUR_AGO),
+        str(HOUR_AGO * 1000),
+        str(HOUR_AGO * 1000 + 999),
+        HOUR_AGO * 1000,
+    ],
+)
 def test_timestamp_forms_that_mean_an_hour_ago(timestamp):
     assert event_of({"timestamp": timestamp})["event_time"] == HOUR_AGO
 
 
 def test_date_alone_is_midnight_utc():
     assert event_of({"timestamp": "2026-02-20"})["event_time"] == int(
-        datetime(2026, 2, 20, tzinfo=timezone.utc).timestamp())
+        datetime(2026, 2, 20, tzinfo=UTC).timestamp()
+    )
 
 
 @pytest.mark.parametrize("timestamp", [None, "", "  "])
@@ -267,10 +365,19 @@ def test_timestamp_is_required(timestamp):
     assert code_of({"timestamp": timestamp}) == "timestamp.missing"
 
 
-@pytest.mark.parametrize("timestamp", [
-    "yesterday", "2026-13-01T00:00:00Z", "01/03/2026", "nan", "inf", True, ["x"],
-    str(HOUR_AGO * 1_000_000),  # microseconds are refused, not guessed at
-])
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        "yesterday",
+        "2026-13-01T00:00:00Z",
+        "01/03/2026",
+        "nan",
+        "inf",
+        True,
+        ["x"],
+        str(HOUR_AGO * 1_000_000),  # microseconds are refused, not guessed at
+    ],
+)
 def test_unreadable_timestamp_is_rejected(timestamp):
     assert code_of({"timestamp": timestamp}) == "timestamp.invalid"
 
@@ -309,30 +416,53 @@ def test_the_clock_is_read_per_row():
 
 # -- email ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("email", [None, "", "   "])
 def test_email_is_required(email):
     assert code_of({"email": email}) == "email.missing"
 
 
-@pytest.mark.parametrize("email", [
-    "alice", "alice@example", "alice@@example.com", "a@b@example.com", "@example.com",
-    "alice@.com", "alice@example.", "alice@example..com", "alice smith@example.com",
-    "alice@exa mple.com", "N/A", "+12133734253", ["alice@example.com"], 42,
-])
+@pytest.mark.parametrize(
+    "email",
+    [
+        "alice",
+        "alice@example",
+        "alice@@example.com",
+        "a@b@example.com",
+        "@example.com",
+        "alice@.com",
+        "alice@example.",
+        "alice@example..com",
+        "alice smith@example.com",
+        "alice@exa mple.com",
+        "N/A",
+        "+12133734253",
+        ["alice@example.com"],
+        42,
+    ],
+)
 def test_what_is_not_an_email_is_rejected(email):
     assert code_of({"email": email}) == "email.invalid"
 
 
-@pytest.mark.parametrize("email", [
-    "alice+tag@example.com", "first.last@sub.example.co.uk", "ALICE@EXAMPLE.COM",
-    "user@xn--bcher-kva.example", "jörg@bücher.example",
-])
+@pytest.mark.parametrize(
+    "email",
+    [
+        "alice+tag@example.com",
+        "first.last@sub.example.co.uk",
+        "ALICE@EXAMPLE.COM",
+        "user@xn--bcher-kva.example",
+        "jörg@bücher.example",
+    ],
+)
 def test_unusual_but_real_addresses_are_accepted(email):
     assert event_of({"email": email})["user"]["email"] == (
-        sha256(email.strip().lower().encode()).hexdigest())
+        sha256(email.strip().lower().encode()).hexdigest()
+    )
 
 
 # -- event set --------------------------------------------------------------------------
+
 
 def test_event_set_id_defaults_to_the_setting():
     assert prepare({"event_set_id": ""})[0][0] == EVENT_SET_ID
@@ -346,20 +476,29 @@ def test_a_row_may_name_its_own_event_set():
     assert prepare({"event_set_id": other_pixel}, event_source="web")[0][0] == other_pixel
 
 
-@pytest.mark.parametrize("event_source, event_set_id", [
-    ("offline", "C4ABCDEFGH12IJKLMN90"), ("offline", "12-34"), ("offline", ["1"]),
-    ("web", "7000000000000000042"), ("web", "c4abcdefgh12ijklmn90"),
-])
+@pytest.mark.parametrize(
+    "event_source, event_set_id",
+    [
+        ("offline", "C4ABCDEFGH12IJKLMN90"),
+        ("offline", "12-34"),
+        ("offline", ["1"]),
+        ("web", "7000000000000000042"),
+        ("web", "c4abcdefgh12ijklmn90"),
+    ],
+)
 def test_a_row_event_set_id_of_the_wrong_shape_is_rejected(event_source, event_set_id):
-    assert code_of({"event_set_id": event_set_id},
-                   event_source=event_source) == "event_set_id.invalid"
+    assert (
+        code_of({"event_set_id": event_set_id}, event_source=event_source) == "event_set_id.invalid"
+    )
 
 
 # -- rejections come alone --------------------------------------------------------------
 
+
 def test_a_rejected_row_leaves_no_warnings():
-    result, warnings = prepare({"phone": "nope", "ip": "1.2.3.4", "event_source": "web",
-                                "value": "-5"})
+    result, warnings = prepare(
+        {"phone": "nope", "ip": "1.2.3.4", "event_source": "web", "value": "-5"}
+    )
     assert result.code == "value.invalid"
     assert warnings == []
 
@@ -373,9 +512,12 @@ def test_prepare_works_without_start_and_after_start():
 
 # -- money ------------------------------------------------------------------------------
 
+
 def test_value_and_currency():
     assert event_of({"value": "29.99", "currency": "USD"})["properties"] == {
-        "value": 29.99, "currency": "USD"}
+        "value": 29.99,
+        "currency": "USD",
+    }
 
 
 def test_currency_is_upper_cased():
@@ -384,10 +526,16 @@ def test_currency_is_upper_cased():
 
 def test_default_currency_applies_to_rows_with_money_and_no_currency():
     assert event_of({"value": "5"}, default_currency="EUR")["properties"] == {
-        "value": 5.0, "currency": "EUR"}
+        "value": 5.0,
+        "currency": "EUR",
+    }
     assert event_of({"price": "5"}, default_currency="EUR")["properties"]["currency"] == "EUR"
-    assert event_of({"value": "5", "currency": "GBP"},
-                    default_currency="EUR")["properties"]["currency"] == "GBP"
+    assert (
+        event_of({"value": "5", "currency": "GBP"}, default_currency="EUR")["properties"][
+            "currency"
+        ]
+        == "GBP"
+    )
     # A row without money gets no currency.
     assert "properties" not in event_of({}, default_currency="EUR")
 
@@ -401,10 +549,17 @@ def test_a_price_alone_needs_no_currency():
     assert event_of({"price": "2"})["properties"] == {"contents": [{"price": 2.0}]}
 
 
-@pytest.mark.parametrize("price, quantity, value", [
-    ("9.99", "3", 29.97), ("0.1", "3", 0.3), ("19.99", "7", 139.93),
-    ("0.0125", "3", 0.0375), ("10", "0", 0.0), (1.1, 3, 3.3),
-])
+@pytest.mark.parametrize(
+    "price, quantity, value",
+    [
+        ("9.99", "3", 29.97),
+        ("0.1", "3", 0.3),
+        ("19.99", "7", 139.93),
+        ("0.0125", "3", 0.0375),
+        ("10", "0", 0.0),
+        (1.1, 3, 3.3),
+    ],
+)
 def test_value_is_price_times_quantity_without_float_noise(price, quantity, value):
     properties = event_of({"price": price, "quantity": quantity, "currency": "USD"})["properties"]
     assert properties["value"] == value
@@ -412,28 +567,44 @@ def test_value_is_price_times_quantity_without_float_noise(price, quantity, valu
 
 
 def test_a_given_value_wins_over_price_times_quantity():
-    assert event_of({"value": "25", "price": "9.99", "quantity": "3",
-                     "currency": "USD"})["properties"]["value"] == 25.0
+    assert (
+        event_of({"value": "25", "price": "9.99", "quantity": "3", "currency": "USD"})[
+            "properties"
+        ]["value"]
+        == 25.0
+    )
 
 
 def test_quantity_written_as_a_whole_float_is_a_whole_number():
     assert event_of({"quantity": "3.0"})["properties"]["contents"] == [{"quantity": 3}]
 
 
-@pytest.mark.parametrize("column, value, code", [
-    ("value", "-1", "value.invalid"), ("value", "abc", "value.invalid"),
-    ("value", "NaN", "value.invalid"), ("value", "inf", "value.invalid"),
-    ("value", "1,234.50", "value.invalid"), ("value", True, "value.invalid"),
-    ("value", [1], "value.invalid"), ("value", float("nan"), "value.invalid"),
-    ("value", 10**400, "value.invalid"),
-    ("price", "-0.01", "price.invalid"), ("price", "free", "price.invalid"),
-    ("price", "1e999", "price.invalid"),
-    ("quantity", "2.5", "quantity.invalid"), ("quantity", "-1", "quantity.invalid"),
-    ("quantity", "two", "quantity.invalid"), ("quantity", 1.5, "quantity.invalid"),
-    ("currency", "XYZ", "currency.invalid"), ("currency", "US Dollar", "currency.invalid"),
-    ("currency", "$", "currency.invalid"), ("currency", "XAU", "currency.invalid"),
-    ("currency", 840, "currency.invalid"),
-])
+@pytest.mark.parametrize(
+    "column, value, code",
+    [
+        ("value", "-1", "value.invalid"),
+        ("value", "abc", "value.invalid"),
+        ("value", "NaN", "value.invalid"),
+        ("value", "inf", "value.invalid"),
+        ("value", "1,234.50", "value.invalid"),
+        ("value", True, "value.invalid"),
+        ("value", [1], "value.invalid"),
+        ("value", float("nan"), "value.invalid"),
+        ("value", 10**400, "value.invalid"),
+        ("price", "-0.01", "price.invalid"),
+        ("price", "free", "price.invalid"),
+        ("price", "1e999", "price.invalid"),
+        ("quantity", "2.5", "quantity.invalid"),
+        ("quantity", "-1", "quantity.invalid"),
+        ("quantity", "two", "quantity.invalid"),
+        ("quantity", 1.5, "quantity.invalid"),
+        ("currency", "XYZ", "currency.invalid"),
+        ("currency", "US Dollar", "currency.invalid"),
+        ("currency", "$", "currency.invalid"),
+        ("currency", "XAU", "currency.invalid"),
+        ("currency", 840, "currency.invalid"),
+    ],
+)
 def test_bad_money_rejects_the_row(column, value, code):
     row = {"value": "1", "currency": "USD", column: value}
     assert code_of(row) == code
@@ -441,27 +612,35 @@ def test_bad_money_rejects_the_row(column, value, code):
 
 # -- contents and other properties ------------------------------------------------------
 
+
 def test_content_columns_make_the_first_content_item():
     event = event_of({"content_id": "sku-1", "brand": "Acme"})
     assert event["properties"] == {"contents": [{"content_id": "sku-1", "brand": "Acme"}]}
 
 
-@pytest.mark.parametrize("given, sent", [("product", "product"),
-                                         ("Product_Group", "product_group")])
+@pytest.mark.parametrize(
+    "given, sent", [("product", "product"), ("Product_Group", "product_group")]
+)
 def test_content_type(given, sent):
     assert event_of({"content_type": given})["properties"] == {"content_type": sent}
 
 
-@pytest.mark.parametrize("given, sent", [("in_store", "in_store"), ("CRM", "crm"),
-                                         (" Phone_Call ", "phone_call")])
+@pytest.mark.parametrize(
+    "given, sent", [("in_store", "in_store"), ("CRM", "crm"), (" Phone_Call ", "phone_call")]
+)
 def test_event_channel(given, sent):
     assert event_of({"event_channel": given})["properties"] == {"event_channel": sent}
 
 
-@pytest.mark.parametrize("column, value", [
-    ("content_type", "sku"), ("content_type", ["product"]),
-    ("event_channel", "store"), ("event_channel", 3),
-])
+@pytest.mark.parametrize(
+    "column, value",
+    [
+        ("content_type", "sku"),
+        ("content_type", ["product"]),
+        ("event_channel", "store"),
+        ("event_channel", 3),
+    ],
+)
 def test_a_choice_outside_its_list_is_dropped_with_a_warning(column, value):
     result, warnings = prepare({column: value})
     assert "properties" not in result[1]
@@ -477,25 +656,35 @@ def test_event_source_in_a_row_is_ignored_with_a_warning():
 # -- web and offline --------------------------------------------------------------------
 
 WEB_COLUMNS = {
-    "ip": "203.0.113.7", "agent": "Mozilla/5.0 (X11; Linux x86_64)",
-    "cookie_id": "ttp-abc", "tiktok_click_id": "E.C.P.clickid", "locale": "en_US",
-    "page_url": "https://shop.example/checkout", "referrer_url": "https://www.tiktok.com/",
+    "ip": "203.0.113.7",
+    "agent": "Mozilla/5.0 (X11; Linux x86_64)",
+    "cookie_id": "ttp-abc",
+    "tiktok_click_id": "E.C.P.clickid",
+    "locale": "en_US",
+    "page_url": "https://shop.example/checkout",
+    "referrer_url": "https://www.tiktok.com/",
 }
 
 
 def test_web_columns_are_renamed_for_tiktok():
     event = event_of(WEB_COLUMNS, event_source="web")
     assert event["user"] == {
-        "email": EMAIL_HASH, "ip": "203.0.113.7",
-        "user_agent": "Mozilla/5.0 (X11; Linux x86_64)", "ttp": "ttp-abc",
-        "ttclid": "E.C.P.clickid", "locale": "en_US",
+        "email": EMAIL_HASH,
+        "ip": "203.0.113.7",
+        "user_agent": "Mozilla/5.0 (X11; Linux x86_64)",
+        "ttp": "ttp-abc",
+        "ttclid": "E.C.P.clickid",
+        "locale": "en_US",
     }
-    assert event["page"] == {"url": "https://shop.example/checkout",
-                             "referrer": "https://www.tiktok.com/"}
+    assert event["page"] == {
+        "url": "https://shop.example/checkout",
+        "referrer": "https://www.tiktok.com/",
+    }
 
 
-@pytest.mark.parametrize("ip", ["2001:db8::1", "::ffff:192.0.2.1",
-                                "2001:0db8:0000:0000:0000:0000:0000:0001"])
+@pytest.mark.parametrize(
+    "ip", ["2001:db8::1", "::ffff:192.0.2.1", "2001:0db8:0000:0000:0000:0000:0000:0001"]
+)
 def test_ipv6_full_or_compressed(ip):
     assert event_of({"ip": ip}, event_source="web")["user"]["ip"] == ip
 

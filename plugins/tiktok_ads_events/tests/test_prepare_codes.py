@@ -4,7 +4,7 @@ REASON_CODES.md under the right heading, and none of their messages quotes a val
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,22 +13,45 @@ from amp_destinations import RecordError, RecordWarning
 from tiktok_ads_events._prepare import FIELDS, WEB_ONLY_COLUMNS, EventPreparer
 
 REASON_CODES_MD = Path(__file__).resolve().parents[1] / "REASON_CODES.md"
-NOW = datetime(2026, 3, 1, 12, tzinfo=timezone.utc).timestamp()
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC).timestamp()
 SETTINGS = {
-    "offline": {"advertiser_id": "7654321098765432109", "event_set_id": "7123456789012345678",
-                "event_source": "offline", "default_phone_region": "US"},
-    "web": {"advertiser_id": "7654321098765432109", "event_set_id": "C4ABCDEFGH12IJKLMN90",
-            "event_source": "web", "default_phone_region": "US"},
+    "offline": {
+        "advertiser_id": "7654321098765432109",
+        "event_set_id": "7123456789012345678",
+        "event_source": "offline",
+        "default_phone_region": "US",
+    },
+    "web": {
+        "advertiser_id": "7654321098765432109",
+        "event_set_id": "C4ABCDEFGH12IJKLMN90",
+        "event_source": "web",
+        "default_phone_region": "US",
+    },
 }
 # Distinctive personal data, so that a leak into a message cannot go unnoticed.
 ROW = {
-    "event": "Purchase", "event_id": "evt-5512", "timestamp": "2026-03-01T11:00:00Z",
-    "email": "Jane.Doe@Example.com", "phone": "+1 (415) 555-0132",
+    "event": "Purchase",
+    "event_id": "evt-5512",
+    "timestamp": "2026-03-01T11:00:00Z",
+    "email": "Jane.Doe@Example.com",
+    "phone": "+1 (415) 555-0132",
     "external_id": "crm-000417",
 }
-TEXT_COLUMNS = ("content_id", "content_name", "content_category", "brand", "order_id",
-                "shop_id", "description", "agent", "cookie_id", "tiktok_click_id", "locale",
-                "page_url", "referrer_url")
+TEXT_COLUMNS = (
+    "content_id",
+    "content_name",
+    "content_category",
+    "brand",
+    "order_id",
+    "shop_id",
+    "description",
+    "agent",
+    "cookie_id",
+    "tiktok_click_id",
+    "locale",
+    "page_url",
+    "referrer_url",
+)
 
 # code -> (event source, what the row changes)
 CASES = {
@@ -54,10 +77,11 @@ CASES = {
     "content_type.invalid": ("offline", {"content_type": "bundle"}),
     "event_channel.invalid": ("offline", {"event_channel": "kiosk"}),
     "event_source.ignored": ("offline", {"event_source": "offline"}),
-    **{f"{column}.web_only": ("offline", {column: "198.51.100.23"})
-       for column in WEB_ONLY_COLUMNS},
-    **{f"{column}.invalid": ("web", {column: {"value": "Jane.Doe@Example.com"}})
-       for column in TEXT_COLUMNS},
+    **{f"{column}.web_only": ("offline", {column: "198.51.100.23"}) for column in WEB_ONLY_COLUMNS},
+    **{
+        f"{column}.invalid": ("web", {column: {"value": "Jane.Doe@Example.com"}})
+        for column in TEXT_COLUMNS
+    },
 }
 
 
@@ -66,7 +90,8 @@ def run(code: str):
     row = {key: value for key, value in {**ROW, **change}.items() if value is not None}
     warnings: list = []
     result = EventPreparer(SETTINGS[event_source], clock=lambda: NOW).prepare(
-        tuple(map(row.get, FIELDS)), warnings)
+        tuple(map(row.get, FIELDS)), warnings
+    )
     return row, result, warnings
 
 

@@ -16,9 +16,7 @@ import phonenumbers
 import pytest
 
 from amp_destinations import Batch
-
-from tiktok_ads_events._money import (
-    CURRENCY_CODES, line_value, parse_currency, parse_quantity)
+from tiktok_ads_events._money import CURRENCY_CODES, line_value, parse_currency, parse_quantity
 from tiktok_ads_events._phones import PhoneHasher
 
 NANP_REGIONS = phonenumbers.region_codes_for_country_code(1)
@@ -37,8 +35,10 @@ def nanp_like_numbers(count: int, seed: int) -> list[str]:
     numbers = []
     for _ in range(count):
         # A third of area and exchange codes may be anything, 0xx and 1xx included.
-        area, exchange = (f"{rng.randrange(1000):03d}" if rng.random() < 0.3
-                          else str(rng.randrange(200, 1000)) for _ in range(2))
+        area, exchange = (
+            f"{rng.randrange(1000):03d}" if rng.random() < 0.3 else str(rng.randrange(200, 1000))
+            for _ in range(2)
+        )
         line = f"{rng.randrange(10000):04d}"
         roll = rng.random()
         if roll < 0.05:
@@ -61,8 +61,10 @@ def nanp_like_numbers(count: int, seed: int) -> list[str]:
             number = f"{trunk}{area}{exchange}{line} ext. {rng.randrange(100)}"
         else:  # some digits in another script, which phonenumbers reads as ASCII ones
             zero = ord(rng.choice(OTHER_SCRIPT_DIGITS))
-            number = "".join(chr(zero + int(c)) if c.isdigit() and rng.random() < 0.3 else c
-                             for c in f"{trunk}{area}{exchange}{line}")
+            number = "".join(
+                chr(zero + int(c)) if c.isdigit() and rng.random() < 0.3 else c
+                for c in f"{trunk}{area}{exchange}{line}"
+            )
         numbers.append(number)
     return numbers
 
@@ -75,8 +77,7 @@ def assert_shortcut_agrees(hasher: PhoneHasher, numbers: list[str]) -> int:
         stripped = raw.translate(SEPARATORS)
         shaped += SHORTCUT_SHAPE(stripped) is not None
         for text in (raw, stripped):
-            assert hasher.to_e164(text) == hasher.parse_to_e164(text), (
-                hasher.default_region, text)
+            assert hasher.to_e164(text) == hasher.parse_to_e164(text), (hasher.default_region, text)
     return shaped
 
 
@@ -118,7 +119,15 @@ def uncached_line_value(price: float, quantity: int) -> float:
 def test_line_value_is_the_same_from_the_cache_as_computed_afresh():
     rng = random.Random(3)
     prices = [rng.randrange(0, 100_000) / 100 for _ in range(300)] + [
-        0.0, -0.0, 0.1, 1e-7, 12.345678, 1e16, 2.0 ** 60, 9.99]
+        0.0,
+        -0.0,
+        0.1,
+        1e-7,
+        12.345678,
+        1e16,
+        2.0**60,
+        9.99,
+    ]
     pairs = [(rng.choice(prices), rng.randrange(0, 12)) for _ in range(20_000)]
     for price, quantity in pairs + pairs:  # the second round is answered by the cache
         got, expected = line_value(price, quantity), uncached_line_value(price, quantity)
@@ -150,7 +159,9 @@ def test_a_batch_body_is_the_envelope_around_the_items_byte_for_byte(make_destin
     destination = make_destination(test_event_code="TEST4242")
     parts = [orjson.dumps({"event": "Lead", "event_id": f"e{i}"}) for i in range(count)]
     body = Batch.from_parts(destination, "7123456789012345678", tuple(parts)).body
-    assert body == (b'{"event_source":"offline","event_source_id":"7123456789012345678",'
-                    b'"partner_name":"AmpDestinations","test_event_code":"TEST4242",'
-                    b'"data":[' + b",".join(parts) + b"]}")
+    assert body == (
+        b'{"event_source":"offline","event_source_id":"7123456789012345678",'
+        b'"partner_name":"AmpDestinations","test_event_code":"TEST4242",'
+        b'"data":[' + b",".join(parts) + b"]}"
+    )
     assert len(orjson.loads(body)["data"]) == count

@@ -23,8 +23,10 @@ def test_the_entry_point_registers_the_destination_and_its_credential_type():
     info = next(info for info in registry.plugins if info.name == "tiktok-ads-events")
     assert info.source == "entry point"
     assert info.error is None
-    assert info.registered == {"credential_types": ["tiktok-offline-events"],
-                               "destinations": ["tiktok-offline-events"]}
+    assert info.registered == {
+        "credential_types": ["tiktok-offline-events"],
+        "destinations": ["tiktok-offline-events"],
+    }
 
 
 def test_the_destination_declares_what_the_host_needs():

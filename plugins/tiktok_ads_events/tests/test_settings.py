@@ -46,7 +46,8 @@ def test_advertiser_id_and_event_set_id_are_required():
 def test_advertiser_id_must_be_digits_and_the_message_names_the_rule(tt, bad):
     messages = errors_of(advertiser_id=bad, event_set_id=tt.EVENT_SET_ID)
     assert messages["advertiser_id"] == [
-        "must contain digits only (TikTok advertiser ids are about 19 digits)."]
+        "must contain digits only (TikTok advertiser ids are about 19 digits)."
+    ]
 
 
 def test_an_integer_advertiser_id_keeps_every_digit_as_a_string(tt):
@@ -63,7 +64,9 @@ def test_a_float_advertiser_id_is_refused_because_it_has_lost_digits(tt):
 def test_ids_are_trimmed(tt):
     settings = load(advertiser_id=f" {tt.ADVERTISER_ID} ", event_set_id=f"{tt.EVENT_SET_ID}\n")
     assert (settings["advertiser_id"], settings["event_set_id"]) == (
-        tt.ADVERTISER_ID, tt.EVENT_SET_ID)
+        tt.ADVERTISER_ID,
+        tt.EVENT_SET_ID,
+    )
 
 
 def test_offline_event_set_id_must_be_digits(tt):
@@ -73,63 +76,83 @@ def test_offline_event_set_id_must_be_digits(tt):
 
 
 def test_web_event_set_id_is_a_pixel_code(tt):
-    settings = load(advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.PIXEL_CODE,
-                    event_source="web")
+    settings = load(advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.PIXEL_CODE, event_source="web")
     assert settings["event_set_id"] == tt.PIXEL_CODE
-    messages = errors_of(advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID,
-                         event_source="web")
+    messages = errors_of(
+        advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID, event_source="web"
+    )
     assert messages["event_set_id"][0].startswith("must be the pixel code for web events")
 
 
 def test_a_lower_case_pixel_code_is_refused(tt):
-    messages = errors_of(advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.PIXEL_CODE.lower(),
-                         event_source="web")
+    messages = errors_of(
+        advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.PIXEL_CODE.lower(), event_source="web"
+    )
     assert "upper-case letters" in messages["event_set_id"][0]
 
 
 def test_event_source_is_offline_or_web(tt):
-    messages = errors_of(advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID,
-                         event_source="app")
+    messages = errors_of(
+        advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID, event_source="app"
+    )
     assert messages == {"event_source": ["must be offline or web."]}
 
 
 def test_auto_tracking_is_for_offline_event_sets_only(tt):
-    messages = errors_of(advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.PIXEL_CODE,
-                         event_source="web", auto_tracking=True)
+    messages = errors_of(
+        advertiser_id=tt.ADVERTISER_ID,
+        event_set_id=tt.PIXEL_CODE,
+        event_source="web",
+        auto_tracking=True,
+    )
     assert messages["auto_tracking"][0].startswith("applies to offline event sets only")
 
 
 def test_limited_data_use_is_for_web_events_only(tt):
-    messages = errors_of(advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID,
-                         limited_data_use=True)
+    messages = errors_of(
+        advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID, limited_data_use=True
+    )
     assert messages["limited_data_use"][0].startswith("applies to web events only")
-    settings = load(advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.PIXEL_CODE,
-                    event_source="web", limited_data_use="true")
+    settings = load(
+        advertiser_id=tt.ADVERTISER_ID,
+        event_set_id=tt.PIXEL_CODE,
+        event_source="web",
+        limited_data_use="true",
+    )
     assert settings["limited_data_use"] is True
 
 
 def test_values_from_the_command_line_are_typed_by_the_schema(tt):
-    settings = load(advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID,
-                    auto_tracking="true", max_event_age_days="14")
+    settings = load(
+        advertiser_id=tt.ADVERTISER_ID,
+        event_set_id=tt.EVENT_SET_ID,
+        auto_tracking="true",
+        max_event_age_days="14",
+    )
     assert settings["auto_tracking"] is True
     assert settings["max_event_age_days"] == 14
 
 
 @pytest.mark.parametrize("name", sorted(STANDARD_EVENTS))
 def test_fixed_event_name_accepts_every_standard_event(tt, name):
-    settings = load(advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID,
-                    fixed_event_name=name)
+    settings = load(
+        advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID, fixed_event_name=name
+    )
     assert settings["fixed_event_name"] == name
 
 
-@pytest.mark.parametrize("given, suggestion", [
-    ("completepayment", "CompletePayment"),
-    ("Purchse", "Purchase"),
-    ("Buy", None),
-])
+@pytest.mark.parametrize(
+    "given, suggestion",
+    [
+        ("completepayment", "CompletePayment"),
+        ("Purchse", "Purchase"),
+        ("Buy", None),
+    ],
+)
 def test_fixed_event_name_suggests_the_standard_spelling(tt, given, suggestion):
-    messages = errors_of(advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID,
-                         fixed_event_name=given)
+    messages = errors_of(
+        advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID, fixed_event_name=given
+    )
     message = messages["fixed_event_name"][0]
     assert message.startswith("must be a TikTok standard event name, case-sensitive")
     if suggestion:
@@ -140,33 +163,43 @@ def test_fixed_event_name_suggests_the_standard_spelling(tt, given, suggestion):
 
 @pytest.mark.parametrize("region", ["US", "GB", "DE", "JP"])
 def test_default_phone_region_accepts_known_regions(tt, region):
-    settings = load(advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID,
-                    default_phone_region=region)
+    settings = load(
+        advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID, default_phone_region=region
+    )
     assert settings["default_phone_region"] == region
 
 
 @pytest.mark.parametrize("region", ["XX", "us", "USA", ""])
 def test_default_phone_region_refuses_unknown_regions(tt, region):
-    messages = errors_of(advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID,
-                         default_phone_region=region)
+    messages = errors_of(
+        advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID, default_phone_region=region
+    )
     assert messages["default_phone_region"][0].startswith("must be a region code")
 
 
 def test_default_currency_is_a_circulating_iso_4217_code(tt):
-    settings = load(advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID,
-                    default_currency="EUR")
+    settings = load(
+        advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID, default_currency="EUR"
+    )
     assert settings["default_currency"] == "EUR"
     for bad in ("usd", "US", "DOLLAR", "U5D", "ABC", "XTS"):
-        messages = errors_of(advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID,
-                             default_currency=bad)
+        messages = errors_of(
+            advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID, default_currency=bad
+        )
         assert messages["default_currency"] == [
-            "must be the upper-case ISO 4217 code of a circulating currency, such as USD."]
+            "must be the upper-case ISO 4217 code of a circulating currency, such as USD."
+        ]
 
 
 def test_blank_optional_text_means_not_set(tt):
-    settings = load(advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID,
-                    event_set_name="  ", test_event_code="", default_currency=" ",
-                    fixed_event_name=None)
+    settings = load(
+        advertiser_id=tt.ADVERTISER_ID,
+        event_set_id=tt.EVENT_SET_ID,
+        event_set_name="  ",
+        test_event_code="",
+        default_currency=" ",
+        fixed_event_name=None,
+    )
     assert settings["event_set_name"] is None
     assert settings["test_event_code"] is None
     assert settings["default_currency"] is None
@@ -174,51 +207,69 @@ def test_blank_optional_text_means_not_set(tt):
 
 
 def test_test_event_code_is_kept_trimmed(tt):
-    settings = load(advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID,
-                    test_event_code=" TEST12345 ")
+    settings = load(
+        advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID, test_event_code=" TEST12345 "
+    )
     assert settings["test_event_code"] == "TEST12345"
 
 
 def test_api_base_url_must_be_https_except_on_loopback(tt):
-    settings = load(advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID,
-                    api_base_url="http://127.0.0.1:8765/")
+    settings = load(
+        advertiser_id=tt.ADVERTISER_ID,
+        event_set_id=tt.EVENT_SET_ID,
+        api_base_url="http://127.0.0.1:8765/",
+    )
     assert settings["api_base_url"] == "http://127.0.0.1:8765"
-    messages = errors_of(advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID,
-                         api_base_url="http://business-api.tiktok.com")
+    messages = errors_of(
+        advertiser_id=tt.ADVERTISER_ID,
+        event_set_id=tt.EVENT_SET_ID,
+        api_base_url="http://business-api.tiktok.com",
+    )
     assert messages["api_base_url"][0].startswith("must be an https:// URL")
 
 
-@pytest.mark.parametrize("base_url", ["https://ops:Pa55w0rd@business-api.tiktok.com",
-                                      "http://ops:Pa55w0rd@127.0.0.1:8765"])
+@pytest.mark.parametrize(
+    "base_url",
+    ["https://ops:Pa55w0rd@business-api.tiktok.com", "http://ops:Pa55w0rd@127.0.0.1:8765"],
+)
 def test_api_base_url_with_a_user_name_or_password_is_refused(tt, base_url):
     # Before, the password was kept as a setting and printed in "could not reach ...".
-    messages = errors_of(advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID,
-                         api_base_url=base_url)
+    messages = errors_of(
+        advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID, api_base_url=base_url
+    )
     assert messages["api_base_url"][0].startswith("must not carry a user name or password")
     assert "Pa55w0rd" not in str(messages)
 
 
 @pytest.mark.parametrize("days", [0, 29, -3])
 def test_max_event_age_days_is_between_1_and_28(tt, days):
-    messages = errors_of(advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID,
-                         max_event_age_days=days)
+    messages = errors_of(
+        advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID, max_event_age_days=days
+    )
     assert messages["max_event_age_days"] == [
-        "must be a whole number of days from 1 to 28 (TikTok attributes events up to 28 "
-        "days old)."]
+        "must be a whole number of days from 1 to 28 (TikTok attributes events up to 28 days old)."
+    ]
 
 
 def test_unknown_settings_are_refused(tt):
-    messages = errors_of(advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID,
-                         pixel_id="123")
+    messages = errors_of(
+        advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID, pixel_id="123"
+    )
     assert "pixel_id" in messages
 
 
 def test_error_messages_never_repeat_the_value_given(tt):
     marker = "Q7zzMARKERzzQ7"
     with pytest.raises(ValidationError) as caught:
-        load(advertiser_id=marker, event_set_id=marker.lower(), fixed_event_name=marker,
-             default_currency=marker, default_phone_region=marker, test_event_code=marker * 9,
-             api_base_url=f"ftp://{marker}")
+        load(
+            advertiser_id=marker,
+            event_set_id=marker.lower(),
+            fixed_event_name=marker,
+            default_currency=marker,
+            default_phone_region=marker,
+            test_event_code=marker * 9,
+            api_base_url=f"ftp://{marker}",
+        )
     assert marker.lower() not in str(caught.value.messages).lower()
 
 
@@ -230,6 +281,7 @@ def test_every_setting_has_a_description_for_the_json_schema():
 
 
 # -- credential type ------------------------------------------------------------------
+
 
 def load_credential(**data):
     return TikTokCredentialType.schema().load(data)
@@ -244,7 +296,10 @@ def test_credential_type_names_and_secret_fields():
 
 def test_a_refresh_token_alone_is_a_complete_credential(tt):
     assert load_credential(refresh_token=tt.LONG_TERM_TOKEN) == {
-        "refresh_token": tt.LONG_TERM_TOKEN, "app_id": None, "app_secret": None}
+        "refresh_token": tt.LONG_TERM_TOKEN,
+        "app_id": None,
+        "app_secret": None,
+    }
 
 
 def test_the_refresh_token_is_required_and_not_empty():
@@ -256,10 +311,13 @@ def test_the_refresh_token_is_required_and_not_empty():
     assert caught.value.messages == {"refresh_token": ["must not be empty."]}
 
 
-@pytest.mark.parametrize("given, missing", [
-    ({"app_id": "7000000000000000001"}, "app_secret"),
-    ({"app_secret": "app-secret-9z8y7x6w5v"}, "app_id"),
-])
+@pytest.mark.parametrize(
+    "given, missing",
+    [
+        ({"app_id": "7000000000000000001"}, "app_secret"),
+        ({"app_secret": "app-secret-9z8y7x6w5v"}, "app_id"),
+    ],
+)
 def test_app_id_and_app_secret_go_together(tt, given, missing):
     with pytest.raises(ValidationError) as caught:
         load_credential(refresh_token=tt.REFRESH_TOKEN, **given)
@@ -269,6 +327,7 @@ def test_app_id_and_app_secret_go_together(tt, given, missing):
 
 
 def test_app_credentials_together_are_accepted(tt):
-    loaded = load_credential(refresh_token=tt.REFRESH_TOKEN, app_id=tt.APP_ID,
-                             app_secret=tt.APP_SECRET)
+    loaded = load_credential(
+        refresh_token=tt.REFRESH_TOKEN, app_id=tt.APP_ID, app_secret=tt.APP_SECRET
+    )
     assert loaded["app_id"] == tt.APP_ID

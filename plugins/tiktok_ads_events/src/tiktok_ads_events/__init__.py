@@ -39,8 +39,9 @@ def register_commands(cli):
     try:
         from .emulator.cli import emulator
     except Exception as exc:
-        sys.stderr.write(f"amp-dest: the tiktok emulator command is unavailable: "
-                         f"{type(exc).__name__}: {exc}\n")
+        sys.stderr.write(
+            f"amp-dest: the tiktok emulator command is unavailable: {type(exc).__name__}: {exc}\n"
+        )
     else:
         tiktok.add_command(emulator)
     cli.add_command(tiktok)

@@ -12,8 +12,9 @@ import enum
 import math
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import httpx
 import orjson
@@ -28,8 +29,16 @@ from amp_destinations import (
 
 from . import _constants as tt
 
-__all__ = ["Kind", "Answer", "read_answer", "event_rejections",
-           "AccessTokens", "TokenError", "TikTokClient", "reauthorize_hint"]
+__all__ = [
+    "Kind",
+    "Answer",
+    "read_answer",
+    "event_rejections",
+    "AccessTokens",
+    "TokenError",
+    "TikTokClient",
+    "reauthorize_hint",
+]
 
 # An access token is renewed this long before TikTok says it expires, so that a
 # request never leaves with a token that dies in flight.
@@ -61,10 +70,13 @@ TRANSIENT_KINDS = frozenset(
     {Kind.RATE_LIMITED, Kind.WRITE_CONFLICT, Kind.SERVER_ERROR, Kind.UNKNOWN_SERVER}
 )
 
-_BY_CODE: dict[int, Kind] = {tt.OK: Kind.OK, tt.PARTIAL_SUCCESS: Kind.PARTIAL,
-                             tt.DUPLICATE_REQUEST: Kind.DUPLICATE,
-                             tt.WRITE_CONFLICT: Kind.WRITE_CONFLICT,
-                             tt.TOKEN_NOT_REFRESHABLE: Kind.TOKEN_NOT_REFRESHABLE}
+_BY_CODE: dict[int, Kind] = {
+    tt.OK: Kind.OK,
+    tt.PARTIAL_SUCCESS: Kind.PARTIAL,
+    tt.DUPLICATE_REQUEST: Kind.DUPLICATE,
+    tt.WRITE_CONFLICT: Kind.WRITE_CONFLICT,
+    tt.TOKEN_NOT_REFRESHABLE: Kind.TOKEN_NOT_REFRESHABLE,
+}
 for _codes, _kind in (
     (tt.INVALID_PARAMETER, Kind.INVALID_PARAMETER),
     (tt.PERMISSION - tt.ADVERTISER_NOT_MATCHED, Kind.PERMISSION),
@@ -90,10 +102,7 @@ class Answer:
 
     def describe(self) -> str:
         """``code 40002: <TikTok's message> (request id R)``, or the HTTP status."""
-        if self.code is None:
-            text = f"HTTP {self.status}"
-        else:
-            text = f"code {self.code}"
+        text = f"HTTP {self.status}" if self.code is None else f"code {self.code}"
         if self.message:
             text += f": {self.message}"
         if self.request_id:
@@ -148,8 +157,9 @@ def read_answer(response: httpx.Response, redact: Callable[[str], str] = str) ->
     )
 
 
-def event_rejections(answer: Answer, count: int,
-                     redact: Callable[[str], str] = str) -> list[ItemRejection] | None:
+def event_rejections(
+    answer: Answer, count: int, redact: Callable[[str], str] = str
+) -> list[ItemRejection] | None:
     """The events a partly successful answer (20001) names as refused, or None.
 
     TikTok documents no per-event list; the shape read here is ``data.errors``:
@@ -167,8 +177,11 @@ def event_rejections(answer: Answer, count: int,
             return None
         code = entry.get("code")
         detail = redact(_one_line(entry.get("message") or "no reason given"))
-        prefix = f"TikTok refused this event (code {code})" if code is not None else (
-            "TikTok refused this event")
+        prefix = (
+            f"TikTok refused this event (code {code})"
+            if code is not None
+            else ("TikTok refused this event")
+        )
         rejections.append(ItemRejection(index, "tiktok.event_rejected", f"{prefix}: {detail}"))
     return rejections
 
@@ -176,8 +189,14 @@ def event_rejections(answer: Answer, count: int,
 class TokenError(Exception):
     """The Access-Token could not be obtained. ``str()`` is one line without secrets."""
 
-    def __init__(self, message: str, failure: FailureType, hint: str = "",
-                 retry_after: float | None = None, throttled: bool = False):
+    def __init__(
+        self,
+        message: str,
+        failure: FailureType,
+        hint: str = "",
+        retry_after: float | None = None,
+        throttled: bool = False,
+    ):
         super().__init__(message)
         self.failure = failure
         self.hint = hint
@@ -312,8 +331,7 @@ class AccessTokens:
             )
         if answer.kind in (Kind.MALFORMED, Kind.OK):
             return TokenError(
-                f"TikTok's answer to the refresh token exchange is not what it documents "
-                f"({what})",
+                f"TikTok's answer to the refresh token exchange is not what it documents ({what})",
                 FailureType.SYSTEM,
                 hint="check api_base_url and any proxy in between.",
             )
@@ -321,8 +339,8 @@ class AccessTokens:
             f"TikTok refused to exchange the refresh token of credential {name} ({what})",
             FailureType.AUTH,
             hint="check app_id and app_secret against the app in TikTok's developer portal "
-                 f"(`amp-dest credentials update {name} --set app_id=ID --secret app_secret`), "
-                 "or " + reauthorize_hint(name),
+            f"(`amp-dest credentials update {name} --set app_id=ID --secret app_secret`), "
+            "or " + reauthorize_hint(name),
         )
 
 
@@ -342,9 +360,16 @@ class TikTokClient:
         self.base_url = base_url.rstrip("/")
         self.tokens = AccessTokens(credential, self.base_url)
 
-    def call(self, session: httpx.Client, method: str, path: str, *,
-             params: Mapping[str, str] | None = None, json: Any = None,
-             content: bytes | None = None) -> Answer:
+    def call(
+        self,
+        session: httpx.Client,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+    ) -> Answer:
         token = self.tokens.current(session)
         answer = self._send(session, method, path, token, params, json, content)
         if answer.kind is Kind.TOKEN_INVALID and self.tokens.can_refresh:
@@ -352,14 +377,16 @@ class TikTokClient:
             answer = self._send(session, method, path, token, params, json, content)
         elif answer.kind is Kind.TOKEN_NOT_REFRESHABLE and token != self.tokens.refresh_token:
             self.tokens.use_long_term()
-            answer = self._send(session, method, path, self.tokens.refresh_token,
-                                params, json, content)
+            answer = self._send(
+                session, method, path, self.tokens.refresh_token, params, json, content
+            )
         return answer
 
     def _send(self, session, method, path, token, params, json, content) -> Answer:
         headers = {"Access-Token": token}
         if json is not None or content is not None:
             headers["Content-Type"] = "application/json"
-        response = session.request(method, self.base_url + path, params=params, json=json,
-                                   content=content, headers=headers)
+        response = session.request(
+            method, self.base_url + path, params=params, json=json, content=content, headers=headers
+        )
         return read_answer(response, self.tokens.redact)

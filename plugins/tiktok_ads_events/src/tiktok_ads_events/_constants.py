@@ -22,11 +22,28 @@ MAX_EVENT_AGE_DAYS = 28
 # Standard event names. TikTok renamed some in 2025 and accepts both spellings.
 STANDARD_EVENTS = frozenset(
     {
-        "AddPaymentInfo", "AddToCart", "AddToWishlist", "ApplicationApproval",
-        "ClickButton", "CompletePayment", "CompleteRegistration", "Contact",
-        "CustomizeProduct", "Download", "FindLocation", "InitiateCheckout", "Lead",
-        "PlaceAnOrder", "Purchase", "Schedule", "Search", "StartTrial",
-        "SubmitApplication", "SubmitForm", "Subscribe", "ViewContent",
+        "AddPaymentInfo",
+        "AddToCart",
+        "AddToWishlist",
+        "ApplicationApproval",
+        "ClickButton",
+        "CompletePayment",
+        "CompleteRegistration",
+        "Contact",
+        "CustomizeProduct",
+        "Download",
+        "FindLocation",
+        "InitiateCheckout",
+        "Lead",
+        "PlaceAnOrder",
+        "Purchase",
+        "Schedule",
+        "Search",
+        "StartTrial",
+        "SubmitApplication",
+        "SubmitForm",
+        "Subscribe",
+        "ViewContent",
     }
 )
 

@@ -4,9 +4,10 @@ encoding and delivery. Rows become events in ``_prepare``; HTTP details live in
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, Hashable, Mapping, Sequence
+from typing import Any
 
 import httpx
 import orjson
@@ -115,15 +116,16 @@ class TikTokAdsEvents(Destination):
         self._event_set_id = self.settings["event_set_id"]
         self._offline = self.settings.get("event_source", OFFLINE) == OFFLINE
         self._base_url = self.settings.get("api_base_url") or DEFAULT_API_BASE_URL
-        self._client = (TikTokClient(self._base_url, credential)
-                        if credential is not None else None)
+        self._client = TikTokClient(self._base_url, credential) if credential is not None else None
         test_event_code = self.settings.get("test_event_code")
         self._body_head = (
-            b'{"event_source":' + orjson.dumps(self.settings.get("event_source", OFFLINE))
+            b'{"event_source":'
+            + orjson.dumps(self.settings.get("event_source", OFFLINE))
             + b',"event_source_id":'
         )
         self._body_middle = (
-            b',"partner_name":' + orjson.dumps(PARTNER_NAME)
+            b',"partner_name":'
+            + orjson.dumps(PARTNER_NAME)
             + (b',"test_event_code":' + orjson.dumps(test_event_code) if test_event_code else b"")
             + b',"data":['
         )
@@ -180,13 +182,15 @@ class TikTokAdsEvents(Destination):
         if expected_name:
             actual_name = entry.get("name" if self._offline else "pixel_name")
             if not isinstance(actual_name, str) or actual_name.strip() != expected_name:
-                checks.append(Check.failed(
-                    NAME_MATCHES,
-                    f"{self._what} {self._event_set_id} is named {actual_name!r} in TikTok, "
-                    f"not {expected_name!r}",
-                    "correct event_set_name, or event_set_id if it points at the wrong set.",
-                    FailureType.CONFIG,
-                ))
+                checks.append(
+                    Check.failed(
+                        NAME_MATCHES,
+                        f"{self._what} {self._event_set_id} is named {actual_name!r} in TikTok, "
+                        f"not {expected_name!r}",
+                        "correct event_set_name, or event_set_id if it points at the wrong set.",
+                        FailureType.CONFIG,
+                    )
+                )
                 return ConnectionStatus(checks)
             checks.append(Check.passed(NAME_MATCHES, f"named {actual_name!r}"))
         if self._offline:
@@ -204,15 +208,18 @@ class TikTokAdsEvents(Destination):
     def _lookup(self, session: httpx.Client) -> Answer:
         """Read the event set (offline) or the pixel (web): read-only."""
         if self._offline:
-            params = {"advertiser_id": self._advertiser_id,
-                      "event_set_ids": orjson.dumps([self._event_set_id]).decode()}
+            params = {
+                "advertiser_id": self._advertiser_id,
+                "event_set_ids": orjson.dumps([self._event_set_id]).decode(),
+            }
             return self._require_client().call(session, "GET", OFFLINE_GET_PATH, params=params)
         params = {"advertiser_id": self._advertiser_id, "code": self._event_set_id}
         return self._require_client().call(session, "GET", PIXEL_LIST_PATH, params=params)
 
     def _find_entry(self, answer: Answer) -> tuple[dict | None, Problem | None]:
-        list_key, id_key = ("event_set_list", "event_set_id") if self._offline else (
-            "pixels", "pixel_code")
+        list_key, id_key = (
+            ("event_set_list", "event_set_id") if self._offline else ("pixels", "pixel_code")
+        )
         entries = answer.data.get(list_key, [])
         if not isinstance(entries, list):
             return None, Problem(
@@ -241,8 +248,11 @@ class TikTokAdsEvents(Destination):
         wanted = bool(self.settings.get("auto_tracking"))
         actual = entry.get("auto_tracking")
         if not isinstance(actual, bool):
-            return Check.passed(AUTO_TRACKING, "TikTok did not report the event set's auto "
-                                               "tracking; saving the destination applies it")
+            return Check.passed(
+                AUTO_TRACKING,
+                "TikTok did not report the event set's auto "
+                "tracking; saving the destination applies it",
+            )
         if actual == wanted:
             return Check.passed(AUTO_TRACKING, f"auto tracking is {_on_off(actual)}, as set")
         # Saving applies the setting (on_save), so a difference is news, not a failure.
@@ -257,8 +267,11 @@ class TikTokAdsEvents(Destination):
         passed = {
             API: f"{self._base_url} answered",
             TOKEN: "TikTok accepted the "
-                   + ("access token exchanged from the refresh token"
-                      if self._require_client().tokens.can_refresh else "token"),
+            + (
+                "access token exchanged from the refresh token"
+                if self._require_client().tokens.can_refresh
+                else "token"
+            ),
             ADVERTISER: f"advertiser {self._advertiser_id} is reachable with this credential",
         }
         checks = []
@@ -282,42 +295,67 @@ class TikTokAdsEvents(Destination):
         what = answer.describe()
         kind = answer.kind
         if kind is Kind.RATE_LIMITED:
-            return Problem(API, f"TikTok is rate-limiting this app ({what})", TRANSIENT_HINT,
-                           FailureType.TRANSIENT)
+            return Problem(
+                API,
+                f"TikTok is rate-limiting this app ({what})",
+                TRANSIENT_HINT,
+                FailureType.TRANSIENT,
+            )
         if kind in TRANSIENT_KINDS:
-            return Problem(API, f"TikTok is busy or down ({what})", TRANSIENT_HINT,
-                           FailureType.TRANSIENT)
+            return Problem(
+                API, f"TikTok is busy or down ({what})", TRANSIENT_HINT, FailureType.TRANSIENT
+            )
         if kind is Kind.MALFORMED:
             return Problem(
-                API, f"{self._base_url} did not answer like TikTok's API ({what})",
-                f"check api_base_url (normally {DEFAULT_API_BASE_URL}) and any proxy in "
-                "between.", FailureType.SYSTEM)
+                API,
+                f"{self._base_url} did not answer like TikTok's API ({what})",
+                f"check api_base_url (normally {DEFAULT_API_BASE_URL}) and any proxy in between.",
+                FailureType.SYSTEM,
+            )
         if kind in (Kind.TOKEN_INVALID, Kind.TOKEN_NOT_REFRESHABLE):
             name = self.credential.name
-            return Problem(TOKEN, f"TikTok refused the token of credential {name} ({what})",
-                           reauthorize_hint(name), FailureType.AUTH)
+            return Problem(
+                TOKEN,
+                f"TikTok refused the token of credential {name} ({what})",
+                reauthorize_hint(name),
+                FailureType.AUTH,
+            )
         if kind is Kind.PERMISSION:
             return Problem(
                 ADVERTISER,
                 f"the credential may not act for advertiser {self._advertiser_id} ({what})",
-                f"{ROLE_ADVICE}; if the role is right, {ADVERTISER_HINT}.", FailureType.AUTH)
+                f"{ROLE_ADVICE}; if the role is right, {ADVERTISER_HINT}.",
+                FailureType.AUTH,
+            )
         if kind is Kind.ADVERTISER_NOT_MATCHED:
             return Problem(
                 ADVERTISER,
                 f"TikTok does not match advertiser {self._advertiser_id} to this credential "
-                f"({what})", f"{ADVERTISER_HINT}; if it is right, {ROLE_ADVICE}.",
-                FailureType.CONFIG)
+                f"({what})",
+                f"{ADVERTISER_HINT}; if it is right, {ROLE_ADVICE}.",
+                FailureType.CONFIG,
+            )
         if kind is Kind.INVALID_PARAMETER:
             # TikTok's message names the parameter; point at the setting behind it.
             if any(word in answer.message.lower() for word in ("event_set", "pixel")):
-                return Problem(self._found_check, f"TikTok refused event_set_id ({what})",
-                               (EVENT_SET_HINT if self._offline else PIXEL_HINT) + ".",
-                               FailureType.CONFIG)
-            return Problem(ADVERTISER, f"TikTok refused the request's parameters ({what})",
-                           f"{ADVERTISER_HINT}; and {EVENT_SET_HINT}.", FailureType.CONFIG)
-        return Problem(API, f"TikTok gave an answer this plugin does not expect ({what})",
-                       "report it with the request id; nothing was changed.",
-                       FailureType.SYSTEM)
+                return Problem(
+                    self._found_check,
+                    f"TikTok refused event_set_id ({what})",
+                    (EVENT_SET_HINT if self._offline else PIXEL_HINT) + ".",
+                    FailureType.CONFIG,
+                )
+            return Problem(
+                ADVERTISER,
+                f"TikTok refused the request's parameters ({what})",
+                f"{ADVERTISER_HINT}; and {EVENT_SET_HINT}.",
+                FailureType.CONFIG,
+            )
+        return Problem(
+            API,
+            f"TikTok gave an answer this plugin does not expect ({what})",
+            "report it with the request id; nothing was changed.",
+            FailureType.SYSTEM,
+        )
 
     @staticmethod
     def _token_problem(exc: TokenError) -> Problem:
@@ -329,10 +367,12 @@ class TikTokAdsEvents(Destination):
             reason = "TikTok did not answer in time"
         else:
             reason = f"could not reach {self._base_url} ({type(exc).__name__})"
-        failure = (FailureType.TRANSIENT if isinstance(exc, httpx.TransportError)
-                   else FailureType.SYSTEM)
-        return Problem(API, reason, "check the network, any proxy and api_base_url, then "
-                                    "try again.", failure)
+        failure = (
+            FailureType.TRANSIENT if isinstance(exc, httpx.TransportError) else FailureType.SYSTEM
+        )
+        return Problem(
+            API, reason, "check the network, any proxy and api_base_url, then try again.", failure
+        )
 
     def _require_client(self) -> TikTokClient:
         if self._client is None:
@@ -360,11 +400,16 @@ class TikTokAdsEvents(Destination):
                 raise AmpDestError(f"{failed}: {problem.one_line()}")
             if entry.get("auto_tracking") is wanted:
                 return []
-            answer = self._require_client().call(session, "POST", OFFLINE_UPDATE_PATH, json={
-                "advertiser_id": self._advertiser_id,
-                "event_set_id": event_set,
-                "auto_tracking": wanted,
-            })
+            answer = self._require_client().call(
+                session,
+                "POST",
+                OFFLINE_UPDATE_PATH,
+                json={
+                    "advertiser_id": self._advertiser_id,
+                    "event_set_id": event_set,
+                    "auto_tracking": wanted,
+                },
+            )
         except TokenError as exc:
             raise AmpDestError(f"{failed}: {self._token_problem(exc).one_line()}") from None
         except httpx.HTTPError as exc:
@@ -386,10 +431,10 @@ class TikTokAdsEvents(Destination):
         except httpx.TimeoutException:
             return BatchOutcome.retry(
                 "TikTok did not answer in time; sending again is safe because TikTok "
-                "deduplicates events on event_id")
+                "deduplicates events on event_id"
+            )
         except httpx.TransportError as exc:
-            return BatchOutcome.retry(f"could not reach {self._base_url} "
-                                      f"({type(exc).__name__})")
+            return BatchOutcome.retry(f"could not reach {self._base_url} ({type(exc).__name__})")
         except httpx.HTTPError as exc:
             problem = self._transport_problem(exc)
             return BatchOutcome.fatal(problem.one_line(), problem.failure)
@@ -400,24 +445,29 @@ class TikTokAdsEvents(Destination):
         if kind is Kind.OK:
             return BatchOutcome.delivered()
         if kind is Kind.DUPLICATE:
-            return BatchOutcome.delivered(note=f"TikTok had already received this request "
-                                               f"({answer.describe()})")
+            return BatchOutcome.delivered(
+                note=f"TikTok had already received this request ({answer.describe()})"
+            )
         if kind is Kind.PARTIAL:
             note = f"TikTok accepted the request in part ({answer.describe()})"
-            rejections = event_rejections(answer, len(batch),
-                                          self._require_client().tokens.redact)
+            rejections = event_rejections(answer, len(batch), self._require_client().tokens.redact)
             if rejections:
                 return BatchOutcome.rejected_items(rejections, note=note)
             return BatchOutcome.delivered(note=note)
         if kind is Kind.INVALID_PARAMETER:
             return BatchOutcome.rejected(
-                "tiktok.invalid_parameter", f"TikTok refused the events ({answer.describe()})")
+                "tiktok.invalid_parameter", f"TikTok refused the events ({answer.describe()})"
+            )
         if kind is Kind.RATE_LIMITED:
-            return BatchOutcome.retry(f"TikTok is rate-limiting this app ({answer.describe()})",
-                                      answer.retry_after, throttled=True)
+            return BatchOutcome.retry(
+                f"TikTok is rate-limiting this app ({answer.describe()})",
+                answer.retry_after,
+                throttled=True,
+            )
         if kind in TRANSIENT_KINDS:
-            return BatchOutcome.retry(f"TikTok is busy or down ({answer.describe()})",
-                                      answer.retry_after)
+            return BatchOutcome.retry(
+                f"TikTok is busy or down ({answer.describe()})", answer.retry_after
+            )
         problem = self._problem(answer)
         return BatchOutcome.fatal(problem.one_line(), problem.failure)
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 import ipaddress
 import re
 import time
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from amp_destinations import RecordError, RecordWarning
 
@@ -33,11 +34,14 @@ __all__ = ["EventPreparer", "FIELDS", "FUTURE_SKEW_SECONDS", "WEB_ONLY_COLUMNS"]
 FUTURE_SKEW_SECONDS = 300
 
 # Optional text columns as (input column, key in the event section they go to).
-_CONTENT_TEXT = tuple((name, name) for name in (
-    "content_id", "content_name", "content_category", "brand"))
+_CONTENT_TEXT = tuple(
+    (name, name) for name in ("content_id", "content_name", "content_category", "brand")
+)
 _PROPERTY_TEXT = tuple((name, name) for name in ("order_id", "shop_id", "description"))
 _WEB_USER_TEXT = (
-    ("agent", "user_agent"), ("cookie_id", "ttp"), ("tiktok_click_id", "ttclid"),
+    ("agent", "user_agent"),
+    ("cookie_id", "ttp"),
+    ("tiktok_click_id", "ttclid"),
     ("locale", "locale"),
 )
 _WEB_PAGE_TEXT = (("page_url", "url"), ("referrer_url", "referrer"))
@@ -47,10 +51,25 @@ WEB_ONLY_COLUMNS = ("ip",) + tuple(column for column, _ in _WEB_USER_TEXT + _WEB
 # twelve are unpacked by name in prepare; the others are reached through the
 # positions compiled in start.
 FIELDS = (
-    "event", "event_id", "timestamp", "email", "phone", "external_id", "event_set_id",
-    "value", "price", "quantity", "currency", "event_source",
-    "content_type", "event_channel",
-) + tuple(column for column, _ in _CONTENT_TEXT + _PROPERTY_TEXT) + WEB_ONLY_COLUMNS
+    (
+        "event",
+        "event_id",
+        "timestamp",
+        "email",
+        "phone",
+        "external_id",
+        "event_set_id",
+        "value",
+        "price",
+        "quantity",
+        "currency",
+        "event_source",
+        "content_type",
+        "event_channel",
+    )
+    + tuple(column for column, _ in _CONTENT_TEXT + _PROPERTY_TEXT)
+    + WEB_ONLY_COLUMNS
+)
 _POSITION = {column: position for position, column in enumerate(FIELDS)}
 _IP = _POSITION["ip"]
 
@@ -83,53 +102,68 @@ def _warn(code: str, message: str) -> RecordWarning:
 
 _EVENT_MISSING = _reject(
     "event.missing",
-    "event is required: give the row an event, or set the destination's fixed event name")
+    "event is required: give the row an event, or set the destination's fixed event name",
+)
 _EVENT_ID_MISSING = _reject(
-    "event_id.missing", "event_id is required: TikTok deduplicates on it, so retries are safe")
+    "event_id.missing", "event_id is required: TikTok deduplicates on it, so retries are safe"
+)
 _EVENT_ID_INVALID = _reject(
-    "event_id.invalid", "event_id must be text or a number, not a list, object or boolean")
+    "event_id.invalid", "event_id must be text or a number, not a list, object or boolean"
+)
 _TIMESTAMP_MISSING = _reject("timestamp.missing", "timestamp is required")
 _TIMESTAMP_INVALID = _reject(
-    "timestamp.invalid", "timestamp is neither ISO 8601 nor Unix seconds or milliseconds")
+    "timestamp.invalid", "timestamp is neither ISO 8601 nor Unix seconds or milliseconds"
+)
 _TIMESTAMP_IN_FUTURE = _reject(
     "timestamp.in_future",
     f"timestamp is more than {FUTURE_SKEW_SECONDS // 60} minutes in the future; "
-    "a timestamp without an offset is read as UTC")
+    "a timestamp without an offset is read as UTC",
+)
 _EMAIL_MISSING = _reject(
-    "email.missing", "email is required: it is the audience key TikTok matches on")
+    "email.missing", "email is required: it is the audience key TikTok matches on"
+)
 _EMAIL_INVALID = _reject(
     "email.invalid",
     "email is neither an email address (one @, a dotted domain, no spaces) "
-    "nor a SHA-256 hex digest")
+    "nor a SHA-256 hex digest",
+)
 _VALUE_INVALID = _reject("value.invalid", "value must be a non-negative number")
 _PRICE_INVALID = _reject("price.invalid", "price must be a non-negative number")
 _QUANTITY_INVALID = _reject("quantity.invalid", "quantity must be a non-negative whole number")
 _CURRENCY_INVALID = _reject(
-    "currency.invalid", "currency must be an ISO 4217 code of a circulating currency, e.g. USD")
+    "currency.invalid", "currency must be an ISO 4217 code of a circulating currency, e.g. USD"
+)
 _CURRENCY_MISSING = _reject(
     "currency.missing",
     "currency is required with a value (TikTok reports revenue only with both): "
-    "add a currency column or set the destination's default currency")
+    "add a currency column or set the destination's default currency",
+)
 
-_EXTERNAL_ID_INVALID = _warn(
-    "external_id.invalid", "external_id must be text or a number; dropped")
+_EXTERNAL_ID_INVALID = _warn("external_id.invalid", "external_id must be text or a number; dropped")
 _IP_INVALID = _warn("ip.invalid", "ip is not an IPv4 or IPv6 address; dropped")
 _CONTENT_TYPE_INVALID = _warn(
-    "content_type.invalid", "content_type must be product or product_group; dropped")
+    "content_type.invalid", "content_type must be product or product_group; dropped"
+)
 _EVENT_CHANNEL_INVALID = _warn(
     "event_channel.invalid",
-    f"event_channel must be one of {', '.join(sorted(EVENT_CHANNELS))}; dropped")
+    f"event_channel must be one of {', '.join(sorted(EVENT_CHANNELS))}; dropped",
+)
 _EVENT_SOURCE_IGNORED = _warn(
     "event_source.ignored",
-    "event_source comes from the destination's setting; the row's value is ignored")
+    "event_source comes from the destination's setting; the row's value is ignored",
+)
 _WEB_ONLY = {
-    column: _warn(f"{column}.web_only",
-                  f"{column} is sent only by a destination whose event source is web; dropped")
+    column: _warn(
+        f"{column}.web_only",
+        f"{column} is sent only by a destination whose event source is web; dropped",
+    )
     for column in WEB_ONLY_COLUMNS
 }
 _NOT_TEXT = {
-    column: _warn(f"{column}.invalid",
-                  f"{column} must be text or a number, not a list, object or boolean; dropped")
+    column: _warn(
+        f"{column}.invalid",
+        f"{column} must be text or a number, not a list, object or boolean; dropped",
+    )
     for column, _ in _CONTENT_TEXT + _PROPERTY_TEXT + _WEB_USER_TEXT + _WEB_PAGE_TEXT
 }
 
@@ -196,8 +230,7 @@ _CHOICES = (
 class EventPreparer:
     """Turns input rows into TikTok events for one destination's settings."""
 
-    def __init__(self, settings: Mapping[str, Any], *,
-                 clock: Callable[[], float] = time.time):
+    def __init__(self, settings: Mapping[str, Any], *, clock: Callable[[], float] = time.time):
         self._clock = clock
         self._web = settings.get("event_source") == "web"
         self._event_set_id = settings["event_set_id"]
@@ -210,20 +243,24 @@ class EventPreparer:
         self._too_old = _reject(
             "timestamp.too_old",
             f"timestamp is more than {max_age_days} days old; "
-            "TikTok does not attribute older events")
+            "TikTok does not attribute older events",
+        )
         if self._web:
             self._is_event_set_id = _is_pixel_code
             self._event_set_id_invalid = _reject(
                 "event_set_id.invalid",
-                "event_set_id must be a pixel code (upper-case letters and digits)")
+                "event_set_id must be a pixel code (upper-case letters and digits)",
+            )
         else:
             self._is_event_set_id = _is_offline_event_set_id
             self._event_set_id_invalid = _reject(
-                "event_set_id.invalid", "event_set_id must be an offline event set id (digits)")
+                "event_set_id.invalid", "event_set_id must be an offline event set id (digits)"
+            )
         self._phone_invalid = _warn(
             "phone.invalid",
             "phone is neither E.164 nor a possible number in the default region "
-            f"{self._phones.default_region}; dropped")
+            f"{self._phones.default_region}; dropped",
+        )
         self.start(None)
 
     def start(self, columns: Sequence[str] | None) -> None:
@@ -232,19 +269,30 @@ class EventPreparer:
         present = None if columns is None else frozenset(columns)
 
         def kept(specs: tuple) -> tuple:
-            return tuple((_POSITION[column], key, _NOT_TEXT[column]) for column, key in specs
-                         if present is None or column in present)
+            return tuple(
+                (_POSITION[column], key, _NOT_TEXT[column])
+                for column, key in specs
+                if present is None or column in present
+            )
 
         self._content_text = kept(_CONTENT_TEXT)
         self._property_text = kept(_PROPERTY_TEXT)
         self._choices = tuple(
-            (_POSITION[column], column, allowed, warning) for column, allowed, warning in _CHOICES
-            if present is None or column in present)
+            (_POSITION[column], column, allowed, warning)
+            for column, allowed, warning in _CHOICES
+            if present is None or column in present
+        )
         self._web_user_text = kept(_WEB_USER_TEXT) if self._web else ()
         self._web_page_text = kept(_WEB_PAGE_TEXT) if self._web else ()
-        self._web_only_present = () if self._web else tuple(
-            (_POSITION[column], _WEB_ONLY[column]) for column in WEB_ONLY_COLUMNS
-            if present is None or column in present)
+        self._web_only_present = (
+            ()
+            if self._web
+            else tuple(
+                (_POSITION[column], _WEB_ONLY[column])
+                for column in WEB_ONLY_COLUMNS
+                if present is None or column in present
+            )
+        )
 
     def prepare(self, values: tuple, warnings: list) -> tuple[str, dict] | RecordError:
         """``(event_source_id, event)`` for a row's ``FIELDS`` values, or the RecordError
@@ -253,8 +301,20 @@ class EventPreparer:
         Every check that can reject runs before the first warning is added, so a
         rejected row never leaves warnings behind.
         """
-        (event, event_id, timestamp, email, phone, external_id, row_set_id,
-         value, price, quantity, currency, event_source) = values[:12]
+        (
+            event,
+            event_id,
+            timestamp,
+            email,
+            phone,
+            external_id,
+            row_set_id,
+            value,
+            price,
+            quantity,
+            currency,
+            event_source,
+        ) = values[:12]
 
         if event.__class__ is not str or event not in STANDARD_EVENTS:
             event = self._read_event(event)
@@ -342,8 +402,9 @@ class EventPreparer:
             return name
         return _unknown_event(name)
 
-    def _read_money(self, value: Any, price: Any, quantity: Any, currency: Any,
-                    priced: dict) -> dict | RecordError:
+    def _read_money(
+        self, value: Any, price: Any, quantity: Any, currency: Any, priced: dict
+    ) -> dict | RecordError:
         """The ``properties`` dict started with value and currency; price and quantity
         go to ``priced``, the money half of contents[0]. Money problems reject the row."""
         # Empty cells are common: test for them before paying for a call.
@@ -408,8 +469,9 @@ class EventPreparer:
                     user["phone"] = digest
         if external_id is not None and external_id != "":
             try:
-                external_id = (external_id.strip() if external_id.__class__ is str
-                               else _text(external_id))
+                external_id = (
+                    external_id.strip() if external_id.__class__ is str else _text(external_id)
+                )
             except ValueError:
                 warnings.append(_EXTERNAL_ID_INVALID)
                 return
@@ -429,8 +491,9 @@ class EventPreparer:
         _copy_text(values, self._web_user_text, user, warnings)
         _copy_text(values, self._web_page_text, page, warnings)
 
-    def _read_properties(self, values: tuple, properties: dict, priced: dict,
-                         warnings: list) -> None:
+    def _read_properties(
+        self, values: tuple, properties: dict, priced: dict, warnings: list
+    ) -> None:
         # The tuples hold only the columns this run's input has; most are empty.
         content = priced
         if self._content_text:

@@ -89,19 +89,23 @@ class TikTokCredentialSchema(Schema):
     refresh_token = Secret(
         required=True,
         validate=validate.Length(min=1, error="must not be empty."),
-        metadata={"description": (
-            "Token from TikTok's OAuth flow. Advertiser accounts get a long-term token "
-            "that is sent as it is; with app_id and app_secret it is exchanged for "
-            "short-lived access tokens and rotated automatically."
-        )},
+        metadata={
+            "description": (
+                "Token from TikTok's OAuth flow. Advertiser accounts get a long-term token "
+                "that is sent as it is; with app_id and app_secret it is exchanged for "
+                "short-lived access tokens and rotated automatically."
+            )
+        },
     )
     app_id = fields.String(
         load_default=None,
         allow_none=True,
-        metadata={"description": (
-            "TikTok developer app id. Give it with app_secret to enable the refresh "
-            "exchange; leave both out to use the refresh token directly."
-        )},
+        metadata={
+            "description": (
+                "TikTok developer app id. Give it with app_secret to enable the refresh "
+                "exchange; leave both out to use the refresh token directly."
+            )
+        },
     )
     app_secret = Secret(
         load_default=None,
@@ -136,80 +140,96 @@ class TikTokSettingsSchema(Schema):
             _DIGITS,
             error="must contain digits only (TikTok advertiser ids are about 19 digits).",
         ),
-        metadata={"description": (
-            "The TikTok ad account (advertiser) id, about 19 digits. In TikTok Ads "
-            "Manager it is shown in the account menu at the top right."
-        )},
+        metadata={
+            "description": (
+                "The TikTok ad account (advertiser) id, about 19 digits. In TikTok Ads "
+                "Manager it is shown in the account menu at the top right."
+            )
+        },
     )
     event_set_id = IdString(
         required=True,
         validate=validate.Regexp(
             _EVENT_SET_ID,
             error="must contain only digits and upper-case letters (an offline event set "
-                  "id or a pixel code).",
+            "id or a pixel code).",
         ),
-        metadata={"description": (
-            "Offline: the offline event set id, about 19 digits (Assets > Events > "
-            "Offline > Manage; the id is under the set's name). Web: the pixel code, "
-            "about 20 upper-case letters and digits."
-        )},
+        metadata={
+            "description": (
+                "Offline: the offline event set id, about 19 digits (Assets > Events > "
+                "Offline > Manage; the id is under the set's name). Web: the pixel code, "
+                "about 20 upper-case letters and digits."
+            )
+        },
     )
     event_set_name = _OptionalText(
         load_default=None,
         allow_none=True,
-        metadata={"description": (
-            "The event set's name in TikTok. When given, the connection test checks "
-            "that the event set id points at a set of this name."
-        )},
+        metadata={
+            "description": (
+                "The event set's name in TikTok. When given, the connection test checks "
+                "that the event set id points at a set of this name."
+            )
+        },
     )
     event_source = fields.String(
         load_default=OFFLINE,
-        validate=validate.OneOf(
-            [OFFLINE, WEB], error="must be offline or web."
-        ),
-        metadata={"description": (
-            "offline for in-store, phone or CRM events measured by an offline event set; "
-            "web for website events measured by a pixel. Rows never set it."
-        )},
+        validate=validate.OneOf([OFFLINE, WEB], error="must be offline or web."),
+        metadata={
+            "description": (
+                "offline for in-store, phone or CRM events measured by an offline event set; "
+                "web for website events measured by a pixel. Rows never set it."
+            )
+        },
     )
     auto_tracking = fields.Boolean(
         load_default=False,
-        metadata={"description": (
-            "Use this offline event set for ad tracking and attribution. Saving the "
-            "destination applies it to the event set in TikTok. Offline only."
-        )},
+        metadata={
+            "description": (
+                "Use this offline event set for ad tracking and attribution. Saving the "
+                "destination applies it to the event set in TikTok. Offline only."
+            )
+        },
     )
     test_event_code = _OptionalText(
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=64, error="must be at most 64 characters."),
-        metadata={"description": (
-            "The test event code from TikTok's Events Manager (Test events tab). Events "
-            "sent with it show up as test events only; clear it for production."
-        )},
+        metadata={
+            "description": (
+                "The test event code from TikTok's Events Manager (Test events tab). Events "
+                "sent with it show up as test events only; clear it for production."
+            )
+        },
     )
     limited_data_use = fields.Boolean(
         load_default=False,
-        metadata={"description": (
-            "Web only: flag events for limited data use, for users of states with "
-            "privacy laws that require it."
-        )},
+        metadata={
+            "description": (
+                "Web only: flag events for limited data use, for users of states with "
+                "privacy laws that require it."
+            )
+        },
     )
     fixed_event_name = _OptionalText(
         load_default=None,
         allow_none=True,
         validate=StandardEventName(),
-        metadata={"description": (
-            "A standard event name (such as CompletePayment) used for rows that carry "
-            "no event column."
-        )},
+        metadata={
+            "description": (
+                "A standard event name (such as CompletePayment) used for rows that carry "
+                "no event column."
+            )
+        },
     )
     default_phone_region = fields.String(
         load_default="US",
-        metadata={"description": (
-            "The region (ISO 3166 alpha-2, such as US or GB) used to read phone numbers "
-            "written without a leading + and country code."
-        )},
+        metadata={
+            "description": (
+                "The region (ISO 3166 alpha-2, such as US or GB) used to read phone numbers "
+                "written without a leading + and country code."
+            )
+        },
     )
     default_currency = _OptionalText(
         load_default=None,
@@ -218,17 +238,21 @@ class TikTokSettingsSchema(Schema):
             sorted(CURRENCY_CODES),
             error="must be the upper-case ISO 4217 code of a circulating currency, such as USD.",
         ),
-        metadata={"description": (
-            "ISO 4217 currency code used for rows that carry a value or price but no "
-            "currency column."
-        )},
+        metadata={
+            "description": (
+                "ISO 4217 currency code used for rows that carry a value or price but no "
+                "currency column."
+            )
+        },
     )
     api_base_url = SecureUrl(
         load_default=DEFAULT_API_BASE_URL,
-        metadata={"description": (
-            "The TikTok API for Business address. Change it only to point at the local "
-            "emulator (plain http is allowed only for 127.0.0.1 or localhost)."
-        )},
+        metadata={
+            "description": (
+                "The TikTok API for Business address. Change it only to point at the local "
+                "emulator (plain http is allowed only for 127.0.0.1 or localhost)."
+            )
+        },
     )
     max_event_age_days = fields.Integer(
         load_default=MAX_EVENT_AGE_DAYS,
@@ -236,12 +260,14 @@ class TikTokSettingsSchema(Schema):
             min=1,
             max=MAX_EVENT_AGE_DAYS,
             error=f"must be a whole number of days from 1 to {MAX_EVENT_AGE_DAYS} "
-                  "(TikTok attributes events up to 28 days old).",
+            "(TikTok attributes events up to 28 days old).",
         ),
-        metadata={"description": (
-            "Rows whose timestamp is older than this many days are rejected before "
-            "sending. TikTok's own limit is 28."
-        )},
+        metadata={
+            "description": (
+                "Rows whose timestamp is older than this many days are rejected before "
+                "sending. TikTok's own limit is 28."
+            )
+        },
     )
 
     @validates("default_phone_region")

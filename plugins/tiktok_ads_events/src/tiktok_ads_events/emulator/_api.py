@@ -9,8 +9,9 @@ from __future__ import annotations
 import itertools
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
@@ -142,16 +143,19 @@ class EmulatorApi:
             kind = "offline event set" if event_source == "offline" else "pixel"
             raise InvalidRequest("event_source_id", f"no {kind} with this id exists")
         if owner not in token.advertiser_ids:
-            raise ApiError(NOT_AUTHORISED_FOR_ADVERTISER,
-                           "event_source_id: the access token has no permission for it")
+            raise ApiError(
+                NOT_AUTHORISED_FOR_ADVERTISER,
+                "event_source_id: the access token has no permission for it",
+            )
         _require_write_role(token)
         check_events(data, event_source, int(time.time()))
         poison = self.state.fault_plan.poison_event_ids
         if poison:
             for index, event in enumerate(data):
                 if event["event_id"] in poison:
-                    raise InvalidRequest(f"data[{index}]",
-                                         "event rejected (emulator poison_event_ids fault)")
+                    raise InvalidRequest(
+                        f"data[{index}]", "event rejected (emulator poison_event_ids fault)"
+                    )
         self.state.store(source_id, data, request.body)
         return envelope(OK, "OK")
 
@@ -186,8 +190,9 @@ class EmulatorApi:
             raise InvalidRequest("name", "must be a non-empty string")
         event_set = self.state.event_set(event_set_id)
         if event_set is None or event_set.advertiser_id != advertiser_id:
-            raise InvalidRequest("event_set_id",
-                                 "no offline event set with this id under this advertiser")
+            raise InvalidRequest(
+                "event_set_id", "no offline event set with this id under this advertiser"
+            )
         self.state.update_event_set(event_set_id, auto_tracking=auto_tracking, name=name)
         return envelope(OK, "OK")
 
@@ -219,8 +224,10 @@ class EmulatorApi:
         if outcome is RefreshOutcome.BAD_CLIENT:
             raise InvalidRequest("app_id/secret", "no app with this id and secret")
         if outcome is RefreshOutcome.LONG_TERM:
-            raise ApiError(TOKEN_NOT_REFRESHABLE,
-                           "The token is a long-term access token and cannot be refreshed.")
+            raise ApiError(
+                TOKEN_NOT_REFRESHABLE,
+                "The token is a long-term access token and cannot be refreshed.",
+            )
         if outcome is RefreshOutcome.INVALID_TOKEN:
             raise ApiError(TOKEN_INVALID, "refresh_token: invalid, expired or already rotated")
         return envelope(OK, "OK", data)
@@ -230,8 +237,10 @@ class EmulatorApi:
         if not self.state.has_advertiser(advertiser_id):
             raise ApiError(NO_PERMISSION, "advertiser_id: no permission to operate this advertiser")
         if advertiser_id not in token.advertiser_ids:
-            raise ApiError(NOT_AUTHORISED_FOR_ADVERTISER,
-                           "advertiser_id: the access token is not authorised for it")
+            raise ApiError(
+                NOT_AUTHORISED_FOR_ADVERTISER,
+                "advertiser_id: the access token is not authorised for it",
+            )
         return advertiser_id
 
 
@@ -247,8 +256,10 @@ def _json_body(request: Request) -> Any:
 
 def _require_write_role(token: AccessToken) -> None:
     if token.role == "analyst":
-        raise ApiError(ROLE_CANNOT_WRITE,
-                       "No permission: the Analyst role cannot send events or edit event sets.")
+        raise ApiError(
+            ROLE_CANNOT_WRITE,
+            "No permission: the Analyst role cannot send events or edit event sets.",
+        )
 
 
 def _no_unknown_fields(body: dict, known: tuple[str, ...]) -> None:
@@ -275,8 +286,9 @@ def _id_list(raw: str) -> set[str]:
         ids = orjson.loads(raw)
     except orjson.JSONDecodeError:
         ids = None
-    if type(ids) is not list or not all(type(i) is str and i.isascii() and i.isdigit()
-                                        for i in ids):
+    if type(ids) is not list or not all(
+        type(i) is str and i.isascii() and i.isdigit() for i in ids
+    ):
         raise InvalidRequest("event_set_ids", "must be a JSON list of event set id strings")
     return set(ids)
 

@@ -9,8 +9,9 @@ class EmulatorConfigError(ValueError):
     """A seed or fault configuration is malformed; the message names the field."""
 
 
-def read_object(value: Any, where: str, required: tuple[str, ...] = (),
-                optional: tuple[str, ...] = ()) -> dict:
+def read_object(
+    value: Any, where: str, required: tuple[str, ...] = (), optional: tuple[str, ...] = ()
+) -> dict:
     """Check that ``value`` is an object holding only the known keys and all required ones."""
     if type(value) is not dict:
         raise EmulatorConfigError(f"{where}: must be an object")

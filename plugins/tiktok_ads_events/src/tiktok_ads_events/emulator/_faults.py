@@ -125,11 +125,13 @@ def _fault(kind: str, raw: Any, where: str) -> Fault:
         if raw.get("retry_after") is not None:
             fault.retry_after = read_int(raw["retry_after"], f"{where}.retry_after")
     elif kind == "rate_limit":
-        fault.code = read_choice(raw.get("code", 40100), f"{where}.code",
-                                 tuple(sorted(RATE_LIMITED)))
+        fault.code = read_choice(
+            raw.get("code", 40100), f"{where}.code", tuple(sorted(RATE_LIMITED))
+        )
     elif kind == "server_error":
-        fault.code = read_choice(raw.get("code", 50000), f"{where}.code",
-                                 tuple(sorted(SERVER_ERROR)))
+        fault.code = read_choice(
+            raw.get("code", 50000), f"{where}.code", tuple(sorted(SERVER_ERROR))
+        )
     elif kind == "partial":
         fault.message = read_str(raw.get("message", DEFAULT_PARTIAL_MESSAGE), f"{where}.message")
     return fault

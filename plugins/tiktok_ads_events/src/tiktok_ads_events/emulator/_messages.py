@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import orjson
 
@@ -32,8 +33,9 @@ class Response:
 
 
 def plain(status: int, text: str, headers: tuple[tuple[str, str], ...] = ()) -> Response:
-    return Response(status, text.encode() + b"\n", content_type="text/plain; charset=utf-8",
-                    headers=headers)
+    return Response(
+        status, text.encode() + b"\n", content_type="text/plain; charset=utf-8", headers=headers
+    )
 
 
 def json_response(status: int, payload: Any) -> Response:

@@ -108,8 +108,9 @@ def parse_seed(raw: Any) -> Seed:
         _app(item, f"seed.apps[{i}]", every_advertiser)
         for i, item in enumerate(read_list(raw.get("apps", []), "seed.apps"))
     )
-    options = read_object(raw.get("options", {}), "seed.options",
-                          optional=("store_events", "idle_timeout_seconds"))
+    options = read_object(
+        raw.get("options", {}), "seed.options", optional=("store_events", "idle_timeout_seconds")
+    )
     faults = raw.get("faults", {})
     parse_faults(faults, "seed.faults")
     return Seed(
@@ -118,13 +119,15 @@ def parse_seed(raw: Any) -> Seed:
         advertisers=advertisers,
         faults=faults,
         store_events=read_bool(options.get("store_events", True), "seed.options.store_events"),
-        idle_timeout=read_int(options.get("idle_timeout_seconds", 30),
-                              "seed.options.idle_timeout_seconds", minimum=1),
+        idle_timeout=read_int(
+            options.get("idle_timeout_seconds", 30), "seed.options.idle_timeout_seconds", minimum=1
+        ),
     )
 
 
-def _token(raw: Any, where: str, every_advertiser: frozenset[str], *,
-           with_status: bool) -> SeedToken:
+def _token(
+    raw: Any, where: str, every_advertiser: frozenset[str], *, with_status: bool
+) -> SeedToken:
     optional = ("advertiser_ids", "role", "status") if with_status else ("advertiser_ids", "role")
     read_object(raw, where, required=("token",), optional=optional)
     if "advertiser_ids" in raw:
@@ -178,8 +181,9 @@ def _advertiser(raw: Any, where: str) -> SeedAdvertiser:
             SeedPixel(
                 code=code,
                 name=read_str(item["name"], f"{at}.name"),
-                pixel_id=read_str(item.get("pixel_id", _derived_pixel_id(code)), f"{at}.pixel_id",
-                                  digits=True),
+                pixel_id=read_str(
+                    item.get("pixel_id", _derived_pixel_id(code)), f"{at}.pixel_id", digits=True
+                ),
             )
         )
     advertiser_id = read_str(raw["advertiser_id"], f"{where}.advertiser_id", digits=True)

@@ -33,8 +33,9 @@ class _BodyError(Exception):
 class EmulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], api: EmulatorApi, *, idle_timeout: float,
-                 verbose: bool):
+    def __init__(
+        self, address: tuple[str, int], api: EmulatorApi, *, idle_timeout: float, verbose: bool
+    ):
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.api = api
         self.idle_timeout = idle_timeout

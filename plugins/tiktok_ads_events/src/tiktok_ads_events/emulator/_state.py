@@ -171,7 +171,8 @@ class EmulatorState:
     def event_sets_of(self, advertiser_id: str) -> list[EventSet]:
         with self._lock:
             return [
-                EventSet(**vars(s)) for s in self._event_sets.values()
+                EventSet(**vars(s))
+                for s in self._event_sets.values()
                 if s.advertiser_id == advertiser_id
             ]
 
@@ -222,8 +223,9 @@ class EmulatorState:
             return added
 
     @staticmethod
-    def _new_positions(seen_by_name: dict[str, set[str]], names: list[str],
-                       ids: list[str]) -> list[int]:
+    def _new_positions(
+        seen_by_name: dict[str, set[str]], names: list[str], ids: list[str]
+    ) -> list[int]:
         positions = []
         for position, (name, event_id) in enumerate(zip(names, ids)):
             seen = seen_by_name.setdefault(name, set())
@@ -247,8 +249,9 @@ class EmulatorState:
                 return RefreshOutcome.INVALID_TOKEN, {}
             access_token = "act." + secrets.token_hex(20)
             rotated = "rft." + secrets.token_hex(20)
-            self._tokens[access_token] = AccessToken(grant.advertiser_ids, grant.role,
-                                                     long_term=False)
+            self._tokens[access_token] = AccessToken(
+                grant.advertiser_ids, grant.role, long_term=False
+            )
             self._refresh_grants[(app_id, rotated)] = grant
         return RefreshOutcome.ISSUED, {
             "access_token": access_token,

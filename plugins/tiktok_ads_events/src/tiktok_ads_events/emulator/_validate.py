@@ -27,9 +27,11 @@ MAX_EVENT_AGE_SECONDS = MAX_EVENT_AGE_DAYS * 86400
 EVENT_SOURCES = ("offline", "web")
 
 BODY_FIELDS = frozenset(
-    {"event_source", "event_source_id", "partner_name", "test_event_code", "data"})
+    {"event_source", "event_source_id", "partner_name", "test_event_code", "data"}
+)
 EVENT_FIELDS = frozenset(
-    {"event", "event_time", "event_id", "user", "properties", "page", "limited_data_use"})
+    {"event", "event_time", "event_id", "user", "properties", "page", "limited_data_use"}
+)
 OFFLINE_EVENT_FIELDS = EVENT_FIELDS - {"page"}
 HASHED_USER_FIELDS = ("email", "phone", "external_id")
 WEB_USER_FIELDS = frozenset({"ip", "user_agent", "ttp", "ttclid", "locale"})
@@ -42,16 +44,31 @@ _TEXT = (str,)
 _NUMBER = (int, float)
 _WHOLE = (int,)
 _LIST = (list,)
-_TYPE_RULES = {_TEXT: "must be a string", _NUMBER: "must be a number",
-               _WHOLE: "must be a whole number", _LIST: "must be a list of objects"}
+_TYPE_RULES = {
+    _TEXT: "must be a string",
+    _NUMBER: "must be a number",
+    _WHOLE: "must be a whole number",
+    _LIST: "must be a list of objects",
+}
 PROPERTY_TYPES = {
-    "currency": _TEXT, "value": _NUMBER, "contents": _LIST, "content_type": _TEXT,
+    "currency": _TEXT,
+    "value": _NUMBER,
+    "contents": _LIST,
+    "content_type": _TEXT,
     "event_channel": _TEXT,
-    "order_id": _TEXT, "shop_id": _TEXT, "description": _TEXT, "query": _TEXT, "content_id": _TEXT,
+    "order_id": _TEXT,
+    "shop_id": _TEXT,
+    "description": _TEXT,
+    "query": _TEXT,
+    "content_id": _TEXT,
 }
 CONTENT_TYPES_BY_FIELD = {
-    "price": _NUMBER, "quantity": _WHOLE,
-    "content_id": _TEXT, "content_name": _TEXT, "content_category": _TEXT, "brand": _TEXT,
+    "price": _NUMBER,
+    "quantity": _WHOLE,
+    "content_id": _TEXT,
+    "content_name": _TEXT,
+    "content_category": _TEXT,
+    "brand": _TEXT,
 }
 CONTENT_FIELDS = frozenset(CONTENT_TYPES_BY_FIELD)
 
@@ -63,8 +80,11 @@ _CONTENT_TYPE_SETS = {field: set(types) for field, types in CONTENT_TYPES_BY_FIE
 # Currency codes already seen to be well-formed: a set lookup beats the regex per event.
 _currencies_seen: set[str] = set()
 # Values a fast-path field may take (currencies: those the event-by-event check accepted).
-_PLAIN_VALUES = {"currency": _currencies_seen, "content_type": CONTENT_TYPES,
-                 "event_channel": EVENT_CHANNELS}
+_PLAIN_VALUES = {
+    "currency": _currencies_seen,
+    "content_type": CONTENT_TYPES,
+    "event_channel": EVENT_CHANNELS,
+}
 _get_event = itemgetter("event")
 _get_event_time = itemgetter("event_time")
 _get_event_id = itemgetter("event_id")
@@ -193,8 +213,9 @@ def _plain_contents(contents: list) -> bool:
     columns = _columns(contents)
     if not columns.keys() <= CONTENT_FIELDS:
         return False
-    return all(set(map(type, values)) <= _CONTENT_TYPE_SETS[field]
-               for field, values in columns.items())
+    return all(
+        set(map(type, values)) <= _CONTENT_TYPE_SETS[field] for field, values in columns.items()
+    )
 
 
 def _columns(rows: list[dict]) -> dict[str, list | tuple]:
@@ -216,8 +237,9 @@ def _check_each_event(data: list, web: bool, oldest: int, newest: int) -> None:
             _reject_unknown(f"data[{index}]", event.keys(), event_fields, EVENT_FIELDS)
         name = event.get("event")
         if type(name) is not str or name not in STANDARD_EVENTS:
-            _reject_missing_or(f"data[{index}].event", name,
-                               "must be a standard event name (case-sensitive)")
+            _reject_missing_or(
+                f"data[{index}].event", name, "must be a standard event name (case-sensitive)"
+            )
         event_time = event.get("event_time")
         if type(event_time) is not int or not oldest <= event_time <= newest:
             _reject_event_time(f"data[{index}].event_time", event_time, oldest)
@@ -243,16 +265,18 @@ def _check_each_event(data: list, web: bool, oldest: int, newest: int) -> None:
             if contents:
                 for position, content in enumerate(contents):
                     if type(content) is not dict:
-                        raise InvalidRequest(f"data[{index}].properties.contents[{position}]",
-                                             "must be an object")
+                        raise InvalidRequest(
+                            f"data[{index}].properties.contents[{position}]", "must be an object"
+                        )
                     for field, value in content.items():
                         types = CONTENT_TYPES_BY_FIELD.get(field)
                         if types is None or type(value) not in types:
                             _reject_content_field(index, position, field, types)
             content_type = properties.get("content_type")
             if content_type is not None and content_type not in CONTENT_TYPES:
-                raise InvalidRequest(f"data[{index}].properties.content_type",
-                                     "must be product or product_group")
+                raise InvalidRequest(
+                    f"data[{index}].properties.content_type", "must be product or product_group"
+                )
             channel = properties.get("event_channel")
             if channel is not None and channel not in EVENT_CHANNELS:
                 rule = "must be one of " + ", ".join(sorted(EVENT_CHANNELS))
@@ -282,8 +306,9 @@ def _reject_event_time(field: str, value: Any, oldest: int) -> NoReturn:
         raise InvalidRequest(field, "must be an integer of Unix seconds")
     if value < oldest:
         raise InvalidRequest(field, f"must be within the last {MAX_EVENT_AGE_DAYS} days")
-    raise InvalidRequest(field,
-                         f"must not be more than {MAX_FUTURE_SKEW_SECONDS} seconds in the future")
+    raise InvalidRequest(
+        field, f"must not be more than {MAX_FUTURE_SKEW_SECONDS} seconds in the future"
+    )
 
 
 def _check_user(index: int, user: dict, web: bool) -> None:
@@ -307,8 +332,9 @@ def _check_user(index: int, user: dict, web: bool) -> None:
             try:
                 ipaddress.ip_address(ip if type(ip) is str else None)
             except ValueError:
-                raise InvalidRequest(f"data[{index}].user.ip",
-                                     "must be an IPv4 or IPv6 address") from None
+                raise InvalidRequest(
+                    f"data[{index}].user.ip", "must be an IPv4 or IPv6 address"
+                ) from None
         identified = identified or any(user.get(field) for field in WEB_IDENTIFIERS)
     if not identified:
         raise InvalidRequest(f"data[{index}].user", "must carry at least one identifier")
@@ -325,8 +351,9 @@ def _check_hash_list(field: str, value: Any) -> None:
 
 def _check_currency(index: int, currency: Any) -> None:
     if type(currency) is not str or not _is_currency(currency):
-        raise InvalidRequest(f"data[{index}].properties.currency",
-                             "must be a three-letter upper-case ISO 4217 code")
+        raise InvalidRequest(
+            f"data[{index}].properties.currency", "must be a three-letter upper-case ISO 4217 code"
+        )
     _currencies_seen.add(currency)
 
 

@@ -20,10 +20,16 @@ _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 @click.command("emulator")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Loopback address to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
-              help="0 picks a free port.")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Loopback address to listen on."
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="0 picks a free port.",
+)
 @click.option(
     "--seed",
     "seed_path",
@@ -35,18 +41,21 @@ _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the base URL to this file once listening.",
 )
-@click.option("--verbose", is_flag=True,
-              help="Log one line per request to stderr (no tokens, no bodies).")
-def emulator(host: str, port: int, seed_path: Path | None, ready_file: Path | None,
-             verbose: bool) -> None:
+@click.option(
+    "--verbose", is_flag=True, help="Log one line per request to stderr (no tokens, no bodies)."
+)
+def emulator(
+    host: str, port: int, seed_path: Path | None, ready_file: Path | None, verbose: bool
+) -> None:
     """Run a local TikTok Events API emulator until interrupted.
 
     Prints the base URL as one line on stdout once listening; stops on SIGINT or
     SIGTERM, printing "stopped" on stderr.
     """
     if not is_loopback(host):
-        raise click.BadParameter("must be a loopback address such as 127.0.0.1",
-                                 param_hint="--host")
+        raise click.BadParameter(
+            "must be a loopback address such as 127.0.0.1", param_hint="--host"
+        )
     try:
         emu = Emulator(seed_path, host=host, port=port, verbose=verbose)
     except EmulatorConfigError as error:
@@ -64,7 +73,8 @@ def emulator(host: str, port: int, seed_path: Path | None, ready_file: Path | No
             emu.start()
         except OSError as error:
             raise click.ClickException(
-                f"cannot listen on {host}:{port}: {error.strerror}") from None
+                f"cannot listen on {host}:{port}: {error.strerror}"
+            ) from None
         try:
             # The file first: whoever reads the URL on stdout may rely on the file too.
             if ready_file is not None:
