@@ -11,49 +11,33 @@ import sys
 from typing import Any, NoReturn
 
 import click
-import orjson
 
-from ._errors import AmpDestError, ValidationError
-from ._host import Host
+from . import _cli_commands
+from ._cli_support import (
+    EXIT_BROKEN_PIPE,
+    EXIT_FAILED,
+    EXIT_INCOMPLETE,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    CliError,
+    CliState,
+)
+from ._errors import AmpDestError
 from ._plugins import PLUGINS_DIR_ENV, Registry, load_plugins, register_commands
-from ._secrets import env_var_name
-from ._terminal import printable, printable_json
+from ._terminal import printable
 
 __all__ = ["build_cli", "main"]
 
-# The exit codes, as the README lists them. Click exits 2 for a usage error.
-EXIT_FAILED = 1
-EXIT_INCOMPLETE = 3
-EXIT_INTERNAL = 70  # a bug: nothing else may use it
-EXIT_INTERRUPTED = 130  # 128 + SIGINT
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader of our output went away, as git does
-EXIT_TERMINATED = 143  # 128 + SIGTERM
-
-
-class CliError(click.ClickException):
-    def format_message(self) -> str:
-        return self.message
-
-    def show(self, file=None) -> None:
-        click.echo(printable(f"amp-dest: error: {self.format_message()}"), err=True)
-
-
-class _State:
-    def __init__(self, registry: Registry, home: str | None, debug: bool):
-        self.registry = registry
-        self.home = home
-        self.debug = debug
-        self._host: Host | None = None
-
-    @property
-    def host(self) -> Host:
-        if self._host is None:
-            self._host = Host(self.home, registry=self.registry)
-        return self._host
-
-    def close(self) -> None:
-        if self._host is not None:
-            self._host.close()
+# Every exit code the CLI uses, as the README lists them; click exits 2 on a usage error.
+EXIT_CODES = (
+    EXIT_FAILED,
+    EXIT_INCOMPLETE,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_BROKEN_PIPE,
+    EXIT_TERMINATED,
+)
 
 
 class _Group(click.Group):
@@ -101,18 +85,6 @@ def _debug(ctx: click.Context) -> bool:
     return bool(root.obj and root.obj.debug)
 
 
-def _print_json(data: Any) -> None:
-    text = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
-    click.echo(printable_json(text))
-
-
-def _state(ctx: click.Context) -> _State:
-    return ctx.find_root().obj
-
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-
-
 def build_cli(registry: Registry | None = None) -> click.Group:
     """A fresh CLI bound to ``registry`` (loaded now when not given), with the
     commands plugins add through ``register_commands``."""
@@ -135,10 +107,8 @@ def build_cli(registry: Registry | None = None) -> click.Group:
     @click.pass_context
     def cli(ctx, home, plugins_dir, debug):
         """Send customer data to destinations: ad platforms, webhooks, files."""
-        ctx.obj = _State(registry, home, debug)
+        ctx.obj = CliState(registry, home, debug)
         ctx.call_on_close(ctx.obj.close)
-
-    from . import _cli_commands
 
     _cli_commands.add_commands(cli)
     register_commands(registry, cli)
@@ -162,59 +132,3 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(printable(f"amp-dest: error: {exc}"), err=True)
         sys.exit(EXIT_FAILED)
     build_cli(registry).main(args=argv, prog_name="amp-dest")
-
-
-def read_secrets(
-    ctx: click.Context,
-    credential_type,
-    name: str,
-    from_stdin: bool,
-    ask: tuple[str, ...],
-    required_only: bool = True,
-) -> dict[str, str]:
-    """Secret values come from stdin JSON or a hidden prompt, never from argv."""
-    secret_names = credential_type.secret_fields()
-    unknown = [field for field in ask if field not in secret_names]
-    if unknown:
-        raise ValidationError(
-            f"credential fields for {credential_type.name}",
-            {
-                field: [f"is not a secret field (secret fields: {', '.join(secret_names)})."]
-                for field in unknown
-            },
-        )
-    if from_stdin:
-        try:
-            data = orjson.loads(
-                sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
-            )
-        except orjson.JSONDecodeError:
-            raise CliError(
-                '--secrets-stdin expects one JSON object such as {"token": "..."} on standard input'
-            ) from None
-        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-            raise CliError("--secrets-stdin expects a JSON object of strings")
-        return data
-    declared = credential_type.schema._declared_fields
-    wanted = [
-        field
-        for field in secret_names
-        if field in ask or (required_only and declared[field].required)
-    ]
-    secrets = {}
-    for field in wanted:
-        if env_var_name(name, field) in os.environ and field not in ask:
-            continue
-        if not stdin_is_interactive():
-            raise CliError(
-                f"{field} is a secret and standard input is not a terminal: pipe it as JSON "
-                f"with --secrets-stdin, or set {env_var_name(name, field)}"
-            )
-        secrets[field] = click.prompt(
-            f"{field} (hidden)", hide_input=True, confirmation_prompt=False
-        )
-    return secrets
-
-
-def stdin_is_interactive() -> bool:
-    return sys.stdin is not None and sys.stdin.isatty()

@@ -7,7 +7,7 @@ import time
 
 import click
 
-from ._cli import (
+from ._cli_support import (
     EXIT_FAILED,
     EXIT_INCOMPLETE,
     EXIT_INTERRUPTED,

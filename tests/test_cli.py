@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from amp_destinations import _cli
+from amp_destinations import _cli_support
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_plugins_list_shows_builtins_and_test_plugin(run):
 
 
 def test_credentials_add_prompts_for_secrets_with_hidden_input(run, monkeypatch, memory_keyring):
-    monkeypatch.setattr(_cli, "stdin_is_interactive", lambda: True)
+    monkeypatch.setattr(_cli_support, "stdin_is_interactive", lambda: True)
     result = run("credentials", "add", "cred", "--type", "echo-token", input="typed-secret\n")
     assert result.exit_code == 0, result.output
     assert "typed-secret" not in result.output
