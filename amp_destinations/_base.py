@@ -44,10 +44,6 @@ class CredentialType:
     def secret_fields(cls) -> list[str]:
         return secret_field_names(cls.schema)
 
-    def refresh(self, credential: Credential, session: httpx.Client) -> dict | None:
-        """Return rotated secrets for the host to persist, or None when nothing changed."""
-        return None
-
 
 class Credential:
     """A stored credential as a destination sees it: fields and secrets by name.
@@ -85,13 +81,6 @@ class Credential:
         if self._persist is not None:
             self._persist(self.name, dict(new_secrets))
         self._values.update(new_secrets)
-
-    def refresh(self, session: httpx.Client) -> dict | None:
-        """Ask the credential type for rotated secrets and persist them if any."""
-        rotated = self.type.refresh(self, session)
-        if rotated:
-            self.rotate(rotated)
-        return rotated
 
     def __repr__(self) -> str:
         shown = {k: v for k, v in self._values.items() if k not in self._secret_names}

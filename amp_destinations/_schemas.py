@@ -13,7 +13,7 @@ from marshmallow import fields, validate
 from ._errors import ValidationError
 from ._userinfo import USERINFO_RULE, carries_userinfo
 
-__all__ = ["load_with", "parse_assignments", "json_schema", "dump_public"]
+__all__ = ["load_with", "parse_assignments", "json_schema"]
 
 
 def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -96,16 +96,6 @@ def parse_assignments(
         else:
             result[key] = value
     return result
-
-
-def dump_public(schema_cls: type[marshmallow.Schema], values: Mapping[str, Any]) -> dict:
-    """The values safe to store and show: secret fields dropped."""
-    declared = schema_cls._declared_fields
-    return {
-        key: value
-        for key, value in values.items()
-        if key not in declared or not declared[key].metadata.get("secret")
-    }
 
 
 _TYPES: list[tuple[type, dict]] = [
