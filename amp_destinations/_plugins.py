@@ -220,48 +220,71 @@ def load_plugins(
     if plugins_dir is None and os.environ.get(PLUGINS_DIR_ENV):
         plugins_dir = os.environ[PLUGINS_DIR_ENV]
 
+    pm = _plugin_manager(trace)
+    infos: list[PluginInfo] = []
+    if builtins:
+        _register_builtins(pm, infos)
+    if entry_points:
+        _register_entry_points(pm, infos, strict)
+    if plugins_dir:
+        _load_directory(Path(plugins_dir), infos, strict, pm)
+    _register_extra(pm, infos, extra)
+    by_name = {info.name: info for info in infos}
+    _drop_misspelled_hooks(pm, by_name, strict)
+    return _collect_registrations(pm, infos, by_name, strict)
+
+
+def _plugin_manager(trace: bool) -> pluggy.PluginManager:
     pm = pluggy.PluginManager(_hookspecs.PROJECT)
     pm.add_hookspecs(_hookspecs)
     if trace:
         pm.trace.root.setwriter(_trace_writer)
         pm.enable_tracing()
+    return pm
 
-    infos: list[PluginInfo] = []
-    if builtins:
-        for name, module in _builtin_modules():
-            pm.register(module, name=name)
-            infos.append(
-                PluginInfo(
-                    name=name,
-                    source="builtin",
-                    distribution="amp-destinations",
-                    version=_version("amp-destinations"),
-                )
+
+def _register_builtins(pm: pluggy.PluginManager, infos: list[PluginInfo]) -> None:
+    version = _version("amp-destinations")
+    for name, module in _builtin_modules():
+        pm.register(module, name=name)
+        infos.append(
+            PluginInfo(
+                name=name, source="builtin", distribution="amp-destinations", version=version
             )
-    if entry_points:
-        for ep in importlib.metadata.entry_points(group=_hookspecs.PROJECT):
-            dist = getattr(ep, "dist", None)
-            info = PluginInfo(
-                name=ep.name,
-                source="entry point",
-                distribution=dist.name if dist else None,
-                version=dist.version if dist else None,
-            )
-            infos.append(info)
-            try:
-                pm.register(ep.load(), name=ep.name)
-            except Exception as exc:
-                _record_failure(info, exc, strict)
-    if plugins_dir:
-        _load_directory(Path(plugins_dir), infos, strict, pm)
+        )
+
+
+def _register_entry_points(pm: pluggy.PluginManager, infos: list[PluginInfo], strict: bool) -> None:
+    """Each entry point loads on its own: one that fails is recorded, not fatal."""
+    for ep in importlib.metadata.entry_points(group=_hookspecs.PROJECT):
+        dist = getattr(ep, "dist", None)
+        info = PluginInfo(
+            name=ep.name,
+            source="entry point",
+            distribution=dist.name if dist else None,
+            version=dist.version if dist else None,
+        )
+        infos.append(info)
+        try:
+            pm.register(ep.load(), name=ep.name)
+        except Exception as exc:
+            _record_failure(info, exc, strict)
+
+
+def _register_extra(
+    pm: pluggy.PluginManager, infos: list[PluginInfo], extra: Iterable[Any]
+) -> None:
     for index, plugin in enumerate(extra):
         name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{index}"
         pm.register(plugin, name=name)
         infos.append(PluginInfo(name=name, source="extra"))
 
-    by_name = {info.name: info for info in infos}
-    _drop_misspelled_hooks(pm, by_name, strict)
 
+def _collect_registrations(
+    pm: pluggy.PluginManager, infos: list[PluginInfo], by_name: dict[str, PluginInfo], strict: bool
+) -> Registry:
+    """Call each registration hook plugin by plugin, so that one plugin's failure is
+    its own and the others' classes still register."""
     registry = Registry(pm, infos)
     for hook_name, (kind, _base) in _KINDS.items():
         for plugin_name, caller in _per_plugin_callers(pm, hook_name):
