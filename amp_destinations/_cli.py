@@ -110,6 +110,7 @@ def build_cli(registry: Registry | None = None) -> click.Group:
         ctx.obj = CliState(registry, home, debug)
         ctx.call_on_close(ctx.obj.close)
 
+    cli.registry = registry  # type: ignore[attr-defined]  # read by name completion
     _cli_commands.add_commands(cli)
     register_commands(registry, cli)
     return cli

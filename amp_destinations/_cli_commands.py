@@ -7,6 +7,7 @@ import time
 
 import click
 
+from ._cli_completion import credential_names, destination_names, run_ids, type_names
 from ._cli_support import (
     EXIT_FAILED,
     EXIT_INCOMPLETE,
@@ -96,7 +97,13 @@ def _show_credential(record: dict) -> None:
 
 @credentials.command("add")
 @click.argument("name")
-@click.option("--type", "type_name", required=True, help="Credential type, see `plugins list`.")
+@click.option(
+    "--type",
+    "type_name",
+    required=True,
+    help="Credential type, see `plugins list`.",
+    shell_complete=type_names("credential_types"),
+)
 @set_option
 @click.option(
     "--secret",
@@ -128,7 +135,7 @@ def credentials_add(ctx, name, type_name, sets, ask, secrets_stdin, as_json):
 
 
 @credentials.command("update")
-@click.argument("name")
+@click.argument("name", shell_complete=credential_names)
 @set_option
 @click.option(
     "--secret",
@@ -183,7 +190,7 @@ def credentials_list(ctx, as_json):
 
 
 @credentials.command("show")
-@click.argument("name")
+@click.argument("name", shell_complete=credential_names)
 @json_option
 @click.pass_context
 def credentials_show(ctx, name, as_json):
@@ -193,7 +200,7 @@ def credentials_show(ctx, name, as_json):
 
 
 @credentials.command("remove")
-@click.argument("name")
+@click.argument("name", shell_complete=credential_names)
 @click.pass_context
 def credentials_remove(ctx, name):
     """Remove a credential and its keyring entries."""
@@ -236,8 +243,18 @@ def _report_save(verb: str, name: str, result, as_json: bool) -> None:
 
 @destinations.command("add")
 @click.argument("name")
-@click.option("--type", "type_name", required=True, help="Destination type, see `plugins list`.")
-@click.option("--credential", help="The credential to use (`credentials list`).")
+@click.option(
+    "--type",
+    "type_name",
+    required=True,
+    help="Destination type, see `plugins list`.",
+    shell_complete=type_names("destinations"),
+)
+@click.option(
+    "--credential",
+    help="The credential to use (`credentials list`).",
+    shell_complete=credential_names,
+)
 @set_option
 @click.option("--no-test", is_flag=True, help="Save without testing the connection.")
 @json_option
@@ -252,8 +269,8 @@ def destinations_add(ctx, name, type_name, credential, sets, no_test, as_json):
 
 
 @destinations.command("update")
-@click.argument("name")
-@click.option("--credential", help="Switch to another credential.")
+@click.argument("name", shell_complete=destination_names)
+@click.option("--credential", help="Switch to another credential.", shell_complete=credential_names)
 @set_option
 @click.option("--no-test", is_flag=True, help="Save without testing the connection.")
 @json_option
@@ -287,7 +304,7 @@ def destinations_list(ctx, as_json):
 
 
 @destinations.command("show")
-@click.argument("name")
+@click.argument("name", shell_complete=destination_names)
 @json_option
 @click.pass_context
 def destinations_show(ctx, name, as_json):
@@ -302,7 +319,7 @@ def destinations_show(ctx, name, as_json):
 
 
 @destinations.command("remove")
-@click.argument("name")
+@click.argument("name", shell_complete=destination_names)
 @click.pass_context
 def destinations_remove(ctx, name):
     """Remove a destination (its run history stays)."""
@@ -311,7 +328,7 @@ def destinations_remove(ctx, name):
 
 
 @destinations.command("test")
-@click.argument("name")
+@click.argument("name", shell_complete=destination_names)
 @json_option
 @click.pass_context
 def destinations_test(ctx, name, as_json):
@@ -327,7 +344,7 @@ def destinations_test(ctx, name, as_json):
 
 
 @destinations.command("schema")
-@click.argument("type_name", metavar="TYPE")
+@click.argument("type_name", metavar="TYPE", shell_complete=type_names("destinations"))
 @click.pass_context
 def destinations_schema(ctx, type_name):
     """Print the JSON Schema of a destination type's settings and credential."""
@@ -375,7 +392,7 @@ def _print_summary(result) -> None:
 
 
 @click.command()
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=destination_names)
 @click.option(
     "--input",
     "input_path",
@@ -394,7 +411,13 @@ def _print_summary(result) -> None:
 @click.option(
     "--output", type=click.Path(file_okay=False), help="Dry run: the folder for request bodies."
 )
-@click.option("--resume", type=int, metavar="RUN_ID", help="Continue an unfinished run.")
+@click.option(
+    "--resume",
+    type=int,
+    metavar="RUN_ID",
+    help="Continue an unfinished run.",
+    shell_complete=run_ids,
+)
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 64),
@@ -478,7 +501,9 @@ def runs():
 
 
 @runs.command("list")
-@click.option("--destination", help="Only runs of this destination.")
+@click.option(
+    "--destination", help="Only runs of this destination.", shell_complete=destination_names
+)
 @click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
 @json_option
 @click.pass_context
@@ -510,7 +535,7 @@ def runs_list(ctx, destination, limit, as_json):
 
 
 @runs.command("show")
-@click.argument("run_id", type=int)
+@click.argument("run_id", type=int, shell_complete=run_ids)
 @json_option
 @click.pass_context
 def runs_show(ctx, run_id, as_json):

@@ -149,6 +149,24 @@ def default_home() -> Path:
     return Path(platformdirs.user_data_dir("amp-destinations", appauthor=False))
 
 
+def peek_names(home: str | os.PathLike, table: str) -> list[str]:
+    """The names in ``table`` ("credentials", "destinations"; "runs" gives ids), read
+    without creating or changing anything, for shell completion; [] when unreadable."""
+    column = {"credentials": "name", "destinations": "name", "runs": "id"}[table]
+    path = Path(home) / DB_NAME
+    if not path.is_file():
+        return []
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.5)
+        try:
+            rows = db.execute(f"SELECT {column} FROM {table} ORDER BY {column}").fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return []
+    return [str(row[0]) for row in rows]
+
+
 def _now() -> float:
     return time.time()
 
