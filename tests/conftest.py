@@ -13,6 +13,7 @@ import time
 import keyring
 import orjson
 import pytest
+from click.testing import CliRunner
 from marshmallow import Schema, fields
 
 import amp_destinations as amp
@@ -183,6 +184,61 @@ def host(home, registry, script):
 @pytest.fixture
 def cli(registry):
     return build_cli(registry)
+
+
+@pytest.fixture
+def run(cli):
+    """``amp-dest ARGS...`` through click's CliRunner, as an operator types it; ``env``
+    adds environment variables for that one command."""
+    runner = CliRunner()
+
+    def invoke(*args, input=None, env=None):
+        return runner.invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def configure(run):
+    """Add the credential ``cred`` and the recorder destination ``rec`` through the CLI,
+    in the home ``env`` names (the test's home by default); returns ``run``."""
+
+    def configure_home(env=None):
+        added = run(
+            "credentials",
+            "add",
+            "cred",
+            "--type",
+            "echo-token",
+            "--set",
+            "account=acme",
+            "--secrets-stdin",
+            input='{"token": "good"}',
+            env=env,
+        )
+        assert added.exit_code == 0, added.output
+        added = run(
+            "destinations",
+            "add",
+            "rec",
+            "--type",
+            "recorder",
+            "--credential",
+            "cred",
+            "--set",
+            "label=one",
+            env=env,
+        )
+        assert added.exit_code == 0, added.output
+        return run
+
+    return configure_home
+
+
+@pytest.fixture
+def configured(configure):
+    """``run`` in a home set up by ``configure``."""
+    return configure()
 
 
 @pytest.fixture

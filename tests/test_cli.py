@@ -4,51 +4,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from click.testing import CliRunner
 
 from amp_destinations import _cli_support
-
-
-@pytest.fixture
-def run(cli):
-    runner = CliRunner()
-
-    def invoke(*args, input=None):
-        return runner.invoke(cli, list(args), input=input, catch_exceptions=False)
-
-    return invoke
-
-
-@pytest.fixture
-def configured(run):
-    assert (
-        run(
-            "credentials",
-            "add",
-            "cred",
-            "--type",
-            "echo-token",
-            "--set",
-            "account=acme",
-            "--secrets-stdin",
-            input='{"token": "good"}',
-        ).exit_code
-        == 0
-    )
-    result = run(
-        "destinations",
-        "add",
-        "rec",
-        "--type",
-        "recorder",
-        "--credential",
-        "cred",
-        "--set",
-        "label=one",
-    )
-    assert result.exit_code == 0, result.output
-    return run
 
 
 def write_csv(path, count, bad=()):

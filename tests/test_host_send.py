@@ -3,32 +3,15 @@ fatal stops, resume and dry runs, through the scriptable recorder destination.""
 
 from __future__ import annotations
 
-import csv
+import sys
+from pathlib import Path
 
 import pytest
 
 import amp_destinations as amp
 
-FAST = amp.RetryPolicy(max_attempts=4, base_delay=0.001, max_delay=0.01)
-
-
-def rows(count, overrides=None):
-    out = []
-    for i in range(1, count + 1):
-        row = {"id": f"E{i}", "email": f"user{i}@example.com"}
-        row.update((overrides or {}).get(i, {}))
-        out.append(row)
-    return out
-
-
-def read_rejects(path):
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def assert_counts_add_up(result):
-    s = result.summary
-    assert s["rows_read"] == s["delivered"] + s["rejected"] + s["pending"]
+sys.path.insert(0, str(Path(__file__).parent))
+from send_support import FAST, assert_counts_add_up, read_rejects, rows
 
 
 def test_send_delivers_every_row_in_batches(ready_host, script):

@@ -16,7 +16,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 
 class SmallDisk:
@@ -46,46 +45,6 @@ def small_disk(tmp_path):
     disk = SmallDisk(tmp_path / "disk")
     yield disk
     subprocess.run(["umount", "-l", str(disk.path)], capture_output=True)
-
-
-@pytest.fixture
-def run(cli):
-    runner = CliRunner()
-
-    def invoke(*args, input=None, env=None):
-        return runner.invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
-
-    return invoke
-
-
-def set_up(run, home: Path) -> None:
-    env = {"AMP_DEST_HOME": str(home)}
-    assert (
-        run(
-            "credentials",
-            "add",
-            "cred",
-            "--type",
-            "echo-token",
-            "--secrets-stdin",
-            input='{"token": "good"}',
-            env=env,
-        ).exit_code
-        == 0
-    )
-    added = run(
-        "destinations",
-        "add",
-        "rec",
-        "--type",
-        "recorder",
-        "--credential",
-        "cred",
-        "--set",
-        "label=one",
-        env=env,
-    )
-    assert added.exit_code == 0, added.output
 
 
 def write_csv(path: Path, count: int, every_bad: int = 2) -> Path:
@@ -125,9 +84,9 @@ def assert_each_row_delivered(script, count: int, every_bad: int = 2, resent: in
 
 
 def test_a_full_disk_under_the_rejects_file_fails_the_run_and_a_resume_finishes(
-    run, home, small_disk, tmp_path, script
+    run, configure, home, small_disk, tmp_path, script
 ):
-    set_up(run, home)
+    configure(env={"AMP_DEST_HOME": str(home)})
     small_disk.mount("64k")
     rejects = small_disk.path / "rejects.csv"
     source = write_csv(tmp_path / "in.csv", 6000)
@@ -150,8 +109,10 @@ def test_a_full_disk_under_the_rejects_file_fails_the_run_and_a_resume_finishes(
     assert_each_row_delivered(script, 6000)
 
 
-def test_a_rejects_file_on_dev_full_fails_before_anything_is_sent(run, home, tmp_path, script):
-    set_up(run, home)
+def test_a_rejects_file_on_dev_full_fails_before_anything_is_sent(
+    run, configure, home, tmp_path, script
+):
+    configure(env={"AMP_DEST_HOME": str(home)})
     mode = os.stat("/dev/full").st_mode
     result = run(
         "send", "rec", "--input", str(write_csv(tmp_path / "in.csv", 10)), "--rejects", "/dev/full"
@@ -164,8 +125,10 @@ def test_a_rejects_file_on_dev_full_fails_before_anything_is_sent(run, home, tmp
     assert os.stat("/dev/full").st_mode == mode  # a device is never made "private"
 
 
-def test_a_rejects_path_that_is_a_directory_is_one_clear_line(run, home, tmp_path, script):
-    set_up(run, home)
+def test_a_rejects_path_that_is_a_directory_is_one_clear_line(
+    run, configure, home, tmp_path, script
+):
+    configure(env={"AMP_DEST_HOME": str(home)})
     result = run(
         "send",
         "rec",
@@ -184,12 +147,12 @@ def test_a_rejects_path_that_is_a_directory_is_one_clear_line(run, home, tmp_pat
 
 
 def test_a_full_disk_under_the_home_fails_the_run_records_it_and_resume_finishes(
-    run, small_disk, tmp_path, script
+    run, configure, small_disk, tmp_path, script
 ):
     small_disk.mount("1m")
     home = small_disk.path / "home"
     env = {"AMP_DEST_HOME": str(home)}
-    set_up(run, home)
+    configure(env={"AMP_DEST_HOME": str(home)})
     source = write_csv(tmp_path / "in.csv", 20_000)
     result = run("send", "rec", "--input", str(source), env=env)
     assert result.exit_code == 1
@@ -235,10 +198,10 @@ def _reads_work_and_writes_say_read_only(run, home: Path, tmp_path: Path) -> Non
     assert "read-only" in line and str(home) in line
 
 
-def test_read_only_commands_work_on_a_read_only_file_system(run, small_disk, tmp_path):
+def test_read_only_commands_work_on_a_read_only_file_system(run, configure, small_disk, tmp_path):
     small_disk.mount("4m")
     home = small_disk.path / "home"
-    set_up(run, home)
+    configure(env={"AMP_DEST_HOME": str(home)})
     sent = run(
         "send",
         "rec",
@@ -251,8 +214,8 @@ def test_read_only_commands_work_on_a_read_only_file_system(run, small_disk, tmp
     _reads_work_and_writes_say_read_only(run, home, tmp_path)
 
 
-def test_read_only_commands_work_on_a_read_only_database_file(run, home, tmp_path):
-    set_up(run, home)
+def test_read_only_commands_work_on_a_read_only_database_file(run, configure, home, tmp_path):
+    configure(env={"AMP_DEST_HOME": str(home)})
     sent = run("send", "rec", "--input", str(write_csv(tmp_path / "in.csv", 5)))
     assert sent.exit_code == 0, sent.output
     database = home / "amp-destinations.sqlite3"
@@ -272,8 +235,8 @@ def test_read_only_commands_work_on_a_read_only_database_file(run, home, tmp_pat
         subprocess.run(undo, check=True)
 
 
-def test_a_damaged_database_is_named_with_what_to_do(run, home):
-    set_up(run, home)
+def test_a_damaged_database_is_named_with_what_to_do(run, configure, home):
+    configure(env={"AMP_DEST_HOME": str(home)})
     database = home / "amp-destinations.sqlite3"
     for suffix in ("-wal", "-shm"):
         Path(str(database) + suffix).unlink(missing_ok=True)

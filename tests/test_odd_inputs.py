@@ -11,7 +11,6 @@ import gzip
 import json
 
 import pytest
-from click.testing import CliRunner
 
 from amp_destinations.builtins._input import MAX_RECORD_BYTES
 
@@ -244,45 +243,9 @@ def test_the_corpus_is_large_enough_and_names_real_cases():
     assert {case[0] for case in CASES} >= REFUSED
 
 
-@pytest.fixture
-def amp_dest(cli):
-    runner = CliRunner()
-
-    def invoke(*args, input=None):
-        return runner.invoke(cli, list(args), input=input, catch_exceptions=False)
-
-    assert (
-        invoke(
-            "credentials",
-            "add",
-            "cred",
-            "--type",
-            "echo-token",
-            "--secrets-stdin",
-            input='{"token": "good"}',
-        ).exit_code
-        == 0
-    )
-    assert (
-        invoke(
-            "destinations",
-            "add",
-            "rec",
-            "--type",
-            "recorder",
-            "--credential",
-            "cred",
-            "--set",
-            "label=one",
-        ).exit_code
-        == 0
-    )
-    return invoke
-
-
 @pytest.mark.parametrize("case, suffix, data, options", CASES, ids=[case[0] for case in CASES])
 def test_an_odd_input_ends_in_a_clear_refusal_or_a_run_that_adds_up(
-    amp_dest, tmp_path, case, suffix, data, options
+    configured, tmp_path, case, suffix, data, options
 ):
     path = tmp_path / f"input{suffix}"
     if data is None:
@@ -291,7 +254,7 @@ def test_an_odd_input_ends_in_a_clear_refusal_or_a_run_that_adds_up(
     args = ["send", "rec", "--input", str(path), "--json", "--no-progress"]
     for option, value in options.items():
         args += [f"--{option}", value]
-    result = amp_dest(*args)
+    result = configured(*args)
     output = result.output
     assert SECRET not in output and "alice" not in output
     assert "Traceback" not in output and "internal error" not in output

@@ -9,7 +9,6 @@ import json
 
 import orjson
 import pytest
-from click.testing import CliRunner
 from marshmallow import Schema, fields
 
 import amp_destinations as amp
@@ -340,60 +339,24 @@ def test_a_resumed_run_reads_with_the_delimiter_it_started_with(ready_host, scri
 # -- the CLI -------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def amp_dest(cli):
-    runner = CliRunner()
-
-    def invoke(*args, input=None):
-        return runner.invoke(cli, list(args), input=input, catch_exceptions=False)
-
-    assert (
-        invoke(
-            "credentials",
-            "add",
-            "cred",
-            "--type",
-            "echo-token",
-            "--secrets-stdin",
-            input='{"token": "good"}',
-        ).exit_code
-        == 0
-    )
-    assert (
-        invoke(
-            "destinations",
-            "add",
-            "rec",
-            "--type",
-            "recorder",
-            "--credential",
-            "cred",
-            "--set",
-            "label=one",
-        ).exit_code
-        == 0
-    )
-    return invoke
-
-
-def test_cli_a_csv_sent_as_jsonl_is_one_line_and_a_failing_exit(amp_dest, tmp_path):
+def test_cli_a_csv_sent_as_jsonl_is_one_line_and_a_failing_exit(configured, tmp_path):
     path = tmp_path / "events.csv"
     path.write_text(csv_lines(3001))
-    result = amp_dest("send", "rec", "--input", str(path), "--format", "jsonl")
+    result = configured("send", "rec", "--input", str(path), "--format", "jsonl")
     assert result.exit_code == 1
     assert result.output.startswith("amp-dest: error: nothing was sent: ")
     assert result.output.count("\n") == 1 and "--resume" not in result.output
     assert result.output.rstrip().endswith("use --format csv")
-    assert amp_dest("runs", "list").output == "no runs yet\n"
+    assert configured("runs", "list").output == "no runs yet\n"
 
 
-def test_cli_delimiter(amp_dest, tmp_path):
+def test_cli_delimiter(configured, tmp_path):
     path = tmp_path / "semi.csv"
     path.write_text("id;email\nE1;a@example.com\nE2;b@example.com\n")
-    result = amp_dest("send", "rec", "--input", str(path), "--delimiter", ";", "--json")
+    result = configured("send", "rec", "--input", str(path), "--delimiter", ";", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["delivered"] == 2
-    refused = amp_dest("send", "rec", "--input", str(path), "--delimiter", ";;")
+    refused = configured("send", "rec", "--input", str(path), "--delimiter", ";;")
     assert refused.exit_code == 1
     assert refused.output == (
         "amp-dest: error: --delimiter must be one character other than "

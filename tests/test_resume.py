@@ -4,21 +4,15 @@ summary that covers every attempt."""
 from __future__ import annotations
 
 import csv
+import sys
+from pathlib import Path
 
 import pytest
 
 import amp_destinations as amp
 
-FAST = amp.RetryPolicy(max_attempts=4, base_delay=0.001, max_delay=0.01)
-
-
-def rows(count, overrides=None):
-    out = []
-    for i in range(1, count + 1):
-        row = {"id": f"E{i}", "email": f"user{i}@example.com"}
-        row.update((overrides or {}).get(i, {}))
-        out.append(row)
-    return out
+sys.path.insert(0, str(Path(__file__).parent))
+from send_support import FAST, rows
 
 
 def write_csv(path, count, bad=(), extra=()):

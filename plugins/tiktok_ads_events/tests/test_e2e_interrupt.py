@@ -115,6 +115,35 @@ def sigint_reaches_children():
         signal.signal(signal.SIGINT, previous)
 
 
+def _start_send(
+    env: dict, processes: list, source: Path, *extra: str, batch_size: int = BATCH_SIZE
+) -> subprocess.Popen:
+    """``amp-dest send`` of ``source`` as a child that a SIGINT reaches, in batches of
+    ``batch_size`` with CONCURRENCY requests in flight; stopped in teardown."""
+    args = (
+        "send",
+        DESTINATION,
+        "--input",
+        str(source),
+        *extra,
+        "--batch-size",
+        str(batch_size),
+        "--concurrency",
+        str(CONCURRENCY),
+    )
+    with sigint_reaches_children():
+        process = subprocess.Popen(
+            e2e.amp_dest_command(*args),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=e2e.REPO,
+        )
+    processes.append(process)
+    return process
+
+
 def _latest_run(home: Path) -> dict | None:
     """The newest run as the database has it, read without taking any write lock."""
     db_path = home / "amp-destinations.sqlite3"
@@ -171,25 +200,7 @@ def test_stopped_send_resumes_and_every_row_arrives_once(
     max_resent,
 ):
     home = Path(operator_env["AMP_DEST_HOME"])
-    with sigint_reaches_children():
-        process = subprocess.Popen(
-            e2e.amp_dest_command(
-                "send",
-                DESTINATION,
-                "--input",
-                str(big_csv),
-                "--batch-size",
-                str(BATCH_SIZE),
-                "--concurrency",
-                str(CONCURRENCY),
-            ),
-            env=operator_env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=e2e.REPO,
-        )
-    processes.append(process)
+    process = _start_send(operator_env, processes, big_csv)
     _wait_for_delivered_rows(home, process)
     os.kill(process.pid, stop_signal)
     stdout, stderr = process.communicate(timeout=e2e.PROCESS_TIMEOUT)
@@ -344,26 +355,7 @@ def test_a_killed_run_resumes_into_the_rejects_file_the_operator_named(
 ):
     home = Path(operator_env["AMP_DEST_HOME"])
     named = tmp_path / "out" / "my-rejects.csv"
-    process = subprocess.Popen(
-        e2e.amp_dest_command(
-            "send",
-            DESTINATION,
-            "--input",
-            str(big_csv),
-            "--rejects",
-            str(named),
-            "--batch-size",
-            str(BATCH_SIZE),
-            "--concurrency",
-            str(CONCURRENCY),
-        ),
-        env=operator_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=e2e.REPO,
-    )
-    processes.append(process)
+    process = _start_send(operator_env, processes, big_csv, "--rejects", str(named))
     _wait_for_delivered_rows(home, process)
     process.kill()
     process.communicate(timeout=e2e.PROCESS_TIMEOUT)
@@ -417,25 +409,7 @@ def test_ctrl_c_at_twenty_moments_never_leaves_an_accepted_batch_pending(
         for round_number in range(SIGINT_ROUNDS):
             emulator.state.reset()
             emulator.state.configure_faults({"slow": {"fraction": 1.0, "seconds": 0.03}})
-            with sigint_reaches_children():
-                process = subprocess.Popen(
-                    e2e.amp_dest_command(
-                        "send",
-                        DESTINATION,
-                        "--input",
-                        str(sigint_csv),
-                        "--batch-size",
-                        str(SIGINT_BATCH),
-                        "--concurrency",
-                        str(CONCURRENCY),
-                    ),
-                    env=env,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                    cwd=e2e.REPO,
-                )
-            processes.append(process)
+            process = _start_send(env, processes, sigint_csv, batch_size=SIGINT_BATCH)
             last_run = _wait_for_delivered_rows(home, process, newer_than=last_run)["id"]
             time.sleep(0.013 * round_number)  # a different moment each round
             if process.poll() is None:
@@ -460,24 +434,7 @@ def test_ctrl_c_at_twenty_moments_never_leaves_an_accepted_batch_pending(
 
 def test_sigterm_stops_the_run_like_ctrl_c(operator_env, slow_emulator, big_csv, processes):
     home = Path(operator_env["AMP_DEST_HOME"])
-    process = subprocess.Popen(
-        e2e.amp_dest_command(
-            "send",
-            DESTINATION,
-            "--input",
-            str(big_csv),
-            "--batch-size",
-            str(BATCH_SIZE),
-            "--concurrency",
-            str(CONCURRENCY),
-        ),
-        env=operator_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=e2e.REPO,
-    )
-    processes.append(process)
+    process = _start_send(operator_env, processes, big_csv)
     _wait_for_delivered_rows(home, process)
     process.terminate()
     stdout, stderr = process.communicate(timeout=e2e.PROCESS_TIMEOUT)
