@@ -197,9 +197,9 @@ class DestinationTests:
     ``server_error_response`` and ``rate_limited_response`` where its answers differ
     from plain HTTP (an API that answers 200 with an error code in the body, say), and
     ``rejected_response`` and ``partly_rejected_response`` to check those outcomes.
-    They return an ``httpx.Response``; the first five get the ``httpx.Request`` it
-    answers. Requests never leave the process: they go to an ``httpx.MockTransport``,
-    through a session made as the host makes its own.
+    Each gets the ``httpx.Request`` and returns the ``httpx.Response``. Requests never
+    leave the process: they go to an ``httpx.MockTransport``, through a session made
+    as the host makes its own.
 
     A destination that makes no HTTP request (a file, a database) sets
     ``sends_http = False``: the checks of HTTP answers are then skipped, saying so,
@@ -315,17 +315,17 @@ class DestinationTests:
         """The answer of a remote system that asks to slow down, with its delay."""
         return httpx.Response(429, headers={"Retry-After": "7"}, json={"error": "slow down"})
 
-    def rejected_response(self) -> httpx.Response | None:
+    def rejected_response(self, request: httpx.Request) -> httpx.Response:
         """The answer refusing a whole batch (one bad item spoils it), which the host
-        splits; None (the default) when the remote system has no such answer. It
-        answers every request, so it takes none."""
-        return None
+        splits. Not overridden: the remote system has no such answer, and the check
+        is skipped, saying so."""
+        raise NotImplementedError
 
-    def partly_rejected_response(self) -> httpx.Response | None:
-        """The answer accepting a batch but its first item, which the remote system
-        names; None (the default) when it has no such answer. It answers every
-        request, so it takes none."""
-        return None
+    def partly_rejected_response(self, request: httpx.Request) -> httpx.Response:
+        """The answer accepting a batch but for some of its items, which it names (name
+        the last one, read from the request, and an index counted wrong shows). Not
+        overridden: the remote system has no such answer, and the check is skipped."""
+        raise NotImplementedError
 
     def check_body(self, body: bytes, frame: tuple[bytes, bytes, bytes]) -> None:
         """Check one request body. By default: a body whose frame opens a JSON array or
@@ -687,7 +687,7 @@ class DestinationTests:
 
     def test_deliver_reports_a_refused_batch_as_rejected(self) -> None:
         self._needs_http("a refused batch")
-        respond = self._optional(self.rejected_response, "rejected_response")
+        respond = self._optional("rejected_response")
         outcome, _, _ = self._deliver(respond)
         assert outcome.kind == "rejected", (
             f"deliver made {self._describe(outcome)} of rejected_response(), not rejected"
@@ -695,7 +695,7 @@ class DestinationTests:
 
     def test_deliver_reports_items_refused_one_by_one(self) -> None:
         self._needs_http("items refused one by one")
-        respond = self._optional(self.partly_rejected_response, "partly_rejected_response")
+        respond = self._optional("partly_rejected_response")
         outcome, _, _ = self._deliver(respond)
         assert outcome.kind == "rejected_items", (
             f"deliver made {self._describe(outcome)} of partly_rejected_response(), not "
@@ -704,8 +704,10 @@ class DestinationTests:
         assert outcome.rejections, "rejected_items names no item"
 
     def test_outcomes_add_up(self) -> None:
-        """Through the host's own sender: every row of the batch ends in exactly one
-        place (delivered, rejected or pending), whatever the answer."""
+        """Whatever the answer, the outcome accounts for the batch (the items a
+        rejected_items outcome names are items of the batch, so delivered and rejected
+        make up its length), and through the host's own sender every row of the batch
+        ends in exactly one place: delivered, rejected or pending."""
         answers: list[tuple[str, Responder]] = [("accepted_response", self.accepted_response)]
         if self.sends_http:
             answers += [
@@ -715,15 +717,19 @@ class DestinationTests:
             ]
             if self.destination_class.credential_type is not None:
                 answers.append(("auth_refused_response", self.auth_refused_response))
-            for name, optional in (
-                ("rejected_response", self.rejected_response),
-                ("partly_rejected_response", self.partly_rejected_response),
-            ):
-                if optional() is not None:
-                    answers.append((name, _always(optional)))
+            for name in ("rejected_response", "partly_rejected_response"):
+                if self._overrides(name):
+                    answers.append((name, getattr(self, name)))
         for name, respond in answers:
+            outcome, batch, _ = self._deliver(respond)  # checks the outcome's figures
+            if outcome.kind == "rejected_items":
+                refused = {rejection.index for rejection in outcome.rejections}
+                delivered = set(range(len(batch))) - refused
+                assert len(delivered) + len(refused) == len(batch), (
+                    f"after {name}, {len(delivered)} items delivered and {len(refused)} "
+                    f"rejected do not make up the batch of {len(batch)}"
+                )
             destination = self.make_destination()
-            batch = self._good_batches(destination)[0]
             with self._session(respond) as remote:
                 sender = BatchSender(
                     destination, remote.session, _ONE_ATTEMPT, Throttle(1), threading.Event()
@@ -865,15 +871,13 @@ class DestinationTests:
             )
         texts: list[str] = [outcome.message, outcome.note]
         if outcome.kind == "rejected_items":
-            seen: set[int] = set()
             for rejection in outcome.rejections:
                 assert isinstance(rejection, ItemRejection), "rejections are ItemRejection"
                 assert 0 <= rejection.index < len(batch), (
                     f"ItemRejection index {rejection.index} is outside the batch of "
-                    f"{len(batch)}: the host would count that item as delivered"
+                    f"{len(batch)} (indexes count from 0 in the batch, not input rows): "
+                    "the host would count the refused item as delivered"
                 )
-                assert rejection.index not in seen, f"item {rejection.index} is rejected twice"
-                seen.add(rejection.index)
                 assert _REASON_CODE.fullmatch(rejection.code), (
                     f"ItemRejection code {rejection.code!r} is not a dotted reason code"
                 )
@@ -943,10 +947,14 @@ class DestinationTests:
         if self.destination_class.credential_type is None:
             _skip(f"{self.destination_class.__name__} needs no credential, so none is refused")
 
-    def _optional(self, hook: Callable[[], httpx.Response | None], name: str) -> Responder:
-        if hook() is None:
-            _skip(f"{name}() returns None: override it with the remote system's answer to check it")
-        return _always(hook)
+    def _overrides(self, name: str) -> bool:
+        return getattr(type(self), name) is not getattr(DestinationTests, name)
+
+    def _optional(self, name: str) -> Responder:
+        if not self._overrides(name):
+            _skip(f"{name}() is not overridden: give the remote system's answer to check it")
+        respond: Responder = getattr(self, name)
+        return respond
 
     @staticmethod
     def _describe(outcome: BatchOutcome) -> str:
@@ -959,15 +967,6 @@ class DestinationTests:
     def _http_made(remote: _Remote) -> str:
         sent = ", ".join(f"{r.method} {_without_query(r.url)}" for r in remote.requests)
         return f"sends_http is False, yet the destination sent {sent}"
-
-
-def _always(hook: Callable[[], httpx.Response | None]) -> Responder:
-    def respond(request: httpx.Request) -> httpx.Response:
-        response = hook()
-        assert response is not None, "an answer hook returned None after an answer"
-        return response
-
-    return respond
 
 
 def _refuse_connection(request: httpx.Request) -> httpx.Response:

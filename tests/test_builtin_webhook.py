@@ -312,5 +312,5 @@ class TestWebhookDestinationContract(DestinationTests):
     credential = {"token": TOKEN}
     good_rows = (*ROWS, {"email": "dan@example.com", "value": None, "note": ""})
 
-    def rejected_response(self):
+    def rejected_response(self, request):
         return httpx.Response(422, json={"error": "carol@example.com is not allowed"})

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 import httpx
+import orjson
 
 import tiktok_ads_events
 from amp_destinations.testing import DestinationTests
@@ -66,9 +67,10 @@ class TestTikTokAdsEventsContract(DestinationTests):
     def auth_refused_response(self, request: httpx.Request) -> httpx.Response:
         return answer(40105, "Access token is invalid or has been revoked.")
 
-    def rejected_response(self) -> httpx.Response:
+    def rejected_response(self, request: httpx.Request) -> httpx.Response:
         return answer(40002, "data[0].user.email: not a valid string")
 
-    def partly_rejected_response(self) -> httpx.Response:
-        errors = [{"index": 0, "code": 40002, "message": "event_time is too old"}]
+    def partly_rejected_response(self, request: httpx.Request) -> httpx.Response:
+        last = len(orjson.loads(request.content)["data"]) - 1
+        errors = [{"index": last, "code": 40002, "message": "event_time is too old"}]
         return answer(20001, "Partially successful", {"errors": errors})
