@@ -254,6 +254,9 @@ class DestinationTests:
 
     def setup_method(self, method: object = None) -> None:
         self._tmp = None
+        assert isinstance(getattr(self, "destination_class", None), type), (
+            f"{type(self).__name__} must set destination_class to the Destination it tests"
+        )
 
     def teardown_method(self, method: object = None) -> None:
         if self._tmp is not None:
