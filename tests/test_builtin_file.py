@@ -11,9 +11,10 @@ import pytest
 from marshmallow import ValidationError
 
 import amp_destinations
+import amp_destinations.builtins.file
 from amp_destinations import FailureType
 from amp_destinations.builtins.file import FileDestination
-from amp_destinations.testing import make_batch
+from amp_destinations.testing import DestinationTests, make_batch
 
 
 @pytest.fixture(scope="module")
@@ -146,3 +147,22 @@ def test_rows_read_from_csv_arrive_in_the_file_as_read(registry, tmp_path):
         {"email": "bob@example.com", "value": "12.5"},
         {"email": "carol@example.com", "value": ""},
     ]
+
+
+# -- the standard suite ----------------------------------------------------------------
+
+
+class TestFileDestinationContract(DestinationTests):
+    """The contract every destination keeps, checked by amp_destinations.testing. The
+    file destination makes no HTTP request: the suite checks that it makes none."""
+
+    destination_class = FileDestination
+    plugin = amp_destinations.builtins.file
+    sends_http = False
+    good_rows = (
+        {"email": "ada@example.com", "plan": "pro", "seats": 3},
+        {"email": "grace@example.com", "note": "line one\nline two", "empty": ""},
+    )
+
+    def destination_settings(self):
+        return {"path": str(self.tmp_path / "records.jsonl")}

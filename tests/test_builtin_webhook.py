@@ -13,9 +13,10 @@ import pytest
 from marshmallow import ValidationError
 
 import amp_destinations
+import amp_destinations.builtins.webhook
 from amp_destinations import Credential, FailureType
 from amp_destinations.builtins.webhook import BearerToken, WebhookDestination
-from amp_destinations.testing import make_batch
+from amp_destinations.testing import DestinationTests, make_batch
 
 TOKEN = "tok_3f9a1c7e5b2d"
 URL = "https://hooks.example.com/amp/events"
@@ -296,3 +297,20 @@ def test_bodies_arrive_byte_exact_at_a_real_server(local_webhook, session):
     assert body == batch.body
     assert headers["Authorization"] == f"Bearer {TOKEN}"
     assert headers["Content-Type"] == "application/json"
+
+
+# -- the standard suite ----------------------------------------------------------------
+
+
+class TestWebhookDestinationContract(DestinationTests):
+    """The contract every destination keeps, checked by amp_destinations.testing."""
+
+    destination_class = WebhookDestination
+    credential_type_class = BearerToken
+    plugin = amp_destinations.builtins.webhook
+    settings = {"url": URL}
+    credential = {"token": TOKEN}
+    good_rows = (*ROWS, {"email": "dan@example.com", "value": None, "note": ""})
+
+    def rejected_response(self, request):
+        return httpx.Response(422, json={"error": "carol@example.com is not allowed"})

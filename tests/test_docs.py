@@ -74,3 +74,35 @@ def test_public_api_is_curated():
         if not name.startswith("_") and not inspect.ismodule(getattr(amp_destinations, name))
     }
     assert public == exported - {"__version__"}, "public names and __all__ differ"
+
+
+# What a reader copies from a document must run against the public API only.
+READ_ME_FIRST = [
+    ROOT / "README.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+    *sorted((ROOT / "plugins").glob("*/*.md")),
+]
+_PRIVATE = re.compile(r"\bamp_destinations\._(?!_)\w*|\bfrom amp_destinations import _(?!_)\w*")
+
+
+@pytest.mark.parametrize("doc", READ_ME_FIRST, ids=lambda path: str(path.relative_to(ROOT)))
+def test_no_document_imports_a_private_module(doc):
+    found = _PRIVATE.findall(doc.read_text())
+    assert not found, f"{doc.name} uses private {found}: make what it needs public"
+
+
+def test_the_private_module_check_sees_the_forms_a_document_would_use():
+    assert _PRIVATE.findall("from amp_destinations._cli import build_cli") == [
+        "amp_destinations._cli"
+    ]
+    assert _PRIVATE.findall("from amp_destinations import _schemas") == [
+        "from amp_destinations import _schemas"
+    ]
+    assert not _PRIVATE.findall("the names in amp_destinations.__all__ are public")
+
+
+def test_the_public_cli_module_is_the_amp_dest_group():
+    from amp_destinations import _cli, cli
+
+    assert (cli.build_cli, cli.main) == (_cli.build_cli, _cli.main)
+    assert cli.__all__ == ["build_cli", "main"]
