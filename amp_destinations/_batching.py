@@ -61,7 +61,10 @@ class Batcher:
     ):
         self._destination = destination
         self._emit = emit
-        self.max_size = max(1, int(max_size or destination.max_batch_size))
+        # A smaller size may be asked for, never a larger one: the destination's limit
+        # is the remote system's (TikTok refuses more than 1,000 events a request).
+        limit = destination.max_batch_size
+        self.max_size = max(1, min(int(max_size), limit) if max_size else int(limit))
         self.max_bytes = destination.max_batch_bytes or None
         self._open: dict[Hashable, _Open] = {}
 

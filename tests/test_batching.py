@@ -130,8 +130,8 @@ def test_an_item_too_large_for_any_body_is_refused_and_the_batch_goes_on():
 def test_a_waiting_batch_holds_about_its_body_not_an_object_per_item():
     # orjson hands back every item in a 4 KB buffer: kept per item, a batch of 1,000
     # ~300-byte items held 4 MB while it waited for a slow remote system.
-    destination = JsonArray({})
-    batcher, emitted = collect(destination, max_size=1000)
+    destination = type("WideJsonArray", (JsonArray,), {"max_batch_size": 1000})({})
+    batcher, emitted = collect(destination)
     events = [
         {"event": "Purchase", "event_id": f"{n:032d}", "user": {"email": "e" * 64}}
         for n in range(1000)
@@ -163,3 +163,13 @@ def test_a_batch_built_from_parts_cuts_them_back_out_of_its_body():
     )
     empty = amp.Batch.from_parts(JsonArray({}), None, [])
     assert (empty.body, empty.parts, len(empty)) == (b"[]", [], 0)
+
+
+def test_a_requested_batch_size_never_exceeds_the_destinations_limit():
+    destination = JsonArray({})
+    emitted = []
+    batcher = Batcher(destination, emitted.append, destination.max_batch_size * 10)
+    for row in range(1, destination.max_batch_size * 2 + 1):
+        assert batcher.add(None, row, None, b"{}")
+    batcher.flush_all()
+    assert [len(batch) for batch in emitted] == [destination.max_batch_size] * 2
