@@ -44,7 +44,7 @@ class CredentialType:
     def secret_fields(cls) -> list[str]:
         return secret_field_names(cls.schema)
 
-    def refresh(self, credential: Credential, session: httpx.Client) -> dict | None:
+    def refresh(self, credential: Credential, session: httpx.Client) -> dict[str, str] | None:
         """Return rotated secrets for the host to persist, or None when nothing changed."""
         return None
 
@@ -63,7 +63,7 @@ class Credential:
         name: str,
         type: CredentialType,
         values: Mapping[str, Any],
-        persist: Callable[[str, dict], None] | None = None,
+        persist: Callable[[str, dict[str, str]], None] | None = None,
     ):
         self.name = name
         self.type = type
@@ -86,7 +86,7 @@ class Credential:
             self._persist(self.name, dict(new_secrets))
         self._values.update(new_secrets)
 
-    def refresh(self, session: httpx.Client) -> dict | None:
+    def refresh(self, session: httpx.Client) -> dict[str, str] | None:
         """Ask the credential type for rotated secrets and persist them if any."""
         rotated = self.type.refresh(self, session)
         if rotated:
@@ -111,9 +111,12 @@ class Destination:
     - ``prepare(row, warnings)``: the hot path. Turn one input row into one item, or
       return a ``RecordError``. Append ``RecordWarning`` objects to ``warnings`` for
       optional fields you dropped. Compile what you can in ``start_run`` so that this
-      is plain Python. The row is a mapping of column to value, unless the class
-      declares ``fields``: then it is a tuple of those columns' values, in that order,
-      None for a column the input lacks (the faster way: no dict per row).
+      is plain Python. The row is a mapping of column to value
+      (``Mapping[str, Any]``), unless the class declares ``fields``: then it is a tuple
+      of those columns' values, in that order, None for a column the input lacks
+      (``tuple[Any, ...]``, the faster way: no dict per row). Annotate your override
+      with the one your class receives; the base method takes ``Any`` so that both
+      type-check.
     - ``deliver(batch, session)``: send ``batch.body`` and classify the answer as a
       ``BatchOutcome``. ``session`` is the host's pooled ``httpx.Client``.
 
@@ -125,8 +128,10 @@ class Destination:
     title: ClassVar[str]
     credential_type: ClassVar[str | None] = None
     settings_schema: ClassVar[type[Schema]]
-    max_batch_size: ClassVar[int] = 500
-    max_batch_bytes: ClassVar[int | None] = None
+    # Limits of one request. The host reads them from the instance, so a class sets
+    # its default and ``__init__`` may set another from the settings.
+    max_batch_size: int = 500
+    max_batch_bytes: int | None = None
     # The input columns prepare reads, when it takes them as a tuple (see above).
     fields: ClassVar[Sequence[str] | None] = None
     # The input column that identifies a record, copied into the rejects file.
@@ -162,7 +167,9 @@ class Destination:
         """Called once before the first ``prepare`` of a run, with the input's columns
         when the reader knows them. Compile lookups and patterns here."""
 
-    def prepare(self, row: Mapping[str, Any] | tuple, warnings: list[RecordWarning]) -> Any:
+    def prepare(self, row: Any, warnings: list[RecordWarning]) -> Any:
+        """One input row as one item for ``encode_item``, or a ``RecordError``. ``row``
+        is a ``Mapping[str, Any]``, or the ``tuple[Any, ...]`` of ``fields``."""
         raise NotImplementedError
 
     # Items with different keys never share a batch. The host skips the call
@@ -216,7 +223,7 @@ class Reader:
     def __iter__(self) -> Iterator[Mapping[str, Any] | RecordError]:
         raise NotImplementedError
 
-    def values(self) -> Iterator[list | RecordError]:
+    def values(self) -> Iterator[list[Any] | RecordError]:
         raise NotImplementedError
 
     def likely_cause(self) -> str | None:

@@ -13,18 +13,21 @@ import keyring.backend
 import keyring.errors
 
 from ._base import Destination
-from ._results import Batch, RecordError
+from ._results import Batch, RecordError, RecordWarning
 
 __all__ = ["MemoryKeyring", "make_batch", "prepare_row"]
 
 
 def prepare_row(
-    destination: Destination, row: Mapping[str, Any], warnings: list | None = None
+    destination: Destination,
+    row: Mapping[str, Any],
+    warnings: list[RecordWarning] | None = None,
 ) -> Any:
     """``destination.prepare`` for a row given as a mapping, handed over as the host
     would: the row itself, or the tuple of the destination's ``fields`` (None for a
     column the row lacks)."""
     fields = destination.fields
+    values: Mapping[str, Any] | tuple[Any, ...]
     values = row if fields is None else tuple(map(row.get, fields))
     return destination.prepare(values, [] if warnings is None else warnings)
 
@@ -51,17 +54,17 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
     # Below the fail keyring's 0, so keyring's own discovery never picks it.
     priority = -1
 
-    def __init__(self):
-        super().__init__()
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring's is unannotated
         self.entries: dict[tuple[str, str], str] = {}
 
-    def get_password(self, service, username):
+    def get_password(self, service: str, username: str) -> str | None:
         return self.entries.get((service, username))
 
-    def set_password(self, service, username, password):
+    def set_password(self, service: str, username: str, password: str) -> None:
         self.entries[(service, username)] = password
 
-    def delete_password(self, service, username):
+    def delete_password(self, service: str, username: str) -> None:
         if (service, username) not in self.entries:
             raise keyring.errors.PasswordDeleteError(username)
         del self.entries[(service, username)]
