@@ -38,6 +38,12 @@ class CliError(click.ClickException):
         click.echo(printable(f"amp-dest: error: {self.format_message()}"), err=True)
 
 
+class _InternalError(CliError):
+    """A bug in amp-destinations or a plugin: the one error that exits 70."""
+
+    exit_code = EXIT_INTERNAL
+
+
 class _State:
     def __init__(self, registry: Registry, home: str | None, debug: bool):
         self.registry = registry
@@ -76,12 +82,10 @@ class _Group(click.Group):
         except Exception as exc:
             if _debug(ctx):
                 raise
-            error = CliError(
+            raise _InternalError(
                 f"internal error ({type(exc).__name__}); rerun with --debug to see the "
                 "traceback and report it"
-            )
-            error.exit_code = EXIT_INTERNAL
-            raise error from None
+            ) from None
 
 
 def _quiet_broken_pipe() -> NoReturn:

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from ._base import Destination
-from ._results import Batch, BatchOutcome, FailureType
+from ._results import Batch, BatchOutcome, FailureType, ItemRejection
 
 __all__ = ["RetryPolicy", "Throttle", "BatchResult", "BatchSender", "plugin_failure"]
 
@@ -213,15 +213,15 @@ class BatchSender:
     def _record_item_rejections(
         self, batch: Batch, outcome: BatchOutcome, result: BatchResult
     ) -> None:
-        refused = {}
+        refused: dict[int, ItemRejection] = {}
         for rejection in outcome.rejections:
             if 0 <= rejection.index < len(batch):
                 refused[rejection.index] = rejection
         for index, row in enumerate(batch.rows):
-            rejection = refused.get(index)
-            if rejection is None:
+            refusal = refused.get(index)
+            if refusal is None:
                 result.delivered.append(row)
             else:
-                result.rejected.append((row, batch.ids[index], rejection.code, rejection.message))
+                result.rejected.append((row, batch.ids[index], refusal.code, refusal.message))
         if outcome.note:
             result.notes.append(outcome.note)

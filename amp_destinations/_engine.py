@@ -136,9 +136,11 @@ class _Delivery:
         self.batcher = Batcher(destination, self.emit, options.batch_size)
         self.inflight: set[Future] = set()
         self.max_inflight = max(1, options.concurrency) + 2
-        self.executor = None
-        self.sender = None
+        self.executor: ThreadPoolExecutor | None = None
+        self.sender: BatchSender | None = None
         if not options.dry_run:
+            if session is None:
+                raise ValueError("a run that sends needs an httpx session")
             self.executor = ThreadPoolExecutor(
                 max(1, options.concurrency), thread_name_prefix="amp-dest-deliver"
             )
@@ -169,7 +171,9 @@ class _Delivery:
             return
         while len(self.inflight) >= self.max_inflight:
             self.drain(block=True)
-        self.inflight.add(self.executor.submit(self.sender.send, batch))
+        executor, sender = self.executor, self.sender
+        assert executor is not None and sender is not None  # built for every run that sends
+        self.inflight.add(executor.submit(sender.send, batch))
         self.drain(block=False)
 
     def write_request(self, batch: Batch) -> None:

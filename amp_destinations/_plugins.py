@@ -178,6 +178,8 @@ def _load_directory(directory: Path, infos: list[PluginInfo], strict: bool, pm) 
         try:
             module_name = f"amp_destinations_local_plugins.{path.stem}"
             spec = importlib.util.spec_from_file_location(module_name, path)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"no loader for {path.name}")
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             pm.register(module, name=info.name)
@@ -300,7 +302,9 @@ def _drop_misspelled_hooks(pm: pluggy.PluginManager, infos: dict[str, PluginInfo
             return
         except pluggy.PluginValidationError as exc:
             name = pm.get_name(exc.plugin)
-            info = infos.get(name) or PluginInfo(name=str(name), source="unknown")
+            info = (infos.get(name) if name is not None else None) or PluginInfo(
+                name=str(name), source="unknown"
+            )
             pm.unregister(exc.plugin)
             _record_failure(info, exc, strict)
 

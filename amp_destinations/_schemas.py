@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import marshmallow
@@ -162,8 +162,8 @@ def _field_schema(field: fields.Field) -> dict:
     return out
 
 
-def _validators(field: fields.Field) -> list:
-    found = []
+def _validators(field: fields.Field[Any]) -> list[Callable[[Any], Any]]:
+    found: list[Callable[[Any], Any]] = []
     for validator in field.validators:
         if isinstance(validator, validate.And):
             found.extend(validator.validators)

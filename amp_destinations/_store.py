@@ -158,13 +158,13 @@ class _Connection(sqlite3.Connection):
 
     path: Path
 
-    def execute(self, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
+    def execute(self, *args: Any) -> sqlite3.Cursor:
         try:
             return super().execute(*args)
         except sqlite3.Error as exc:
             _raise_failure(self.path, exc)
 
-    def executemany(self, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
+    def executemany(self, *args: Any) -> sqlite3.Cursor:
         try:
             return super().executemany(*args)
         except sqlite3.Error as exc:
@@ -374,7 +374,9 @@ class Store:
         cursor = self.db.execute(
             f"INSERT INTO runs ({columns}) VALUES ({marks})", tuple(values.values())
         )
-        return int(cursor.lastrowid)
+        run_id = cursor.lastrowid
+        assert run_id is not None  # an INSERT into a table with a rowid always sets it
+        return run_id
 
     def update_run(self, run_id: int, **values: Any) -> None:
         if "summary" in values:
