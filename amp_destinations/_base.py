@@ -2,9 +2,11 @@
 
 A plugin author overrides a handful of methods; the host does the rest (validation,
 secrets, batching, retries, splitting, run records). See docs/plugins.md.
-"""
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: the classes' own annotations are
+real objects, so ``typing.get_type_hints`` resolves them although the classes say
+they live in ``amp_destinations``.
+"""
 
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -44,7 +46,7 @@ class CredentialType:
     def secret_fields(cls) -> list[str]:
         return secret_field_names(cls.schema)
 
-    def refresh(self, credential: Credential, session: httpx.Client) -> dict[str, str] | None:
+    def refresh(self, credential: "Credential", session: "httpx.Client") -> dict[str, str] | None:
         """Return rotated secrets for the host to persist, or None when nothing changed."""
         return None
 
@@ -86,7 +88,7 @@ class Credential:
             self._persist(self.name, dict(new_secrets))
         self._values.update(new_secrets)
 
-    def refresh(self, session: httpx.Client) -> dict[str, str] | None:
+    def refresh(self, session: "httpx.Client") -> dict[str, str] | None:
         """Ask the credential type for rotated secrets and persist them if any."""
         rotated = self.type.refresh(self, session)
         if rotated:
@@ -144,10 +146,10 @@ class Destination:
         self.settings = dict(settings)
         self.credential = credential
 
-    def test_connection(self, session: httpx.Client) -> ConnectionStatus:
+    def test_connection(self, session: "httpx.Client") -> ConnectionStatus:
         raise NotImplementedError
 
-    def on_save(self, session: httpx.Client, previous: Mapping[str, Any] | None) -> list[str]:
+    def on_save(self, session: "httpx.Client", previous: Mapping[str, Any] | None) -> list[str]:
         """Called when the destination is saved, after its connection test passed.
 
         Apply settings that live on the remote side and return one line per change
@@ -186,7 +188,7 @@ class Destination:
         Called once per batch; the host counts the frame in ``max_batch_bytes``."""
         return b"[", b",", b"]"
 
-    def deliver(self, batch: Batch, session: httpx.Client) -> BatchOutcome:
+    def deliver(self, batch: Batch, session: "httpx.Client") -> BatchOutcome:
         raise NotImplementedError
 
     def __repr__(self) -> str:

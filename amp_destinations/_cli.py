@@ -13,7 +13,8 @@ from typing import Any, NoReturn
 import click
 import orjson
 
-from ._errors import AmpDestError, ValidationError
+from ._cli_hints import cli_message
+from ._errors import AmpDestError, InvalidFieldsError
 from ._host import Host
 from ._plugins import PLUGINS_DIR_ENV, Registry, load_plugins, register_commands
 from ._secrets import env_var_name
@@ -71,7 +72,7 @@ class _Group(click.Group):
         except AmpDestError as exc:
             if _debug(ctx):
                 raise
-            raise CliError(str(exc)) from None
+            raise CliError(cli_message(exc)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except BrokenPipeError:
@@ -163,7 +164,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         registry = load_plugins(plugins_dir=_plugins_dir_from_argv(argv))
     except AmpDestError as exc:
-        click.echo(printable(f"amp-dest: error: {exc}"), err=True)
+        click.echo(printable(f"amp-dest: error: {cli_message(exc)}"), err=True)
         sys.exit(EXIT_FAILED)
     build_cli(registry).main(args=argv, prog_name="amp-dest")
 
@@ -180,7 +181,7 @@ def read_secrets(
     secret_names = credential_type.secret_fields()
     unknown = [field for field in ask if field not in secret_names]
     if unknown:
-        raise ValidationError(
+        raise InvalidFieldsError(
             f"credential fields for {credential_type.name}",
             {
                 field: [f"is not a secret field (secret fields: {', '.join(secret_names)})."]

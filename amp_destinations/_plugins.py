@@ -107,7 +107,11 @@ class Registry:
             if any(lowered.endswith(suffix) for suffix in reader.suffixes):
                 return reader
         known = ", ".join(sorted(self.readers))
-        raise NotFoundError(f"cannot tell the format of {Path(path).name}: pass --format ({known})")
+        raise NotFoundError(
+            f"cannot tell the format of {Path(path).name} from its name (formats: {known})",
+            "suffix",
+            Path(path).name,
+        )
 
     def _lookup(self, kind: str, name: str, what: str):
         table = getattr(self, kind)
@@ -115,10 +119,7 @@ class Registry:
             return table[name]
         except KeyError:
             known = ", ".join(sorted(table)) or "none"
-            raise NotFoundError(
-                f"no {what} named {name!r} (known: {known}); "
-                "run `amp-dest plugins list` to see what loaded"
-            ) from None
+            raise NotFoundError(f"no {what} named {name!r} (known: {known})", what, name) from None
 
     def _add(self, kind: str, cls: Any, plugin: str) -> None:
         base = _BASES[kind]

@@ -293,7 +293,7 @@ class Store:
             )
         except sqlite3.IntegrityError:
             raise AlreadyExistsError(
-                f"a credential named {name!r} exists; use `amp-dest credentials update {name}`"
+                f"a credential named {name!r} exists", "credential", name
             ) from None
 
     def update_credential(self, name: str, fields: dict) -> None:
@@ -305,7 +305,7 @@ class Store:
     def credential(self, name: str) -> dict:
         row = self.db.execute("SELECT * FROM credentials WHERE name = ?", (name,)).fetchone()
         if row is None:
-            raise NotFoundError(f"no credential named {name!r}; see `amp-dest credentials list`")
+            raise NotFoundError(f"no credential named {name!r}", "credential", name)
         return _credential_dict(row)
 
     def credentials(self) -> list[dict]:
@@ -339,7 +339,7 @@ class Store:
             )
         except sqlite3.IntegrityError:
             raise AlreadyExistsError(
-                f"a destination named {name!r} exists; use `amp-dest destinations update {name}`"
+                f"a destination named {name!r} exists", "destination", name
             ) from None
 
     def update_destination(self, name: str, credential: str | None, settings: dict) -> None:
@@ -351,7 +351,7 @@ class Store:
     def destination(self, name: str) -> dict:
         row = self.db.execute("SELECT * FROM destinations WHERE name = ?", (name,)).fetchone()
         if row is None:
-            raise NotFoundError(f"no destination named {name!r}; see `amp-dest destinations list`")
+            raise NotFoundError(f"no destination named {name!r}", "destination", name)
         return _destination_dict(row)
 
     def destinations(self) -> list[dict]:
@@ -387,7 +387,7 @@ class Store:
     def run(self, run_id: int) -> dict:
         row = self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
-            raise NotFoundError(f"no run with id {run_id}; see `amp-dest runs list`")
+            raise NotFoundError(f"no run with id {run_id}", "run", str(run_id))
         return _run_dict(row)
 
     def runs(self, destination: str | None = None, limit: int = 20) -> list[dict]:

@@ -74,3 +74,14 @@ def test_public_api_is_curated():
         if not name.startswith("_") and not inspect.ismodule(getattr(amp_destinations, name))
     }
     assert public == exported - {"__version__"}, "public names and __all__ differ"
+
+
+def test_every_public_host_method_says_what_it_returns_and_raises():
+    undocumented = [
+        name
+        for name, member in vars(amp_destinations.Host).items()
+        if not name.startswith("_")
+        and (inspect.isfunction(member) or isinstance(member, property))
+        and not (member.__doc__ or "").strip()
+    ]
+    assert undocumented == []
