@@ -2,9 +2,11 @@
 
 A plugin author overrides a handful of methods; the host does the rest (validation,
 secrets, batching, retries, splitting, run records). See docs/plugins.md.
-"""
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: the classes' own annotations are
+real objects, so ``typing.get_type_hints`` resolves them although the classes say
+they live in ``amp_destinations``.
+"""
 
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -59,7 +61,7 @@ class Credential:
         name: str,
         type: CredentialType,
         values: Mapping[str, Any],
-        persist: Callable[[str, dict], None] | None = None,
+        persist: Callable[[str, dict[str, str]], None] | None = None,
     ):
         self.name = name
         self.type = type
@@ -100,9 +102,12 @@ class Destination:
     - ``prepare(row, warnings)``: the hot path. Turn one input row into one item, or
       return a ``RecordError``. Append ``RecordWarning`` objects to ``warnings`` for
       optional fields you dropped. Compile what you can in ``start_run`` so that this
-      is plain Python. The row is a mapping of column to value, unless the class
-      declares ``fields``: then it is a tuple of those columns' values, in that order,
-      None for a column the input lacks (the faster way: no dict per row).
+      is plain Python. The row is a mapping of column to value
+      (``Mapping[str, Any]``), unless the class declares ``fields``: then it is a tuple
+      of those columns' values, in that order, None for a column the input lacks
+      (``tuple[Any, ...]``, the faster way: no dict per row). Annotate your override
+      with the one your class receives; the base method takes ``Any`` so that both
+      type-check.
     - ``deliver(batch, session)``: send ``batch.body`` and classify the answer as a
       ``BatchOutcome``. ``session`` is the host's pooled ``httpx.Client``.
 
@@ -114,8 +119,10 @@ class Destination:
     title: ClassVar[str]
     credential_type: ClassVar[str | None] = None
     settings_schema: ClassVar[type[Schema]]
-    max_batch_size: ClassVar[int] = 500
-    max_batch_bytes: ClassVar[int | None] = None
+    # Limits of one request. The host reads them from the instance, so a class sets
+    # its default and ``__init__`` may set another from the settings.
+    max_batch_size: int = 500
+    max_batch_bytes: int | None = None
     # The input columns prepare reads, when it takes them as a tuple (see above).
     fields: ClassVar[Sequence[str] | None] = None
     # The input column that identifies a record, copied into the rejects file.
@@ -128,10 +135,10 @@ class Destination:
         self.settings = dict(settings)
         self.credential = credential
 
-    def test_connection(self, session: httpx.Client) -> ConnectionStatus:
+    def test_connection(self, session: "httpx.Client") -> ConnectionStatus:
         raise NotImplementedError
 
-    def on_save(self, session: httpx.Client, previous: Mapping[str, Any] | None) -> list[str]:
+    def on_save(self, session: "httpx.Client", previous: Mapping[str, Any] | None) -> list[str]:
         """Called when the destination is saved, after its connection test passed.
 
         Apply settings that live on the remote side and return one line per change
@@ -151,7 +158,9 @@ class Destination:
         """Called once before the first ``prepare`` of a run, with the input's columns
         when the reader knows them. Compile lookups and patterns here."""
 
-    def prepare(self, row: Mapping[str, Any] | tuple, warnings: list[RecordWarning]) -> Any:
+    def prepare(self, row: Any, warnings: list[RecordWarning]) -> Any:
+        """One input row as one item for ``encode_item``, or a ``RecordError``. ``row``
+        is a ``Mapping[str, Any]``, or the ``tuple[Any, ...]`` of ``fields``."""
         raise NotImplementedError
 
     # Items with different keys never share a batch. The host skips the call
@@ -168,7 +177,7 @@ class Destination:
         Called once per batch; the host counts the frame in ``max_batch_bytes``."""
         return b"[", b",", b"]"
 
-    def deliver(self, batch: Batch, session: httpx.Client) -> BatchOutcome:
+    def deliver(self, batch: Batch, session: "httpx.Client") -> BatchOutcome:
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -205,7 +214,7 @@ class Reader:
     def __iter__(self) -> Iterator[Mapping[str, Any] | RecordError]:
         raise NotImplementedError
 
-    def values(self) -> Iterator[list | RecordError]:
+    def values(self) -> Iterator[list[Any] | RecordError]:
         raise NotImplementedError
 
     def likely_cause(self) -> str | None:

@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 import click
 
 from . import _cli_commands
+from ._cli_hints import cli_message
 from ._cli_support import (
     EXIT_BROKEN_PIPE,
     EXIT_FAILED,
@@ -40,6 +41,12 @@ EXIT_CODES = (
 )
 
 
+class _InternalError(CliError):
+    """A bug in amp-destinations or a plugin: the one error that exits 70."""
+
+    exit_code = EXIT_INTERNAL
+
+
 class _Group(click.Group):
     """Turns the host's errors into one line and an exit code."""
 
@@ -49,7 +56,7 @@ class _Group(click.Group):
         except AmpDestError as exc:
             if _debug(ctx):
                 raise
-            raise CliError(str(exc)) from None
+            raise CliError(cli_message(exc)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except BrokenPipeError:
@@ -60,12 +67,10 @@ class _Group(click.Group):
         except Exception as exc:
             if _debug(ctx):
                 raise
-            error = CliError(
+            raise _InternalError(
                 f"internal error ({type(exc).__name__}); rerun with --debug to see the "
                 "traceback and report it"
-            )
-            error.exit_code = EXIT_INTERNAL
-            raise error from None
+            ) from None
 
 
 def _quiet_broken_pipe() -> NoReturn:
@@ -130,6 +135,6 @@ def main(argv: list[str] | None = None) -> None:
     try:
         registry = load_plugins(plugins_dir=_plugins_dir_from_argv(argv))
     except AmpDestError as exc:
-        click.echo(printable(f"amp-dest: error: {exc}"), err=True)
+        click.echo(printable(f"amp-dest: error: {cli_message(exc)}"), err=True)
         sys.exit(EXIT_FAILED)
     build_cli(registry).main(args=argv, prog_name="amp-dest")

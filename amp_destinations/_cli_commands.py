@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import click
 
@@ -21,9 +22,14 @@ from ._cli_support import (
 )
 from ._engine import DEFAULT_CONCURRENCY
 from ._names import check_name
+from ._records import RunStatus
 from ._results import ConnectionStatus
 from ._schemas import parse_assignments
 from ._terminal import echo, printable
+
+if TYPE_CHECKING:  # for annotations only: importing them costs nothing at run time
+    from ._host import SaveResult
+    from ._records import CredentialInfo, RunResult
 
 __all__ = ["add_commands"]
 
@@ -87,11 +93,11 @@ def credentials(ctx):
         echo(f"amp-dest: warning: {warning}", err=True)
 
 
-def _show_credential(record: dict) -> None:
-    echo(f"{record['name']}  type: {record['type']}")
-    for key, value in sorted(record["fields"].items()):
+def _show_credential(record: CredentialInfo) -> None:
+    echo(f"{record.name}  type: {record.type}")
+    for key, value in sorted(record.fields.items()):
         echo(f"    {key}: {value}")
-    for field, source in sorted(record["secrets"].items()):
+    for field, source in sorted(record.secrets.items()):
         echo(f"    {field}: {'set (' + source + ')' if source else 'not set'}")
 
 
@@ -128,7 +134,7 @@ def credentials_add(ctx, name, type_name, sets, ask, secrets_stdin, as_json):
     secrets = read_secrets(ctx, credential_type, name, secrets_stdin, ask)
     record = host.add_credential(name, type_name, fields, secrets)
     if as_json:
-        _print_json(record)
+        _print_json(record.to_dict())
     else:
         echo(f"added credential {name}")
         _show_credential(record)
@@ -158,7 +164,7 @@ def credentials_update(ctx, name, sets, ask, secrets_stdin, as_json):
         secrets = read_secrets(ctx, credential_type, name, secrets_stdin, ask, required_only=False)
     record = host.update_credential(name, fields, secrets)
     if as_json:
-        _print_json(record)
+        _print_json(record.to_dict())
     else:
         echo(f"updated credential {name}")
         _show_credential(record)
@@ -171,7 +177,7 @@ def credentials_list(ctx, as_json):
     """List credentials (which secrets are set, never their values)."""
     records = _state(ctx).host.credentials()
     if as_json:
-        _print_json(records)
+        _print_json([record.to_dict() for record in records])
         return
     if not records:
         echo("no credentials; add one with `amp-dest credentials add NAME --type TYPE`")
@@ -179,9 +185,9 @@ def credentials_list(ctx, as_json):
     _table(
         [
             [
-                r["name"],
-                r["type"],
-                ", ".join(f"{f}={s or 'missing'}" for f, s in sorted(r["secrets"].items())),
+                r.name,
+                r.type,
+                ", ".join(f"{f}={s or 'missing'}" for f, s in sorted(r.secrets.items())),
             ]
             for r in records
         ],
@@ -196,7 +202,7 @@ def credentials_list(ctx, as_json):
 def credentials_show(ctx, name, as_json):
     """Show a credential's fields and where each secret comes from."""
     record = _state(ctx).host.credential(name)
-    _print_json(record) if as_json else _show_credential(record)
+    _print_json(record.to_dict()) if as_json else _show_credential(record)
 
 
 @credentials.command("remove")
@@ -224,7 +230,7 @@ def _print_status(status: ConnectionStatus) -> None:
             echo(f"         hint: {check.hint}")
 
 
-def _report_save(verb: str, name: str, result, as_json: bool) -> None:
+def _report_save(verb: str, name: str, result: SaveResult, as_json: bool) -> None:
     if as_json:
         _print_json(result.to_dict())
         return
@@ -292,13 +298,13 @@ def destinations_list(ctx, as_json):
     """List configured destinations."""
     records = _state(ctx).host.destinations()
     if as_json:
-        _print_json(records)
+        _print_json([record.to_dict() for record in records])
         return
     if not records:
         echo("no destinations; add one with `amp-dest destinations add NAME --type TYPE`")
         return
     _table(
-        [[r["name"], r["type"], r["credential"] or "-", _when(r["updated_at"])] for r in records],
+        [[r.name, r.type, r.credential or "-", _when(r.updated_at)] for r in records],
         ["NAME", "TYPE", "CREDENTIAL", "UPDATED"],
     )
 
@@ -311,10 +317,10 @@ def destinations_show(ctx, name, as_json):
     """Show a destination's settings (defaults included)."""
     record = _state(ctx).host.destination_info(name)
     if as_json:
-        _print_json(record)
+        _print_json(record.to_dict())
         return
-    echo(f"{record['name']}  type: {record['type']}  credential: {record['credential'] or '-'}")
-    for key, value in sorted(record["settings"].items()):
+    echo(f"{record.name}  type: {record.type}  credential: {record.credential or '-'}")
+    for key, value in sorted(record.settings.items()):
         echo(f"    {key}: {value}")
 
 
@@ -354,7 +360,7 @@ def destinations_schema(ctx, type_name):
 # send ------------------------------------------------------------------------------
 
 
-def _print_summary(result) -> None:
+def _print_summary(result: RunResult) -> None:
     s = result.summary
     verb = "would deliver" if s.get("dry_run") else "delivered"
     echo(
@@ -475,7 +481,7 @@ def send(
         _print_json(result.to_dict())
     else:
         _print_summary(result)
-    if result.status == "succeeded":
+    if result.status is RunStatus.SUCCEEDED:
         return
     if not as_json:
         resume = f"amp-dest send --resume {result.id}"
@@ -486,9 +492,9 @@ def send(
             f"resume with `{resume}`",
             err=True,
         )
-    if result.summary.get("stopped_by") == "SIGTERM" and result.status == "interrupted":
+    if result.summary.get("stopped_by") == "SIGTERM" and result.status is RunStatus.INTERRUPTED:
         ctx.exit(EXIT_TERMINATED)
-    codes = {"interrupted": EXIT_INTERRUPTED, "incomplete": EXIT_INCOMPLETE}
+    codes = {RunStatus.INTERRUPTED: EXIT_INTERRUPTED, RunStatus.INCOMPLETE: EXIT_INCOMPLETE}
     ctx.exit(codes.get(result.status, EXIT_FAILED))
 
 
@@ -511,7 +517,7 @@ def runs_list(ctx, destination, limit, as_json):
     """The latest runs, newest first."""
     records = _state(ctx).host.runs(destination, limit)
     if as_json:
-        _print_json(records)
+        _print_json([record.to_dict() for record in records])
         return
     if not records:
         echo("no runs yet")
@@ -519,14 +525,14 @@ def runs_list(ctx, destination, limit, as_json):
     _table(
         [
             [
-                r["id"],
-                r["destination"],
-                r["status"] + (" (dry run)" if r["dry_run"] else ""),
-                _when(r["started_at"]),
-                f"{r['rows_read']:,}",
-                f"{r['delivered']:,}",
-                f"{r['rejected']:,}",
-                f"{r['pending']:,}",
+                str(r.id),
+                r.destination,
+                r.status + (" (dry run)" if r.dry_run else ""),
+                _when(r.started_at),
+                f"{r.rows_read:,}",
+                f"{r.delivered:,}",
+                f"{r.rejected:,}",
+                f"{r.pending:,}",
             ]
             for r in records
         ],
@@ -542,7 +548,7 @@ def runs_show(ctx, run_id, as_json):
     """One run with its summary."""
     record = _state(ctx).host.run(run_id)
     if as_json:
-        _print_json(record)
+        _print_json(record.to_dict())
         return
     for key in (
         "id",
@@ -560,33 +566,34 @@ def runs_show(ctx, run_id, as_json):
         "output_path",
         "error",
     ):
-        if record[key] not in (None, ""):
-            echo(f"{key}: {record[key]}")
-    echo(f"started: {_when(record['started_at'])}  ended: {_when(record['ended_at'])}")
-    summary = record["summary"]
+        value = getattr(record, key)
+        if value not in (None, ""):
+            echo(f"{key}: {value}")
+    echo(f"started: {_when(record.started_at)}  ended: {_when(record.ended_at)}")
+    summary = record.summary
     for key in ("rejected_by_code", "warnings_by_code", "identifier_coverage"):
         if summary.get(key):
             echo(f"{key}: " + ", ".join(f"{k} {v}" for k, v in summary[key].items()))
     for key in ("retries", "batches", "requests", "elapsed_seconds", "rows_per_second"):
         if key in summary:
             echo(f"{key}: {summary[key]}")
-    if record["attempts"]:
+    if record.attempts:
         echo("attempts:")
         _table(
             [
                 [
-                    a["attempt"],
-                    a["status"],
-                    _when(a["started_at"]),
-                    _when(a["ended_at"]),
-                    f"{a['rows_read']:,}",
-                    f"{a['delivered']:,}",
-                    f"{a['rejected']:,}",
-                    f"{a['batches']:,}",
-                    f"{a['retries']:,}",
-                    a["error"] or "",
+                    str(a.attempt),
+                    a.status,
+                    _when(a.started_at),
+                    _when(a.ended_at),
+                    f"{a.rows_read:,}",
+                    f"{a.delivered:,}",
+                    f"{a.rejected:,}",
+                    f"{a.batches:,}",
+                    f"{a.retries:,}",
+                    a.error or "",
                 ]
-                for a in record["attempts"]
+                for a in record.attempts
             ],
             [
                 "#",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import orjson
 
-from ._errors import ValidationError
+from ._errors import InvalidFieldsError
 from ._secrets import env_var_name
 from ._terminal import printable, printable_json
 
@@ -99,7 +99,7 @@ def read_secrets(
     secret_names = credential_type.secret_fields()
     unknown = [field for field in ask if field not in secret_names]
     if unknown:
-        raise ValidationError(
+        raise InvalidFieldsError(
             f"credential fields for {credential_type.name}",
             {
                 field: [f"is not a secret field (secret fields: {', '.join(secret_names)})."]

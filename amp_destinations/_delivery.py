@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from ._base import Destination
-from ._results import Batch, BatchOutcome, FailureType
+from ._results import Batch, BatchOutcome, FailureType, ItemRejection, OutcomeKind
 
 __all__ = ["RetryPolicy", "Throttle", "BatchResult", "BatchSender", "plugin_failure"]
 
@@ -157,18 +157,18 @@ class BatchSender:
                 return
             outcome = self._attempt(batch)
             kind = outcome.kind
-            if kind != "retry":
+            if kind is not OutcomeKind.RETRY:
                 self.throttle.release()
             result.requests += 1
-            if kind == "delivered":
+            if kind is OutcomeKind.DELIVERED:
                 result.delivered.extend(batch.rows)
                 if outcome.note:
                     result.notes.append(outcome.note)
                 return
-            if kind == "rejected_items":
+            if kind is OutcomeKind.REJECTED_ITEMS:
                 self._record_item_rejections(batch, outcome, result)
                 return
-            if kind == "rejected":
+            if kind is OutcomeKind.REJECTED:
                 if len(batch) > 1:
                     self._split(batch, result)
                 else:
@@ -181,7 +181,7 @@ class BatchSender:
                         )
                     )
                 return
-            if kind == "fatal":
+            if kind is OutcomeKind.FATAL:
                 result.fatal = outcome
                 result.pending.extend(batch.rows)
                 return
@@ -213,15 +213,15 @@ class BatchSender:
     def _record_item_rejections(
         self, batch: Batch, outcome: BatchOutcome, result: BatchResult
     ) -> None:
-        refused = {}
+        refused: dict[int, ItemRejection] = {}
         for rejection in outcome.rejections:
             if 0 <= rejection.index < len(batch):
                 refused[rejection.index] = rejection
         for index, row in enumerate(batch.rows):
-            rejection = refused.get(index)
-            if rejection is None:
+            refusal = refused.get(index)
+            if refusal is None:
                 result.delivered.append(row)
             else:
-                result.rejected.append((row, batch.ids[index], rejection.code, rejection.message))
+                result.rejected.append((row, batch.ids[index], refusal.code, refusal.message))
         if outcome.note:
             result.notes.append(outcome.note)

@@ -29,6 +29,7 @@ from ._delivery import BatchResult, BatchSender, RetryPolicy, Throttle, plugin_f
 from ._errors import InputError, StorageError
 from ._local_failures import file_failure
 from ._private_files import make_private_dirs, write_private_bytes
+from ._records import RunResult, RunStatus
 from ._results import Batch, RecordError
 from ._row_plan import RowPlan, covered
 from ._run import RunRecorder, SettledRows
@@ -55,32 +56,6 @@ class SendOptions:
     batch_size: int | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     progress: bool = False
-
-
-@dataclass
-class RunResult:
-    id: int
-    destination: str
-    status: str
-    summary: dict
-    rejects_path: str | None = None
-    output_path: str | None = None
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "succeeded"
-
-    def to_dict(self) -> dict:
-        return {
-            "id": self.id,
-            "destination": self.destination,
-            "status": self.status,
-            "error": self.error,
-            "rejects_path": self.rejects_path,
-            "output_path": self.output_path,
-            **self.summary,
-        }
 
 
 class _PluginFailed(Exception):
@@ -130,15 +105,17 @@ class _Delivery:
         self.progress = progress
         self.options = options
         self.stop = threading.Event()
-        self.status: str | None = None
+        self.status: RunStatus | None = None
         self.error: str | None = None
         self.requests_written = 0
         self.batcher = Batcher(destination, self.emit, options.batch_size)
         self.inflight: set[Future] = set()
         self.max_inflight = max(1, options.concurrency) + 2
-        self.executor = None
-        self.sender = None
+        self.executor: ThreadPoolExecutor | None = None
+        self.sender: BatchSender | None = None
         if not options.dry_run:
+            if session is None:
+                raise ValueError("a run that sends needs an httpx session")
             self.executor = ThreadPoolExecutor(
                 max(1, options.concurrency), thread_name_prefix="amp-dest-deliver"
             )
@@ -169,7 +146,9 @@ class _Delivery:
             return
         while len(self.inflight) >= self.max_inflight:
             self.drain(block=True)
-        self.inflight.add(self.executor.submit(self.sender.send, batch))
+        executor, sender = self.executor, self.sender
+        assert executor is not None and sender is not None  # built for every run that sends
+        self.inflight.add(executor.submit(sender.send, batch))
         self.drain(block=False)
 
     def write_request(self, batch: Batch) -> None:
@@ -192,18 +171,18 @@ class _Delivery:
     def settle(self, result: BatchResult) -> None:
         self.recorder.commit(result)
         self.progress.refresh()
-        if result.fatal is not None and self.status != "failed":
-            self.status, self.error = "failed", result.fatal.message
+        if result.fatal is not None and self.status is not RunStatus.FAILED:
+            self.status, self.error = RunStatus.FAILED, result.fatal.message
             self.stop.set()
         elif result.gave_up and self.status is None:
-            self.status, self.error = "incomplete", result.gave_up
+            self.status, self.error = RunStatus.INCOMPLETE, result.gave_up
             self.stop.set()
 
-    def abort(self, status: str, error: str, *, wait: bool = True) -> None:
+    def abort(self, status: RunStatus, error: str, *, wait: bool = True) -> None:
         """End the run early: nothing new is sent; with ``wait``, the batches in flight
         are answered and recorded (what cannot be recorded any more stays pending)."""
         self.stop.set()
-        if self.status != "failed":
+        if self.status is not RunStatus.FAILED:
             self.status, self.error = status, error
         if wait:
             self.finish(after_failure=True)
@@ -249,12 +228,12 @@ def run_delivery(
             _pump(rows, destination, delivery, recorder, progress, settled)
             delivery.finish()
         except KeyboardInterrupt:  # a second Ctrl-C: stop without waiting
-            delivery.abort("interrupted", "interrupted by the operator", wait=False)
+            delivery.abort(RunStatus.INTERRUPTED, "interrupted by the operator", wait=False)
         except (InputError, StorageError, _PluginFailed) as exc:
-            delivery.abort("failed", str(exc))
+            delivery.abort(RunStatus.FAILED, str(exc))
         except Exception as exc:  # the caller's rows iterable, or a bug: raised again below
             unexpected = exc
-            delivery.abort("failed", _stopped_by(exc))
+            delivery.abort(RunStatus.FAILED, _stopped_by(exc))
         finally:
             progress.refresh()
             progress.close()
@@ -262,14 +241,14 @@ def run_delivery(
 
     status = delivery.status
     if status is None and signals.received is not None and recorder.pending:
-        status = "interrupted"
+        status = RunStatus.INTERRUPTED
         delivery.error = (
             "interrupted by the operator"
             if signals.received == signal.SIGINT
             else f"stopped by {signals.received.name}"
         )
     if status is None:
-        status = "succeeded" if recorder.pending == 0 else "incomplete"
+        status = RunStatus.SUCCEEDED if recorder.pending == 0 else RunStatus.INCOMPLETE
     extra: dict[str, Any] = {"dry_run": options.dry_run}
     if signals.received is not None:
         extra["stopped_by"] = signals.received.name
@@ -286,7 +265,7 @@ def run_delivery(
         with store.transaction():
             store.update_run(
                 run_id,
-                status=status,
+                status=status.value,
                 ended_at=time.time(),
                 rows_read=recorder.rows_read,
                 delivered=recorder.delivered,
@@ -295,7 +274,7 @@ def run_delivery(
                 error=delivery.error,
                 summary=summary,
             )
-            recorder.end_attempt(status, delivery.error)
+            recorder.end_attempt(status.value, delivery.error)
 
     try:
         store.despite_full_disk(record_end)

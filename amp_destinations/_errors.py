@@ -3,9 +3,10 @@
     AmpDestError                      base: message is one line an operator can act on
     ├── PluginError                   a plugin failed to load, or broke a contract
     │   └── DuplicateNameError        two plugins registered the same name
-    ├── NotFoundError                 no such plugin type, credential, destination or run
+    ├── NotFoundError                 no such plugin type, credential, destination, run
+    │                                 or secret
     ├── AlreadyExistsError            a credential or destination of that name exists
-    ├── ValidationError               settings or credential fields failed their schema
+    ├── InvalidFieldsError            settings, credential fields or a name broke a rule
     ├── SecretStoreError              no usable keyring backend, or it refused a write
     ├── InputError                    an input file cannot be read at all
     ├── StorageError                  the local disk or database failed: full, read-only,
@@ -17,9 +18,20 @@ A run that the remote system stops (revoked token, wrong account) is not an exce
 because the run's record, counts and rejects are as much the answer as the failure.
 
 Messages never contain secret values or raw row values: they name fields and rules.
+They say what is wrong in the Python API's terms, never which command to run: an error
+carries the facts (``kind``, ``name``...) from which a front end adds its own hint, as
+the CLI adds `amp-dest ...` commands.
+
+``ValidationError``, the former name of InvalidFieldsError, is still importable from
+``amp_destinations`` with a DeprecationWarning; it clashed with marshmallow's.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._results import ConnectionStatus
 
 __all__ = [
     "AmpDestError",
@@ -27,7 +39,7 @@ __all__ = [
     "DuplicateNameError",
     "NotFoundError",
     "AlreadyExistsError",
-    "ValidationError",
+    "InvalidFieldsError",
     "SecretStoreError",
     "InputError",
     "StorageError",
@@ -36,7 +48,7 @@ __all__ = [
 
 
 class AmpDestError(Exception):
-    """Base of the host's errors. ``str(error)`` is one line that says what to do."""
+    """Base of the host's errors. ``str(error)`` is one line that says what is wrong."""
 
 
 class PluginError(AmpDestError):
@@ -48,19 +60,47 @@ class DuplicateNameError(PluginError):
 
 
 class NotFoundError(AmpDestError):
-    pass
+    """``kind`` says what was looked for: "credential", "destination", "run",
+    "credential type", "destination type", "input format", "suffix" (no input format
+    reads a file of that name) or "secret" (None when raised without it); ``name`` is
+    the name looked for (a run's id as text, the file's name for a suffix, the
+    credential's name for a secret) and ``field`` the secret field, for a secret."""
+
+    def __init__(
+        self,
+        message: str,
+        kind: str | None = None,
+        name: str | None = None,
+        field: str | None = None,
+    ):
+        self.kind = kind
+        self.name = name
+        self.field = field
+        super().__init__(message)
 
 
 class AlreadyExistsError(AmpDestError):
-    pass
+    """``kind`` is "credential" or "destination" and ``name`` the name taken, when a
+    name is taken; both are None when something still in use cannot be removed."""
+
+    def __init__(self, message: str, kind: str | None = None, name: str | None = None):
+        self.kind = kind
+        self.name = name
+        super().__init__(message)
 
 
-class ValidationError(AmpDestError):
-    """Field errors from a marshmallow schema, flattened to ``{field: [rule, ...]}``."""
+class InvalidFieldsError(AmpDestError):
+    """Field errors from a marshmallow schema (or a name's rule), flattened to
+    ``{field: [rule, ...]}``; ``what`` names what was checked ("settings for NAME",
+    "credential NAME"...). ``needs_credential`` is the credential type a destination
+    needs, when that credential was not given."""
 
-    def __init__(self, what: str, errors: dict[str, list[str]]):
+    def __init__(
+        self, what: str, errors: dict[str, list[str]], *, needs_credential: str | None = None
+    ):
         self.what = what
         self.errors = errors
+        self.needs_credential = needs_credential
         detail = "; ".join(
             f"{field}: {' '.join(rules).rstrip('.')}" for field, rules in sorted(errors.items())
         )
@@ -86,6 +126,9 @@ class StorageError(AmpDestError):
 
 
 class ConnectionTestFailed(AmpDestError):
-    def __init__(self, message: str, status):
+    """A save refused because the connection test failed; nothing was saved.
+    ``status`` is the ``ConnectionStatus`` with the failed check."""
+
+    def __init__(self, message: str, status: ConnectionStatus):
         self.status = status
         super().__init__(message)

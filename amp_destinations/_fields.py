@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from marshmallow import ValidationError, fields
@@ -12,7 +14,7 @@ from ._userinfo import USERINFO_RULE
 __all__ = ["Secret", "SecureUrl", "is_loopback_host"]
 
 
-def Secret(**kwargs) -> fields.String:
+def Secret(**kwargs: Any) -> fields.String:
     """A secret string: kept in the keyring, never dumped, ``writeOnly`` in JSON Schema."""
     metadata = {"secret": True, **kwargs.pop("metadata", {})}
     return fields.String(load_only=True, metadata=metadata, **kwargs)
@@ -40,7 +42,9 @@ class SecureUrl(fields.String):
         "userinfo": USERINFO_RULE,
     }
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> str:
         text = super()._deserialize(value, attr, data, **kwargs).strip().rstrip("/")
         try:
             parts = urlsplit(text)

@@ -4,6 +4,11 @@ with amp_destinations.Host() as host:
     host.add_credential("hooks", "bearer-token", secrets={"token": "..."})
     host.add_destination("audit", "webhook", "hooks", {"url": "https://example.com/in"})
     result = host.send("audit", rows=[{"email": "a@example.com"}])
+
+What it returns about stored things are the typed records of ``_records``
+(``CredentialInfo``, ``DestinationInfo``, ``RunInfo``); the Store underneath keeps
+handing out dicts, which the Host converts. Its errors say what is wrong in the API's
+terms; the CLI adds the commands to run (``_cli_hints``).
 """
 
 from __future__ import annotations
@@ -11,12 +16,14 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+from marshmallow import Schema
 
-from ._base import Credential, Destination
+from ._base import Credential, CredentialType, Destination, Reader
 from ._delivery import RetryPolicy
 from ._engine import DEFAULT_CONCURRENCY, RunResult, SendOptions, run_delivery
 from ._errors import (
@@ -24,15 +31,16 @@ from ._errors import (
     AmpDestError,
     ConnectionTestFailed,
     InputError,
+    InvalidFieldsError,
     NotFoundError,
     SecretStoreError,
     StorageError,
-    ValidationError,
 )
 from ._http import DEFAULT_TIMEOUT, make_session
 from ._names import check_name
 from ._plugins import PluginInfo, Registry, load_plugins
 from ._preflight import checked_input, open_reader
+from ._records import AttemptInfo, CredentialInfo, DestinationInfo, RunInfo, RunStatus
 from ._results import ConnectionStatus
 from ._run import SettledRows
 from ._schemas import json_schema, load_with
@@ -48,16 +56,20 @@ log = logging.getLogger("amp_destinations")
 _PYTHON_ROWS = "(python iterable)"
 
 
+@dataclass(frozen=True)
 class SaveResult:
-    """What saving a destination did: the connection test (None with ``test=False``)
-    and one line per remote setting that ``on_save`` applied."""
+    """What saving a destination did.
 
-    def __init__(self, name: str, status: ConnectionStatus | None, messages: list[str]):
-        self.name = name
-        self.status = status
-        self.messages = messages
+    ``name``      the destination saved
+    ``status``    its connection test, None when saved with ``test=False``
+    ``messages``  one line per remote setting that ``on_save`` applied
+    """
 
-    def to_dict(self) -> dict:
+    name: str
+    status: ConnectionStatus | None
+    messages: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "tested": self.status is not None,
@@ -66,7 +78,26 @@ class SaveResult:
         }
 
 
-def _provided(schema_cls, loaded: Mapping[str, Any], keys: Iterable[str]) -> dict:
+@dataclass
+class _Input:
+    """What one send reads: the caller's rows, or a file opened with its reader."""
+
+    rows: Iterable[Any]  # the reader itself for a file
+    format: str | None  # the reader's name for a file; for rows, whatever the caller said
+    reader: Reader | None = None
+    path: str | None = None  # the file's absolute path
+    fingerprint: str | None = None  # the file's size and time, to refuse a changed input
+    delimiter: str | None = None
+    columns: list[str] | None = None  # as the reader knew them once opened
+
+    def close(self) -> None:
+        if self.reader is not None:
+            self.reader.close()
+
+
+def _provided(
+    schema_cls: type[Schema], loaded: Mapping[str, Any], keys: Iterable[str]
+) -> dict[str, Any]:
     """The typed (dumped) values of the keys the operator gave, secrets left out, so
     that stored settings keep their types and do not freeze today's defaults."""
     dumped = schema_cls().dump(loaded)
@@ -78,13 +109,36 @@ def _provided(schema_cls, loaded: Mapping[str, Any], keys: Iterable[str]) -> dic
     }
 
 
+def _run_info(record: dict[str, Any], attempts: Iterable[dict[str, Any]] | None = None) -> RunInfo:
+    return RunInfo(
+        **record,
+        attempts=None if attempts is None else tuple(map(_attempt_info, attempts)),
+    )
+
+
+def _attempt_info(record: dict[str, Any]) -> AttemptInfo:
+    names = AttemptInfo.__dataclass_fields__
+    return AttemptInfo(**{key: value for key, value in record.items() if key in names})
+
+
 class Host:
+    """The host: plugins, credentials, destinations, sending and run history.
+
+    ``home`` is where the database and run files live (default: ``AMP_DEST_HOME``, or
+    the user data directory). Plugins are loaded unless a ``registry`` is given
+    (``plugins_dir`` adds a folder of plugin files). ``secrets`` is the secret store
+    (default: the system keyring); ``transport`` replaces httpx's, for tests. Use it
+    as a context manager, or call ``close()``.
+
+    Every method may raise ``StorageError`` when the disk or the database fails.
+    """
+
     def __init__(
         self,
-        home: str | os.PathLike | None = None,
+        home: str | os.PathLike[str] | None = None,
         *,
         registry: Registry | None = None,
-        plugins_dir: str | os.PathLike | None = None,
+        plugins_dir: str | os.PathLike[str] | None = None,
         secrets: SecretStore | None = None,
         transport: httpx.BaseTransport | None = None,
     ):
@@ -95,25 +149,31 @@ class Host:
 
     @property
     def home(self) -> Path:
+        """The folder of the database and the run files."""
         return self.store.home
 
     def close(self) -> None:
+        """Close the database."""
         self.store.close()
 
     def __enter__(self) -> Host:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def session(
         self, concurrency: int = DEFAULT_CONCURRENCY, timeout: float = DEFAULT_TIMEOUT
     ) -> httpx.Client:
+        """A new pooled ``httpx.Client`` as destinations get it: ``concurrency``
+        connections, ``timeout`` seconds a request. Close it (``with``) when done."""
         return make_session(self._transport, concurrency, timeout)
 
     # plugins --------------------------------------------------------------------
 
     def plugins(self) -> list[PluginInfo]:
+        """The plugins that were found, each with what it registered or why it failed
+        to load."""
         return list(self.registry.plugins)
 
     # credentials ----------------------------------------------------------------
@@ -124,15 +184,21 @@ class Host:
         type: str,
         fields: Mapping[str, Any] | None = None,
         secrets: Mapping[str, str] | None = None,
-    ) -> dict:
+    ) -> CredentialInfo:
+        """Store a new credential of credential type ``type``: ``fields`` in the
+        database, ``secrets`` in the keyring (a secret left out may come from its
+        environment variable). Returns it as stored.
+
+        Raises InvalidFieldsError (a bad name, a secret given as a field or the
+        reverse, or values its schema refuses), NotFoundError (no such type),
+        AlreadyExistsError (the name is taken) and SecretStoreError (no usable
+        keyring); nothing is stored then."""
         check_name(name, "credential")
         credential_type = self.registry.credential_type(type)
         fields, secrets = dict(fields or {}), dict(secrets or {})
         self._reject_misplaced(credential_type, fields, secrets)
         if self.store.exists("credentials", name):
-            raise AlreadyExistsError(
-                f"a credential named {name!r} exists; use `amp-dest credentials update {name}`"
-            )
+            raise AlreadyExistsError(f"a credential named {name!r} exists", "credential", name)
         values = {**fields, **secrets, **self._env_secrets(name, credential_type, secrets)}
         loaded = load_with(credential_type.schema, values, f"credential {name}")
         stored_fields = _provided(credential_type.schema, loaded, fields)
@@ -154,7 +220,12 @@ class Host:
         name: str,
         fields: Mapping[str, Any] | None = None,
         secrets: Mapping[str, str] | None = None,
-    ) -> dict:
+    ) -> CredentialInfo:
+        """Change fields (a value of None clears one) and secrets (an empty value
+        clears one) of the credential ``name``; the others stay. Returns it as stored.
+
+        Raises NotFoundError (no such credential), InvalidFieldsError (values its
+        schema refuses, with the current ones merged in) and SecretStoreError."""
         record = self.store.credential(name)
         credential_type = self.registry.credential_type(record["type"])
         fields, secrets = dict(fields or {}), dict(secrets or {})
@@ -178,28 +249,44 @@ class Host:
         return self.credential(name)
 
     def remove_credential(self, name: str) -> None:
+        """Remove the credential ``name`` and its keyring entries.
+
+        Raises NotFoundError (no such credential) and AlreadyExistsError (a
+        destination still uses it)."""
         record = self.store.credential(name)
         self.store.delete_credential(name)
         credential_type = self.registry.credential_types.get(record["type"])
         for field in credential_type.secret_fields() if credential_type else []:
             self.secrets.delete(name, field)
 
-    def credentials(self) -> list[dict]:
+    def credentials(self) -> list[CredentialInfo]:
+        """Every credential, by name; which secrets are set, never their values."""
         return [self._describe_credential(record) for record in self.store.credentials()]
 
-    def credential(self, name: str) -> dict:
+    def credential(self, name: str) -> CredentialInfo:
+        """The credential ``name``; which secrets are set, never their values.
+
+        Raises NotFoundError when there is none."""
         return self._describe_credential(self.store.credential(name))
 
-    def _describe_credential(self, record: dict) -> dict:
+    def _describe_credential(self, record: dict[str, Any]) -> CredentialInfo:
         credential_type = self.registry.credential_types.get(record["type"])
         names = credential_type.secret_fields() if credential_type else []
-        return {
-            **record,
-            "fields": redact_userinfo(record["fields"]),  # as an older release stored them
-            "secrets": {field: self.secrets.source(record["name"], field) for field in names},
-        }
+        return CredentialInfo(
+            name=record["name"],
+            type=record["type"],
+            fields=redact_userinfo(record["fields"]),  # as an older release stored them
+            secrets={field: self.secrets.source(record["name"], field) for field in names},
+            created_at=record["created_at"],
+            updated_at=record["updated_at"],
+        )
 
-    def _reject_misplaced(self, credential_type, fields: dict, secrets: dict) -> None:
+    def _reject_misplaced(
+        self,
+        credential_type: type[CredentialType],
+        fields: Mapping[str, Any],
+        secrets: Mapping[str, Any],
+    ) -> None:
         secret_names = set(credential_type.secret_fields())
         errors = {
             key: ["is secret: give it as a secret, never as a plain field."]
@@ -214,9 +301,11 @@ class Host:
             }
         )
         if errors:
-            raise ValidationError(f"credential fields for {credential_type.name}", errors)
+            raise InvalidFieldsError(f"credential fields for {credential_type.name}", errors)
 
-    def _env_secrets(self, name: str, credential_type, given: Mapping[str, str]) -> dict:
+    def _env_secrets(
+        self, name: str, credential_type: type[CredentialType], given: Mapping[str, str]
+    ) -> dict[str, str]:
         found = {}
         for field in credential_type.secret_fields():
             if field not in given:
@@ -225,7 +314,7 @@ class Host:
                     found[field] = value
         return found
 
-    def _current_secrets(self, name: str, credential_type) -> dict:
+    def _current_secrets(self, name: str, credential_type: type[CredentialType]) -> dict[str, str]:
         current = {}
         for field in credential_type.secret_fields():
             value = self.secrets.get(name, field)
@@ -245,13 +334,15 @@ class Host:
                     raise SecretStoreError(refusal)
                 raise NotFoundError(
                     f"credential {name!r} has no secret {field!r}: set it with "
-                    f"`amp-dest credentials update {name}` or the environment variable "
-                    f"{env_var_name(name, field)}"
+                    f"update_credential() or the environment variable {env_var_name(name, field)}",
+                    "secret",
+                    name,
+                    field,
                 )
         loaded = load_with(schema, {**record["fields"], **secrets}, f"credential {name}")
         return Credential(name, credential_type(), loaded, persist=self._persist_rotation)
 
-    def _persist_rotation(self, name: str, new_secrets: dict) -> None:
+    def _persist_rotation(self, name: str, new_secrets: dict[str, str]) -> None:
         for field, value in new_secrets.items():
             if self.secrets.source(name, field) == "environment":
                 log.warning(
@@ -275,12 +366,19 @@ class Host:
         *,
         test: bool = True,
     ) -> SaveResult:
+        """Configure a destination of destination type ``type`` with the credential
+        named ``credential`` (when the type needs one) and ``settings``. Unless
+        ``test`` is False, its connection is tested first and ``on_save`` applies
+        remote settings; returns what that did.
+
+        Raises InvalidFieldsError (a bad name, no credential or one of the wrong
+        type, settings its schema refuses), NotFoundError (no such type or
+        credential, or a required secret missing), AlreadyExistsError (the name is
+        taken) and ConnectionTestFailed; nothing is saved then."""
         check_name(name, "destination")
         destination_cls = self.registry.destination(type)
         if self.store.exists("destinations", name):
-            raise AlreadyExistsError(
-                f"a destination named {name!r} exists; use `amp-dest destinations update {name}`"
-            )
+            raise AlreadyExistsError(f"a destination named {name!r} exists", "destination", name)
         settings = {k: v for k, v in dict(settings or {}).items() if v is not None}
         instance = self._instance(destination_cls, name, credential, settings)
         result = self._save_checks(name, instance, None, test)
@@ -300,6 +398,12 @@ class Host:
         credential: str | None = None,
         test: bool = True,
     ) -> SaveResult:
+        """Change settings of the destination ``name`` (a value of None clears one)
+        or its credential; the others stay. Tested and applied as in
+        ``add_destination``; returns what that did.
+
+        Raises NotFoundError, InvalidFieldsError and ConnectionTestFailed as
+        ``add_destination`` does; nothing is saved then."""
         record = self.store.destination(name)
         destination_cls = self.registry.destination(record["type"])
         merged = {**record["settings"], **dict(settings or {})}
@@ -309,7 +413,7 @@ class Host:
             previous = load_with(
                 destination_cls.settings_schema, record["settings"], f"settings of {name}"
             )
-        except ValidationError:  # stored by an older release or plugin: this update fixes them
+        except InvalidFieldsError:  # stored by an older release or plugin: this update fixes them
             previous = None
         instance = self._instance(destination_cls, name, credential, merged)
         result = self._save_checks(name, instance, previous, test)
@@ -328,21 +432,21 @@ class Host:
         settings: Mapping[str, Any],
     ) -> Destination:
         needed = destination_cls.credential_type
-        if needed and not credential:
-            raise ValidationError(
-                f"destination {name}",
-                {
-                    "credential": [
-                        f"is required: {destination_cls.name} needs a {needed} credential "
-                        f"(create one with `amp-dest credentials add NAME --type {needed}`)."
-                    ]
-                },
-            )
         credential_obj = None
         if needed:
+            if not credential:
+                raise InvalidFieldsError(
+                    f"destination {name}",
+                    {
+                        "credential": [
+                            f"is required: {destination_cls.name} needs a {needed} credential."
+                        ]
+                    },
+                    needs_credential=needed,
+                )
             record = self.store.credential(credential)
             if record["type"] != needed:
-                raise ValidationError(
+                raise InvalidFieldsError(
                     f"destination {name}",
                     {
                         "credential": [
@@ -355,60 +459,83 @@ class Host:
         loaded = load_with(destination_cls.settings_schema, settings, f"settings for {name}")
         return destination_cls(loaded, credential_obj)
 
-    def _save_checks(self, name: str, instance: Destination, previous, test: bool) -> SaveResult:
+    def _save_checks(
+        self, name: str, instance: Destination, previous: Mapping[str, Any] | None, test: bool
+    ) -> SaveResult:
         if not test:
             return SaveResult(name, None, [])
         with self.session() as session:
             status = instance.test_connection(session)
             if not status.ok:
                 check = status.first_failure
+                where = f" at '{check.name}': {check.message} ({check.hint})" if check else ""
                 raise ConnectionTestFailed(
-                    f"connection test failed at '{check.name}': {check.message} "
-                    f"({check.hint}); nothing was saved (use --no-test to save anyway)",
-                    status,
+                    f"connection test failed{where}; nothing was saved", status
                 )
             messages = instance.on_save(session, previous)
         return SaveResult(name, status, list(messages))
 
     def remove_destination(self, name: str) -> None:
+        """Remove the destination ``name``; its run history stays.
+
+        Raises NotFoundError when there is none."""
         self.store.delete_destination(name)
 
-    def destinations(self) -> list[dict]:
-        return [redact_userinfo(record) for record in self.store.destinations()]
+    def destinations(self) -> list[DestinationInfo]:
+        """Every configured destination, by name, with its settings as stored."""
+        return [DestinationInfo(**redact_userinfo(record)) for record in self.store.destinations()]
 
-    def destination_info(self, name: str) -> dict:
+    def destination_info(self, name: str) -> DestinationInfo:
+        """The destination ``name`` with its settings as its schema loads them,
+        defaults included.
+
+        Raises NotFoundError (no such destination, or its type is not loaded) and
+        InvalidFieldsError (its stored settings no longer load)."""
         record = self.store.destination(name)
         destination_cls = self.registry.destination(record["type"])
         loaded = load_with(
             destination_cls.settings_schema, record["settings"], f"settings of {name}"
         )
-        return {**record, "settings": destination_cls.settings_schema().dump(loaded)}
+        return DestinationInfo(
+            **{**record, "settings": destination_cls.settings_schema().dump(loaded)}
+        )
 
     def destination(self, name: str) -> Destination:
+        """The destination ``name`` built as a run uses it: its plugin's class with
+        loaded settings and the credential (secrets included).
+
+        Raises NotFoundError (no such destination, type or credential, or a required
+        secret missing), InvalidFieldsError and SecretStoreError."""
         record = self.store.destination(name)
         destination_cls = self.registry.destination(record["type"])
         return self._instance(destination_cls, name, record["credential"], record["settings"])
 
     def test_destination(self, name: str) -> ConnectionStatus:
+        """Test the connection of the destination ``name`` (read-only: nothing is
+        sent); ``ok`` only when every check passed. Raises as ``destination``."""
         instance = self.destination(name)
         with self.session() as session:
             return instance.test_connection(session)
 
-    def schema(self, type: str) -> dict:
+    def schema(self, type: str) -> dict[str, Any]:
+        """The JSON Schema of destination type ``type``: ``settings``, and the
+        ``credential`` type's fields (secrets marked ``writeOnly``) or None.
+
+        Raises NotFoundError when no plugin registered the type."""
         destination_cls = self.registry.destination(type)
-        out = {
+        credential: dict[str, Any] | None = None
+        if destination_cls.credential_type:
+            credential_type = self.registry.credential_type(destination_cls.credential_type)
+            credential = json_schema(credential_type.schema, credential_type.title)
+            credential["x-credential-type"] = credential_type.name
+        return {
             "destination": type,
             "title": destination_cls.title,
             "settings": json_schema(
                 destination_cls.settings_schema, f"{destination_cls.title} settings"
             ),
-            "credential": None,
+            "credential": credential,
         }
-        if destination_cls.credential_type:
-            credential_type = self.registry.credential_type(destination_cls.credential_type)
-            out["credential"] = json_schema(credential_type.schema, credential_type.title)
-            out["credential"]["x-credential-type"] = credential_type.name
-        return out
 
     # sending --------------------------------------------------------------------
 
@@ -417,12 +544,12 @@ class Host:
         name: str | None = None,
         rows: Iterable[Mapping[str, Any]] | None = None,
         *,
-        input: str | os.PathLike | None = None,
+        input: str | os.PathLike[str] | None = None,
         format: str | None = None,
         delimiter: str | None = None,
         dry_run: bool = False,
-        rejects: str | os.PathLike | None = None,
-        output: str | os.PathLike | None = None,
+        rejects: str | os.PathLike[str] | None = None,
+        output: str | os.PathLike[str] | None = None,
         resume: int | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         batch_size: int | None = None,
@@ -431,24 +558,38 @@ class Host:
         progress: bool = False,
     ) -> RunResult:
         """Send ``rows`` (an iterable of mappings) or the file ``input`` through the
-        destination ``name``. ``delimiter`` separates the fields of CSV or TSV input
-        when it is not their usual one. ``resume=RUN_ID`` continues an unfinished run
-        from its ledger, skipping the rows it already delivered or rejected: its
-        destination, input, format, delimiter and dry-run mode are the run's own (giving
-        others is refused), while ``rejects`` may move its rejects file. ``timeout`` is
-        the seconds one request may take before its outcome counts as unknown. An input
-        that cannot be what was meant (it lacks columns the destination requires, or
-        none of its leading records can be read) raises InputError before a run is
-        recorded."""
+        destination ``name``, and return the run's result.
+
+        ``format`` names the input format when the file's suffix does not tell;
+        ``delimiter`` separates the fields of CSV or TSV input when it is not their
+        usual one. ``dry_run`` does everything but send, writing the request bodies to
+        ``output`` (a folder). ``rejects`` is where the rejects file goes (default: in
+        the run's folder). ``resume=RUN_ID`` continues an unfinished run from its
+        ledger, skipping the rows it already delivered or rejected: its destination,
+        input, format, delimiter and dry-run mode are the run's own (giving others is
+        refused), while ``rejects`` may move its rejects file. ``concurrency`` is the
+        requests in flight, ``batch_size`` caps the items per request, ``retry`` sets
+        the backoff, ``timeout`` is the seconds one request may take before its
+        outcome counts as unknown, and ``progress`` shows a bar on stderr.
+
+        A run the remote system stops, or one left with rows pending, is not an
+        exception: the result's ``status`` and ``error`` say so. Raises, before a run
+        is recorded: InputError for an input that cannot be what was meant (it is
+        missing, lacks columns the destination requires, none of its leading records
+        can be read, or it changed since the run to resume started); AmpDestError for
+        arguments that do not fit together or a run that cannot be resumed;
+        NotFoundError and the errors of ``destination``. An exception raised by
+        ``rows`` itself fails the run (recorded) and reaches the caller."""
         run = None
         if resume is not None:
             run = self._resumable(resume, name, rows, input, format, delimiter, dry_run, output)
-            name, format, dry_run = run["destination"], run["format"], run["dry_run"]
-            delimiter = run["summary"].get("delimiter")
+            # A resume continues the run as it was started.
+            name, format, dry_run = run.destination, run.format, run.dry_run
+            delimiter = run.summary.get("delimiter")
             if rows is None:
-                input = run["input"]
-            rejects = rejects if rejects is not None else run["rejects_path"]
-            output = run["output_path"]
+                input = run.input
+            rejects = rejects if rejects is not None else run.rejects_path
+            output = run.output_path
         if name is None:
             raise AmpDestError("name the destination to send to")
         if rows is not None and input is not None:
@@ -456,44 +597,13 @@ class Host:
         if rows is None and input is None:
             raise InputError("nothing to send: give an input file")
         destination = self.destination(name)
-
-        reader = None
-        fingerprint = None
-        if rows is None:
-            input = os.path.abspath(input)
-            reader_cls = self.registry.reader(format) if format else self.registry.reader_for(input)
-            format = reader_cls.name
-            fingerprint = _fingerprint(input)
-            if run is not None and run["summary"].get("input_fingerprint") not in (
-                None,
-                fingerprint,
-            ):
-                raise InputError(
-                    f"{input} changed since run {resume} started; resuming would skip the "
-                    "wrong rows: send it as a new run instead"
-                )
-            reader = open_reader(reader_cls, input, delimiter)
-            rows = reader
-            columns = reader.columns
-        else:
-            if delimiter is not None:
-                raise AmpDestError("a delimiter applies to an input file, not to rows")
-            columns = None
+        source = self._open_input(rows, input, format, delimiter, run)
         try:
-            rows = checked_input(destination, rows, name)
-            destination.start_run(columns)
+            checked = checked_input(destination, source.rows, name)
+            destination.start_run(source.columns)
             run_id, rejects_path, output_path = self._record_start(
-                run,
-                name,
-                destination,
-                input,
-                format,
-                dry_run,
-                rejects,
-                output,
-                _input_facts(fingerprint, delimiter),
+                run, name, destination, source, dry_run, rejects, output
             )
-            attempt = self.store.start_attempt(run_id, os.getpid())
             options = SendOptions(
                 dry_run=dry_run,
                 rejects_path=rejects_path,
@@ -503,83 +613,49 @@ class Host:
                 retry=retry or RetryPolicy(),
                 progress=progress,
             )
-            settled = None
-            if run is not None:
-                settled = SettledRows((first, last) for first, last, _ in self.store.ledger(run_id))
-            if dry_run:
-                result = run_delivery(
-                    self.store,
-                    run_id,
-                    attempt,
-                    destination,
-                    rows,
-                    None,
-                    options,
-                    settled,
-                    resumed=run is not None,
-                )
-            else:
-                with self.session(concurrency, timeout) as session:
-                    result = run_delivery(
-                        self.store,
-                        run_id,
-                        attempt,
-                        destination,
-                        rows,
-                        session,
-                        options,
-                        settled,
-                        resumed=run is not None,
-                    )
+            result = self._deliver(run, run_id, destination, checked, options, timeout)
         finally:
-            if reader is not None:
-                reader.close()
-        if fingerprint:
-            result.summary = {**result.summary, **_input_facts(fingerprint, delimiter)}
-            try:
-                self.store.update_run(run_id, summary=result.summary)
-            except StorageError:
-                pass  # the run's end is recorded already; only this copy is missing
+            source.close()
+        self._keep_input_facts(result, source)
         return result
 
     def _resumable(
         self,
         run_id: int,
         name: str | None,
-        rows,
-        input,
+        rows: Iterable[Any] | None,
+        input: str | os.PathLike[str] | None,
         format: str | None,
         delimiter: str | None,
         dry_run: bool,
-        output,
-    ) -> dict:
+        output: str | os.PathLike[str] | None,
+    ) -> RunInfo:
         """The run to resume, refusing what would make the resume differ from it."""
-        run = self.store.run(run_id)
-        if run["status"] == "succeeded":
+        run = _run_info(self.store.run(run_id))
+        if run.status is RunStatus.SUCCEEDED:
             raise AmpDestError(f"run {run_id} already succeeded; there is nothing to resume")
-        if run["status"] == "running":
+        if run.status is RunStatus.RUNNING:
             raise AmpDestError(
-                f"run {run_id} is still running in process {run['pid']}; resuming it "
+                f"run {run_id} is still running in process {run.pid}; resuming it "
                 "now would send its rows twice: wait for it, or stop that process"
             )
-        from_python = run["input"] in (None, _PYTHON_ROWS)
+        from_python = run.input in (None, _PYTHON_ROWS)
+        recorded_delimiter = run.summary.get("delimiter")
         conflicts = []
-        if name is not None and name != run["destination"]:
-            conflicts.append(f"it sends to {run['destination']}, not {name}")
-        if input is not None and (from_python or os.path.abspath(input) != run["input"]):
-            conflicts.append("it reads " + ("rows from Python" if from_python else run["input"]))
+        if name is not None and name != run.destination:
+            conflicts.append(f"it sends to {run.destination}, not {name}")
+        if input is not None and (from_python or os.path.abspath(input) != run.input):
+            conflicts.append("it reads " + ("rows from Python" if from_python else f"{run.input}"))
         if rows is not None and not from_python:
-            conflicts.append(f"it reads {run['input']}, not rows from Python")
-        if format is not None and format != run["format"]:
-            conflicts.append(f"its input format is {run['format']}")
-        if delimiter is not None and delimiter != run["summary"].get("delimiter"):
-            conflicts.append(
-                "its delimiter is " + repr(run["summary"].get("delimiter") or "the usual one")
-            )
-        if dry_run and not run["dry_run"]:
+            conflicts.append(f"it reads {run.input}, not rows from Python")
+        if format is not None and format != run.format:
+            conflicts.append(f"its input format is {run.format}")
+        if delimiter is not None and delimiter != recorded_delimiter:
+            conflicts.append("its delimiter is " + repr(recorded_delimiter or "the usual one"))
+        if dry_run and not run.dry_run:
             conflicts.append("it is not a dry run")
-        if output is not None and os.path.abspath(output) != run["output_path"]:
-            conflicts.append(f"its request files are in {run['output_path'] or '(none)'}")
+        if output is not None and os.path.abspath(output) != run.output_path:
+            conflicts.append(f"its request files are in {run.output_path or '(none)'}")
         if conflicts:
             raise AmpDestError(
                 f"run {run_id} cannot be resumed that way: {'; '.join(conflicts)}; resume it "
@@ -592,17 +668,41 @@ class Host:
             )
         return run
 
+    def _open_input(
+        self,
+        rows: Iterable[Mapping[str, Any]] | None,
+        input: str | os.PathLike[str] | None,
+        format: str | None,
+        delimiter: str | None,
+        run: RunInfo | None,
+    ) -> _Input:
+        """The rows to send: the caller's, or the file ``input`` opened with its
+        reader, once it is known to be the file a resumed run read."""
+        if rows is not None:
+            if delimiter is not None:
+                raise AmpDestError("a delimiter applies to an input file, not to rows")
+            return _Input(rows, format)
+        assert input is not None  # send refused neither rows nor input
+        path = os.path.abspath(input)
+        reader_cls = self.registry.reader(format) if format else self.registry.reader_for(path)
+        fingerprint = _fingerprint(path)
+        if run is not None and run.summary.get("input_fingerprint") not in (None, fingerprint):
+            raise InputError(
+                f"{path} changed since run {run.id} started; resuming would skip the "
+                "wrong rows: send it as a new run instead"
+            )
+        reader = open_reader(reader_cls, path, delimiter)
+        return _Input(reader, reader_cls.name, reader, path, fingerprint, delimiter, reader.columns)
+
     def _record_start(
         self,
-        run: dict | None,
+        run: RunInfo | None,
         name: str,
         destination: Destination,
-        input,
-        format: str | None,
+        source: _Input,
         dry_run: bool,
-        rejects,
-        output,
-        input_facts: dict,
+        rejects: str | os.PathLike[str] | None,
+        output: str | os.PathLike[str] | None,
     ) -> tuple[int, Path, Path | None]:
         """Record the run (or its resume) before anything is sent, with the absolute
         paths it writes to, so that a resume after a crash writes to the same files."""
@@ -610,14 +710,14 @@ class Host:
             run_id = self.store.insert_run(
                 destination=name,
                 destination_type=destination.name,
-                input=input,
-                format=format,
+                input=source.path,
+                format=source.format,
                 dry_run=dry_run,
                 pid=os.getpid(),
-                summary=input_facts,
+                summary=_input_facts(source.fingerprint, source.delimiter),
             )
         else:
-            run_id = run["id"]
+            run_id = run.id
         run_dir = self.home / "runs" / str(run_id)
         rejects_path = Path(os.path.abspath(rejects)) if rejects else run_dir / "rejects.csv"
         output_path = None
@@ -625,7 +725,7 @@ class Host:
             output_path = Path(os.path.abspath(output)) if output else run_dir / "requests"
         self.store.update_run(
             run_id,
-            status="running",
+            status=RunStatus.RUNNING.value,
             ended_at=None,
             error=None,
             pid=os.getpid(),
@@ -634,14 +734,55 @@ class Host:
         )
         return run_id, rejects_path, output_path
 
+    def _deliver(
+        self,
+        run: RunInfo | None,
+        run_id: int,
+        destination: Destination,
+        rows: Iterable[Any],
+        options: SendOptions,
+        timeout: float,
+    ) -> RunResult:
+        """Send as this run's next attempt, skipping the rows a resumed run settled;
+        a dry run opens no session."""
+        attempt = self.store.start_attempt(run_id, os.getpid())
+        settled = None
+        if run is not None:
+            settled = SettledRows((first, last) for first, last, _ in self.store.ledger(run_id))
+        resumed = run is not None
+        if options.dry_run:
+            return run_delivery(
+                self.store, run_id, attempt, destination, rows, None, options, settled, resumed
+            )
+        with self.session(options.concurrency, timeout) as session:
+            return run_delivery(
+                self.store, run_id, attempt, destination, rows, session, options, settled, resumed
+            )
+
+    def _keep_input_facts(self, result: RunResult, source: _Input) -> None:
+        """Keep in the run's summary what a resume must know of its input file (the
+        engine wrote the summary without it)."""
+        if not source.fingerprint:
+            return
+        result.summary = {**result.summary, **_input_facts(source.fingerprint, source.delimiter)}
+        try:
+            self.store.update_run(result.id, summary=result.summary)
+        except StorageError:
+            pass  # the run's end is recorded already; only this copy is missing
+
     # runs -----------------------------------------------------------------------
 
-    def runs(self, destination: str | None = None, limit: int = 20) -> list[dict]:
-        return self.store.runs(destination, limit)
+    def runs(self, destination: str | None = None, limit: int = 20) -> list[RunInfo]:
+        """The latest ``limit`` runs, newest first, of one ``destination`` or all;
+        without their attempts (``attempts`` is None)."""
+        return [_run_info(record) for record in self.store.runs(destination, limit)]
 
-    def run(self, run_id: int) -> dict:
-        """One run, with ``attempts``: the first send and each resume."""
-        return {**self.store.run(run_id), "attempts": self.store.attempts(run_id)}
+    def run(self, run_id: int) -> RunInfo:
+        """The run ``run_id``, with ``attempts``: the first send and each resume.
+
+        Raises NotFoundError when there is none."""
+        record = self.store.run(run_id)
+        return _run_info(record, self.store.attempts(run_id))
 
 
 def _input_facts(fingerprint: str | None, delimiter: str | None) -> dict:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ._errors import ValidationError
+from ._errors import InvalidFieldsError
 
 __all__ = ["NAME_RULE", "check_name"]
 
@@ -22,6 +22,6 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def check_name(name: object, what: str) -> None:
-    """Raise ValidationError naming the rule (never the name: it may hold escapes)."""
+    """Raise InvalidFieldsError naming the rule (never the name: it may hold escapes)."""
     if not isinstance(name, str) or _NAME.fullmatch(name) is None:
-        raise ValidationError(what, {"name": [NAME_RULE]})
+        raise InvalidFieldsError(what, {"name": [NAME_RULE]})

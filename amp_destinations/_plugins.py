@@ -107,7 +107,11 @@ class Registry:
             if any(lowered.endswith(suffix) for suffix in reader.suffixes):
                 return reader
         known = ", ".join(sorted(self.readers))
-        raise NotFoundError(f"cannot tell the format of {Path(path).name}: pass --format ({known})")
+        raise NotFoundError(
+            f"cannot tell the format of {Path(path).name} from its name (formats: {known})",
+            "suffix",
+            Path(path).name,
+        )
 
     def _lookup(self, kind: str, name: str, what: str):
         table = getattr(self, kind)
@@ -115,10 +119,7 @@ class Registry:
             return table[name]
         except KeyError:
             known = ", ".join(sorted(table)) or "none"
-            raise NotFoundError(
-                f"no {what} named {name!r} (known: {known}); "
-                "run `amp-dest plugins list` to see what loaded"
-            ) from None
+            raise NotFoundError(f"no {what} named {name!r} (known: {known})", what, name) from None
 
     def _add(self, kind: str, cls: Any, plugin: str) -> None:
         base = _BASES[kind]
@@ -178,6 +179,8 @@ def _load_directory(directory: Path, infos: list[PluginInfo], strict: bool, pm) 
         try:
             module_name = f"amp_destinations_local_plugins.{path.stem}"
             spec = importlib.util.spec_from_file_location(module_name, path)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"no loader for {path.name}")
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             pm.register(module, name=info.name)
@@ -323,7 +326,9 @@ def _drop_misspelled_hooks(pm: pluggy.PluginManager, infos: dict[str, PluginInfo
             return
         except pluggy.PluginValidationError as exc:
             name = pm.get_name(exc.plugin)
-            info = infos.get(name) or PluginInfo(name=str(name), source="unknown")
+            info = (infos.get(name) if name is not None else None) or PluginInfo(
+                name=str(name), source="unknown"
+            )
             pm.unregister(exc.plugin)
             _record_failure(info, exc, strict)
 

@@ -18,7 +18,7 @@ is unchanged.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ._base import Destination, Reader
@@ -52,7 +52,10 @@ def open_reader(reader_cls: type[Reader], path: str, delimiter: str | None) -> R
         raise InputError(
             f"--delimiter applies to CSV and TSV input only, not to {reader_cls.name}: leave it out"
         )
-    return reader_cls(path, delimiter=delimiter)
+    # A delimited reader's __init__ takes delimiter= (see Reader), which Reader's own
+    # signature cannot say.
+    opened: Callable[..., Reader] = reader_cls
+    return opened(path, delimiter=delimiter)
 
 
 def checked_input(destination: Destination, rows: Iterable, name: str) -> Iterable:
@@ -64,7 +67,7 @@ def checked_input(destination: Destination, rows: Iterable, name: str) -> Iterab
     try:
         required = [tuple(group) for group in destination.required_columns()]
         columns = reader.columns if reader is not None else None
-        if columns is not None:
+        if reader is not None and columns is not None:
             missing = _missing(required, set(columns))
             if missing:
                 raise InputError(_lacking(f"{reader.path} lacks", missing, columns, needs, reader))
@@ -93,9 +96,12 @@ def _read_ahead(rows: Iterable, required: list[tuple[str, ...]], decoded: bool):
     met by some record's keys, or ``HEAD_RECORDS`` read. Returns the records read,
     what to send instead of ``rows`` (those records again, then the rest) and the
     groups no record met."""
-    as_values = reads_values(rows)
-    iterator = iter(rows.values() if as_values else rows)
-    head: list = []
+    iterator: Iterator[Any]
+    if reads_values(rows):
+        as_values, iterator = True, iter(rows.values())
+    else:
+        as_values, iterator = False, iter(rows)
+    head: list[Any] = []
     unmet = required
     settled = not decoded  # Python rows are not decoded: nothing to wait for
     for record in iterator:

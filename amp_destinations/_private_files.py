@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import IO, Any
 
 __all__ = ["make_private_dirs", "open_private", "write_private_bytes", "prepare_private_database"]
 
@@ -62,7 +63,7 @@ def _open_fd(path: Path, flags: int) -> int:
     return fd
 
 
-def open_private(path: Path, mode: str = "w", **kwargs):
+def open_private(path: Path, mode: str = "w", **kwargs: Any) -> IO[Any]:
     """``open(path, mode)`` for writing ("w", "a", "wb", "ab"), the file 0600."""
     flags = os.O_WRONLY | (os.O_APPEND if "a" in mode else os.O_TRUNC)
     # Windows only: without O_BINARY the descriptor itself would turn \n into \r\n,

@@ -6,12 +6,17 @@ They are plain, immutable-by-convention objects so that the hot path stays cheap
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._base import Destination
 
 __all__ = [
     "FailureType",
+    "OutcomeKind",
     "Check",
     "ConnectionStatus",
     "RecordError",
@@ -49,7 +54,7 @@ class Check:
     def failed(cls, name: str, message: str, hint: str, failure: FailureType) -> Check:
         return cls(name, False, message, hint, FailureType(failure))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "ok": self.ok,
@@ -87,7 +92,7 @@ class ConnectionStatus:
     def first_failure(self) -> Check | None:
         return next((check for check in self.checks if not check.ok), None)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "failure": self.failure.value if self.failure else None,
@@ -145,7 +150,12 @@ class Batch:
     __slots__ = ("key", "rows", "ids", "body", "_spans")
 
     def __init__(
-        self, key: object, rows: Sequence[int], ids: Sequence, body: bytes, spans: Sequence[int]
+        self,
+        key: Hashable,
+        rows: Sequence[int],
+        ids: Sequence[Any],
+        body: bytes,
+        spans: Sequence[int],
     ):
         self.key = key
         self.rows = rows
@@ -156,16 +166,16 @@ class Batch:
     @classmethod
     def from_parts(
         cls,
-        destination,
-        key: object,
+        destination: Destination,
+        key: Hashable,
         parts: Sequence[bytes],
         rows: Sequence[int] | None = None,
-        ids: Sequence | None = None,
+        ids: Sequence[Any] | None = None,
     ) -> Batch:
         """The batch of these encoded items in ``destination``'s frame for ``key``;
         rows are numbered from 1 and ids are None unless given."""
         head, separator, tail = destination.batch_frame(key)
-        spans = []
+        spans: list[int] = []
         offset = len(head)
         for part in parts:
             spans.append(offset)
@@ -202,11 +212,22 @@ class ItemRejection:
     message: str
 
 
+class OutcomeKind(StrEnum):
+    """What became of one batch (``BatchOutcome.kind``). A ``str``: each member equals
+    its value, so ``outcome.kind == "delivered"`` holds."""
+
+    DELIVERED = "delivered"  # the remote system accepted the batch
+    RETRY = "retry"  # nothing is known to be accepted; send again
+    REJECTED = "rejected"  # refused as a whole: the host splits it to find the bad items
+    REJECTED_ITEMS = "rejected_items"  # these items were refused, the others accepted
+    FATAL = "fatal"  # stop the run: no later batch can succeed (auth, config)
+
+
 @dataclass(frozen=True)
 class BatchOutcome:
     """What became of one batch. Build it with the class methods.
 
-    kind is one of:
+    ``kind`` (an ``OutcomeKind``; a plain string is converted) is one of:
       delivered       the remote system accepted the batch (``note`` keeps its remark)
       retry           nothing is known to be accepted; send again (after ``retry_after``
                       seconds when the remote system said)
@@ -216,7 +237,7 @@ class BatchOutcome:
       fatal           stop the run: no later batch can succeed (auth, config)
     """
 
-    kind: str
+    kind: OutcomeKind
     message: str = ""
     code: str = ""
     retry_after: float | None = None
@@ -225,25 +246,29 @@ class BatchOutcome:
     note: str = ""
     throttled: bool = False
 
+    def __post_init__(self) -> None:
+        if type(self.kind) is not OutcomeKind:  # built with a string: "delivered"
+            object.__setattr__(self, "kind", OutcomeKind(self.kind))
+
     @classmethod
     def delivered(cls, note: str = "") -> BatchOutcome:
-        return cls("delivered", note=note)
+        return cls(OutcomeKind.DELIVERED, note=note)
 
     @classmethod
     def retry(
         cls, message: str, retry_after: float | None = None, throttled: bool = False
     ) -> BatchOutcome:
         """``throttled`` marks a rate limit: the host slows the whole run, not one batch."""
-        return cls("retry", message=message, retry_after=retry_after, throttled=throttled)
+        return cls(OutcomeKind.RETRY, message=message, retry_after=retry_after, throttled=throttled)
 
     @classmethod
     def rejected(cls, code: str, message: str) -> BatchOutcome:
-        return cls("rejected", message=message, code=code)
+        return cls(OutcomeKind.REJECTED, message=message, code=code)
 
     @classmethod
     def rejected_items(cls, rejections: Sequence[ItemRejection], note: str = "") -> BatchOutcome:
-        return cls("rejected_items", rejections=tuple(rejections), note=note)
+        return cls(OutcomeKind.REJECTED_ITEMS, rejections=tuple(rejections), note=note)
 
     @classmethod
     def fatal(cls, message: str, failure: FailureType | str = FailureType.CONFIG) -> BatchOutcome:
-        return cls("fatal", message=message, failure=FailureType(failure))
+        return cls(OutcomeKind.FATAL, message=message, failure=FailureType(failure))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeGuard
 
 from ._base import Destination, Reader
 from ._results import RecordError
@@ -23,7 +23,7 @@ from ._results import RecordError
 __all__ = ["RowPlan", "covered", "reads_values"]
 
 
-def reads_values(rows: Iterable) -> bool:
+def reads_values(rows: Iterable[Any]) -> TypeGuard[Reader]:
     """Whether a run reads ``rows`` through ``Reader.values()``, as lists of values in
     column order, rather than by iterating it for mappings."""
     return (
@@ -65,30 +65,33 @@ class RowPlan:
         ``combined`` coverage entries hold positions in that tuple.
     """
 
-    def __init__(self, destination: Destination, rows: Iterable):
+    def __init__(self, destination: Destination, rows: Iterable[Any]):
         columns = rows.columns if isinstance(rows, Reader) else None
-        self.source: Iterable = rows if isinstance(rows, Reader) else _mappings_only(rows)
-        as_values = reads_values(rows)
-        if as_values:
+        self.source: Iterable[Any] = rows if isinstance(rows, Reader) else _mappings_only(rows)
+        as_values = False
+        if reads_values(rows):
+            as_values = True
             self.source = rows.values()
+        # The columns value lists follow: known whenever the run reads values.
+        value_columns: list[str] = columns if columns is not None else []
         fields = destination.fields
         needed = _needed_columns(destination)
-        self.fetch: Callable | None = None
-        self.refer: Callable | None = None
+        self.fetch: Callable[[Any], Any] | None = None
+        self.refer: Callable[[Any], Any] | None = None
         picked: list[int] = []  # positions picked from value lists
 
         def positions(names: Sequence[str]) -> list[int]:
             # A column the input lacks points one past the end, at the None padded on.
-            found = [index.get(name, len(columns)) for name in names]
+            found = [index.get(name, len(value_columns)) for name in names]
             picked.extend(found)
             return found
 
         if as_values:
-            index = {name: position for position, name in enumerate(columns)}
+            index = {name: position for position, name in enumerate(value_columns)}
             self.fetch = (
                 _picker(positions(fields))
                 if fields is not None
-                else lambda values: dict(zip(columns, values))
+                else lambda values: dict(zip(value_columns, values))
             )
         elif fields is not None:
             self.fetch = lambda row: tuple(map(row.get, fields))
@@ -103,7 +106,7 @@ class RowPlan:
                 self.refer = _picker(positions(needed))
             else:
                 self.refer = lambda row: tuple(map(row.get, needed))
-        self.pad = as_values and len(columns) in picked
+        self.pad = as_values and len(value_columns) in picked
         where = {name: position for position, name in enumerate(refers_to)}
         self.id_index = where[destination.id_field] if destination.id_field else None
         self.single, self.combined = _coverage(destination, columns, where)

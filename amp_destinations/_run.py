@@ -20,12 +20,16 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 from ._delivery import BatchResult
 from ._errors import StorageError
 from ._local_failures import file_failure
 from ._private_files import make_private_dirs, open_private
 from ._store import Store
+
+if TYPE_CHECKING:
+    from _csv import Writer
 
 __all__ = ["RunRecorder", "SettledRows", "REJECTS_HEADER"]
 
@@ -94,8 +98,8 @@ class RunRecorder:
         self.earlier = [a for a in store.attempts(run_id) if a["attempt"] != attempt]
         self._buffer: list[tuple] = []
         self._resumed = resumed
-        self._file = None
-        self._writer = None
+        self._file: IO[str] | None = None
+        self._writer: Writer | None = None  # set while the rejects file is writable
 
     @property
     def rejected(self) -> int:
@@ -105,24 +109,25 @@ class RunRecorder:
     def pending(self) -> int:
         return self.rows_read - self.delivered - self.rejected
 
-    def _rejects_failure(self, exc: OSError) -> StorageError:
+    def _rejects_failure(self, path: Path, exc: OSError) -> StorageError:
         self._writer = None  # the database keeps every reject: a resume writes the file
-        return file_failure("the rejects file", self.rejects_path, exc)
+        return file_failure("the rejects file", path, exc)
 
     def open_rejects(self) -> None:
         """Start the rejects file; a resumed run's is written again from the database."""
-        if self.rejects_path is None:
+        path = self.rejects_path
+        if path is None:
             return
         try:
-            make_private_dirs(self.rejects_path.parent)
-            self._file = open_private(self.rejects_path, "w", newline="", encoding="utf-8")
-            self._writer = csv.writer(self._file)
-            self._writer.writerow(REJECTS_HEADER)
+            make_private_dirs(path.parent)
+            self._file = file = open_private(path, "w", newline="", encoding="utf-8")
+            self._writer = writer = csv.writer(file)
+            writer.writerow(REJECTS_HEADER)
             if self._resumed:
-                self._writer.writerows(self.store.rejects(self.run_id))
-            self._file.flush()
+                writer.writerows(self.store.rejects(self.run_id))
+            file.flush()
         except OSError as exc:
-            raise self._rejects_failure(exc) from None
+            raise self._rejects_failure(path, exc) from None
 
     def warned(self, row: int, codes: Sequence[str]) -> None:
         """``prepare`` gave row ``row`` these warnings; they count once it is settled."""
@@ -179,12 +184,13 @@ class RunRecorder:
         self.delivered = delivered_total
         self.rejected_by_code = by_code
         self.warnings_by_code = warnings
-        if self._writer is not None and rejects:
+        writer, file, path = self._writer, self._file, self.rejects_path
+        if writer is not None and file is not None and path is not None and rejects:
             try:
-                self._writer.writerows(sorted(rejects))
-                self._file.flush()
+                writer.writerows(sorted(rejects))
+                file.flush()
             except OSError as exc:
-                raise self._rejects_failure(exc) from None
+                raise self._rejects_failure(path, exc) from None
 
     def _settle_warnings(self, delivered: list[int], rejects: list[tuple]) -> Counter[str]:
         """This attempt's warnings once these rows are settled: a new counter, so that

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import marshmallow
 import orjson
 from marshmallow import fields, validate
 
-from ._errors import ValidationError
+from ._errors import InvalidFieldsError
 from ._userinfo import USERINFO_RULE, carries_userinfo
 
 __all__ = ["load_with", "parse_assignments", "json_schema"]
@@ -31,7 +31,7 @@ def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 def load_with(
     schema_cls: type[marshmallow.Schema], data: Mapping[str, Any], what: str, partial: bool = False
 ) -> dict:
-    """Load ``data``; unknown keys and rule violations raise one ValidationError that
+    """Load ``data``; unknown keys and rule violations raise one InvalidFieldsError that
     names every field and rule (never a value: messages come from the schema). A URL
     with user info is refused in every non-secret field, whatever its type."""
     try:
@@ -48,7 +48,7 @@ def load_with(
                 else rule
                 for rule in rules
             ]
-        raise ValidationError(what, errors) from None
+        raise InvalidFieldsError(what, errors) from None
     declared = schema_cls._declared_fields
     leaks = {
         key: [USERINFO_RULE]
@@ -56,7 +56,7 @@ def load_with(
         if key in declared and not declared[key].metadata.get("secret") and carries_userinfo(value)
     }
     if leaks:
-        raise ValidationError(what, leaks)
+        raise InvalidFieldsError(what, leaks)
     return loaded
 
 
@@ -72,12 +72,16 @@ def parse_assignments(
         key, sep, value = assignment.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise ValidationError(what, {assignment.split("=")[0] or "?": ["expected KEY=VALUE."]})
+            raise InvalidFieldsError(
+                what, {assignment.split("=")[0] or "?": ["expected KEY=VALUE."]}
+            )
         field = declared.get(key)
         if field is None:
-            raise ValidationError(what, {key: [f"unknown setting (known: {', '.join(declared)})."]})
+            raise InvalidFieldsError(
+                what, {key: [f"unknown setting (known: {', '.join(declared)})."]}
+            )
         if field.metadata.get("secret"):
-            raise ValidationError(
+            raise InvalidFieldsError(
                 what,
                 {
                     key: [
@@ -92,7 +96,7 @@ def parse_assignments(
             try:
                 result[key] = orjson.loads(value)
             except orjson.JSONDecodeError:
-                raise ValidationError(what, {key: ["expects a JSON value."]}) from None
+                raise InvalidFieldsError(what, {key: ["expects a JSON value."]}) from None
         else:
             result[key] = value
     return result
@@ -152,8 +156,8 @@ def _field_schema(field: fields.Field) -> dict:
     return out
 
 
-def _validators(field: fields.Field) -> list:
-    found = []
+def _validators(field: fields.Field[Any]) -> list[Callable[[Any], Any]]:
+    found: list[Callable[[Any], Any]] = []
     for validator in field.validators:
         if isinstance(validator, validate.And):
             found.extend(validator.validators)

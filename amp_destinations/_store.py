@@ -176,13 +176,13 @@ class _Connection(sqlite3.Connection):
 
     path: Path
 
-    def execute(self, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
+    def execute(self, *args: Any) -> sqlite3.Cursor:
         try:
             return super().execute(*args)
         except sqlite3.Error as exc:
             _raise_failure(self.path, exc)
 
-    def executemany(self, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
+    def executemany(self, *args: Any) -> sqlite3.Cursor:
         try:
             return super().executemany(*args)
         except sqlite3.Error as exc:
@@ -311,7 +311,7 @@ class Store:
             )
         except sqlite3.IntegrityError:
             raise AlreadyExistsError(
-                f"a credential named {name!r} exists; use `amp-dest credentials update {name}`"
+                f"a credential named {name!r} exists", "credential", name
             ) from None
 
     def update_credential(self, name: str, fields: dict) -> None:
@@ -323,7 +323,7 @@ class Store:
     def credential(self, name: str) -> dict:
         row = self.db.execute("SELECT * FROM credentials WHERE name = ?", (name,)).fetchone()
         if row is None:
-            raise NotFoundError(f"no credential named {name!r}; see `amp-dest credentials list`")
+            raise NotFoundError(f"no credential named {name!r}", "credential", name)
         return _credential_dict(row)
 
     def credentials(self) -> list[dict]:
@@ -357,7 +357,7 @@ class Store:
             )
         except sqlite3.IntegrityError:
             raise AlreadyExistsError(
-                f"a destination named {name!r} exists; use `amp-dest destinations update {name}`"
+                f"a destination named {name!r} exists", "destination", name
             ) from None
 
     def update_destination(self, name: str, credential: str | None, settings: dict) -> None:
@@ -369,7 +369,7 @@ class Store:
     def destination(self, name: str) -> dict:
         row = self.db.execute("SELECT * FROM destinations WHERE name = ?", (name,)).fetchone()
         if row is None:
-            raise NotFoundError(f"no destination named {name!r}; see `amp-dest destinations list`")
+            raise NotFoundError(f"no destination named {name!r}", "destination", name)
         return _destination_dict(row)
 
     def destinations(self) -> list[dict]:
@@ -392,7 +392,9 @@ class Store:
         cursor = self.db.execute(
             f"INSERT INTO runs ({columns}) VALUES ({marks})", tuple(values.values())
         )
-        return int(cursor.lastrowid)
+        run_id = cursor.lastrowid
+        assert run_id is not None  # an INSERT into a table with a rowid always sets it
+        return run_id
 
     def update_run(self, run_id: int, **values: Any) -> None:
         if "summary" in values:
@@ -403,7 +405,7 @@ class Store:
     def run(self, run_id: int) -> dict:
         row = self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
-            raise NotFoundError(f"no run with id {run_id}; see `amp-dest runs list`")
+            raise NotFoundError(f"no run with id {run_id}", "run", str(run_id))
         return _run_dict(row)
 
     def runs(self, destination: str | None = None, limit: int = 20) -> list[dict]:

@@ -15,8 +15,8 @@ from typing import Any
 __all__ = ["USERINFO_RULE", "carries_userinfo", "redact_userinfo"]
 
 USERINFO_RULE = (
-    "must not carry a user name or password: secrets belong in a credential "
-    "(`amp-dest credentials add` or `update`), never in a setting."
+    "must not carry a user name or password: secrets belong in a credential's "
+    "secret fields, never in a setting."
 )
 
 # Up to the last "@" before the path, as urlsplit reads the authority.

@@ -32,7 +32,7 @@ from marshmallow import Schema
 from ._base import Credential, CredentialType, Destination
 from ._batching import Batcher
 from ._delivery import BatchSender, RetryPolicy, Throttle
-from ._errors import ValidationError
+from ._errors import InvalidFieldsError
 from ._hookspecs import hookimpl
 from ._host import Host
 from ._http import make_session, retry_after_seconds
@@ -62,6 +62,7 @@ def prepare_row(
     would: the row itself, or the tuple of the destination's ``fields`` (None for a
     column the row lacks)."""
     fields = destination.fields
+    values: Mapping[str, Any] | tuple[Any, ...]
     values = row if fields is None else tuple(map(row.get, fields))
     return destination.prepare(values, [] if warnings is None else warnings)
 
@@ -360,7 +361,7 @@ class DestinationTests:
         name = getattr(cls, "name", None)
         try:
             check_name(name, "destination type")
-        except ValidationError:
+        except InvalidFieldsError:
             raise AssertionError(
                 f"{cls.__name__}.name is {name!r}: a destination type's key is typed in "
                 "commands, so it is 1 to 64 letters, digits, '.', '_' or '-'"
@@ -422,7 +423,7 @@ class DestinationTests:
         cls = self.destination_class
         try:
             self.make_destination()
-        except ValidationError as exc:
+        except InvalidFieldsError as exc:
             raise AssertionError(
                 f"the settings do not load as the host loads them: {exc}"
             ) from None

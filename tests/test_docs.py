@@ -106,3 +106,14 @@ def test_the_public_cli_module_is_the_amp_dest_group():
 
     assert (cli.build_cli, cli.main) == (_cli.build_cli, _cli.main)
     assert cli.__all__ == ["build_cli", "main"]
+
+
+def test_every_public_host_method_says_what_it_returns_and_raises():
+    undocumented = [
+        name
+        for name, member in vars(amp_destinations.Host).items()
+        if not name.startswith("_")
+        and (inspect.isfunction(member) or isinstance(member, property))
+        and not (member.__doc__ or "").strip()
+    ]
+    assert undocumented == []

@@ -95,7 +95,7 @@ def test_dry_run_writes_exact_bodies_and_sends_nothing(ready_host, script, tmp_p
     assert [f.name for f in files] == ["request-000001.json", "request-000002.json"]
     assert files[0].read_bytes().startswith(b'[{"id":"E1"')
     assert result.summary["dry_run"] is True
-    assert ready_host.run(result.id)["dry_run"] is True
+    assert ready_host.run(result.id).dry_run is True
 
 
 def test_identifier_coverage_counts_rows_with_all_columns(ready_host):
@@ -107,10 +107,10 @@ def test_identifier_coverage_counts_rows_with_all_columns(ready_host):
 def test_runs_are_recorded(ready_host):
     result = ready_host.send("rec", rows(3), retry=FAST)
     record = ready_host.run(result.id)
-    assert record["status"] == "succeeded"
-    assert record["delivered"] == 3 and record["rows_read"] == 3
-    assert record["ended_at"] >= record["started_at"]
-    assert ready_host.runs()[0]["id"] == result.id
+    assert record.status == "succeeded"
+    assert record.delivered == 3 and record.rows_read == 3
+    assert record.ended_at >= record.started_at
+    assert ready_host.runs()[0].id == result.id
 
 
 def test_send_reads_a_csv_file(ready_host, script, tmp_path):
@@ -156,9 +156,9 @@ def test_a_run_whose_process_died_shows_as_stopped_and_resumes(ready_host, scrip
     # What a kill -9 leaves behind: status running, no end, and a process that is gone.
     ready_host.store.update_run(first.id, status="running", ended_at=None, pid=2**22 + 1)
     record = ready_host.run(first.id)
-    assert record["status"] == "stopped"
-    assert "ended without finishing" in record["error"]
-    assert ready_host.runs()[0]["status"] == "stopped"
+    assert record.status == "stopped"
+    assert "ended without finishing" in record.error
+    assert ready_host.runs()[0].status == "stopped"
 
 
 def test_a_run_still_running_elsewhere_cannot_be_resumed(ready_host):
@@ -177,7 +177,7 @@ def test_a_plugin_crash_stops_the_run_without_quoting_the_record(ready_host):
     assert result.error.startswith("the recorder plugin failed while delivering (ValueError at ")
     assert "conftest.py:" in result.error
     assert "@example.com" not in result.error
-    assert "@example.com" not in ready_host.run(result.id)["error"]
+    assert "@example.com" not in ready_host.run(result.id).error
     assert result.summary["pending"] == 3
 
 
@@ -187,7 +187,7 @@ def test_a_crash_in_prepare_fails_the_run_and_keeps_its_record(ready_host, scrip
     assert result.status == "failed"
     assert result.error.startswith("the recorder plugin failed while preparing row 25 (KeyError")
     assert "@example.com" not in result.error
-    assert ready_host.run(result.id)["status"] == "failed"
+    assert ready_host.run(result.id).status == "failed"
     assert_counts_add_up(result)
     # The rows of the unsent batch and the crashing row stay pending for a resume once
     # the plugin is fixed (whether the batch before went out depends on the worker).

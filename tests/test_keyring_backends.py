@@ -68,7 +68,7 @@ def test_plaintext_keyring_is_refused_with_the_ways_out(home, registry, plaintex
 def test_the_opt_in_stores_there_and_says_so(home, registry, plaintext):
     store = SecretStore(plaintext, environ=OPT_IN)
     with amp.Host(home, registry=registry, secrets=store) as host:
-        assert host.add_credential("cred", "echo-token", secrets={"token": SECRET})["secrets"] == {
+        assert host.add_credential("cred", "echo-token", secrets={"token": SECRET}).secrets == {
             "token": "keyring"
         }
         assert host._credential_object("cred")["token"] == SECRET

@@ -45,7 +45,7 @@ def test_bad_names_are_refused_by_the_host_with_the_rule(host, name):
         lambda: host.add_credential(name, "echo-token", secrets={"token": "t"}),
         lambda: host.add_destination(name, "recorder", None, {"label": "x"}, test=False),
     ):
-        with pytest.raises(amp.ValidationError) as caught:
+        with pytest.raises(amp.InvalidFieldsError) as caught:
             add()
         message = str(caught.value)
         assert message.endswith(
@@ -60,7 +60,7 @@ def test_bad_names_are_refused_by_the_host_with_the_rule(host, name):
 def test_good_names_are_accepted(host, name):
     host.add_credential(name, "echo-token", secrets={"token": "good"})
     host.add_destination(name, "recorder", name, {"label": "x"})
-    assert host.credential(name)["name"] == name
+    assert host.credential(name).name == name
 
 
 def test_the_cli_refuses_a_bad_name_before_asking_for_secrets(cli):

@@ -143,7 +143,7 @@ def test_a_password_in_a_url_is_refused_and_appears_nowhere(cli, home, registry,
             assert result.exit_code == 1
             assert "must not carry a user name or password" in result.output
     with amp.Host(home, registry=registry) as host:
-        with pytest.raises(amp.ValidationError) as caught:
+        with pytest.raises(amp.InvalidFieldsError) as caught:
             host.add_destination("d", "webhook", "hooks", {"url": userinfo_url}, test=False)
         assert PASSWORD not in str(caught.value)
         assert host.destinations() == []

@@ -151,7 +151,7 @@ def test_a_semicolon_file_stops_with_the_delimiter_to_use_and_then_sends(strict,
     )
     result = strict.send("audit", input=path, delimiter=";")
     assert result.status == "succeeded" and result.summary["delivered"] == 3
-    assert strict.run(result.id)["summary"]["delimiter"] == ";"
+    assert strict.run(result.id).summary["delimiter"] == ";"
 
 
 @pytest.mark.parametrize("present_at", [1, 7, HEAD_RECORDS])

@@ -47,7 +47,7 @@ def test_the_run_records_its_paths_absolute_when_it_starts(ready_host, tmp_path,
     original = type(ready_host.destination("rec")).deliver
 
     def deliver(self, batch, session):
-        seen.update(ready_host.store.run(ready_host.runs()[0]["id"]))
+        seen.update(ready_host.store.run(ready_host.runs()[0].id))
         return original(self, batch, session)
 
     monkeypatch.setattr(type(ready_host.destination("rec")), "deliver", deliver)
@@ -81,7 +81,7 @@ def test_a_resume_may_move_the_rejects_file_and_writes_every_reject_there(
     assert resumed.status == "succeeded"
     assert resumed.rejects_path == str(moved)
     assert reject_rows(moved) == [3, 45]
-    assert ready_host.run(first.id)["rejects_path"] == str(moved)
+    assert ready_host.run(first.id).rejects_path == str(moved)
 
 
 def test_a_resume_writes_into_the_rejects_file_the_run_started_with(ready_host, tmp_path):
@@ -125,7 +125,7 @@ def test_a_run_fed_rows_from_python_says_how_to_resume_it(ready_host):
     message = str(caught.value)
     assert f"host.send(rows=<the same rows>, resume={first.id})" in message
     assert "\n" not in message
-    assert ready_host.run(first.id)["input"] is None
+    assert ready_host.run(first.id).input is None
 
 
 def test_a_resumed_summary_adds_up_every_attempt(ready_host, failed_file_run, script):
@@ -148,11 +148,12 @@ def test_a_resumed_summary_adds_up_every_attempt(ready_host, failed_file_run, sc
 def test_runs_show_lists_each_attempt(ready_host, failed_file_run):
     first, _ = failed_file_run
     ready_host.send(resume=first.id, retry=FAST, concurrency=1)
-    attempts = ready_host.run(first.id)["attempts"]
-    assert [(a["attempt"], a["status"]) for a in attempts] == [(1, "failed"), (2, "succeeded")]
-    assert attempts[0]["error"] == "the account was suspended"
-    assert attempts[0]["delivered"] == 20 and attempts[1]["delivered"] == 38
-    assert sum(a["rejected"] for a in attempts) == 2
+    attempts = ready_host.run(first.id).attempts
+    assert [(a.attempt, a.status) for a in attempts] == [(1, "failed"), (2, "succeeded")]
+    assert all(isinstance(a.status, amp.RunStatus) for a in attempts)
+    assert attempts[0].error == "the account was suspended"
+    assert attempts[0].delivered == 20 and attempts[1].delivered == 38
+    assert sum(a.rejected for a in attempts) == 2
 
 
 def test_an_attempt_killed_mid_run_shows_as_stopped_with_its_figures(ready_host, tmp_path):
@@ -160,10 +161,10 @@ def test_an_attempt_killed_mid_run_shows_as_stopped_with_its_figures(ready_host,
     result = ready_host.send("rec", input=path, retry=FAST)
     # What a kill -9 leaves: an attempt that never recorded its end, its process gone.
     ready_host.store.update_attempt(result.id, 1, status=None, ended_at=None, pid=2**22 + 1)
-    attempt = ready_host.run(result.id)["attempts"][0]
-    assert attempt["status"] == "stopped"
-    assert attempt["ended_at"] == attempt["last_seen_at"]
-    assert attempt["batches"] == 3
+    attempt = ready_host.run(result.id).attempts[0]
+    assert attempt.status == "stopped"
+    assert attempt.ended_at == attempt.last_seen_at
+    assert attempt.batches == 3
 
 
 def test_rows_that_raise_midway_fail_the_run_and_the_error_reaches_the_caller(ready_host):
@@ -174,9 +175,9 @@ def test_rows_that_raise_midway_fail_the_run_and_the_error_reaches_the_caller(re
     with pytest.raises(ValueError):
         ready_host.send("rec", broken_rows(), retry=FAST)
     record = ready_host.runs()[0]
-    assert record["status"] == "failed"  # recorded, not left running
-    assert record["error"].startswith("the run stopped on ValueError at test_resume.py:")
-    assert "@example.com" not in record["error"]
-    assert record["rows_read"] == record["delivered"] + record["rejected"] + record["pending"]
-    resumed = ready_host.send(rows=rows(30), resume=record["id"], retry=FAST)
+    assert record.status == "failed"  # recorded, not left running
+    assert record.error.startswith("the run stopped on ValueError at test_resume.py:")
+    assert "@example.com" not in record.error
+    assert record.rows_read == record.delivered + record.rejected + record.pending
+    resumed = ready_host.send(rows=rows(30), resume=record.id, retry=FAST)
     assert resumed.status == "succeeded" and resumed.summary["delivered"] == 30

@@ -47,8 +47,10 @@ def test_home_follows_the_environment(home):
 def test_names_are_unique_and_misses_say_where_to_look(tmp_path):
     store = Store(tmp_path)
     store.insert_destination("d", "file", None, {})
-    with pytest.raises(amp.AlreadyExistsError, match="destinations update d"):
+    with pytest.raises(amp.AlreadyExistsError, match="destination named 'd' exists") as taken:
         store.insert_destination("d", "file", None, {})
-    with pytest.raises(amp.NotFoundError, match="amp-dest runs list"):
+    assert (taken.value.kind, taken.value.name) == ("destination", "d")
+    with pytest.raises(amp.NotFoundError, match="no run with id 42$") as missing:
         store.run(42)
+    assert (missing.value.kind, missing.value.name) == ("run", "42")
     store.close()

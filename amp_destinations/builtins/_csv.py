@@ -20,7 +20,7 @@ import itertools
 import re
 from collections.abc import Iterator, Mapping
 from io import StringIO
-from typing import Any
+from typing import Any, ClassVar
 
 from amp_destinations import InputError, RecordError
 
@@ -88,7 +88,7 @@ class CsvReader(FileReader):
     """
 
     name = "csv"
-    suffixes = (".csv",)
+    suffixes: ClassVar[tuple[str, ...]] = (".csv",)
     dialect = "excel"
     delimited = True
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import io
 import zlib
 from collections.abc import Iterator, Mapping
-from typing import Any, BinaryIO
+from typing import Any
 
 from amp_destinations import InputError, Reader, RecordError
 
@@ -53,11 +54,14 @@ _BINARY_STARTS = (
     (codecs.BOM_UTF16_BE, "it is UTF-16 text: save it as UTF-8"),
 )
 
+# An open input file: both kinds can ``peek`` at what comes next without consuming it.
+InputFile = io.BufferedReader | gzip.GzipFile
+
 # What reading a damaged file raises, from the disk or from the gzip layer.
 _READ_ERRORS = (OSError, EOFError, zlib.error)
 
 
-def open_input(path: str) -> BinaryIO:
+def open_input(path: str) -> InputFile:
     """Open ``path`` for binary reading, through gzip when it ends in ``.gz``."""
     try:
         if not path.lower().endswith(".gz"):

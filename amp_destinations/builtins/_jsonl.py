@@ -13,8 +13,8 @@ import codecs
 import itertools
 import json
 import math
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, cast
 
 import orjson
 
@@ -71,15 +71,18 @@ class JsonlReader(FileReader):
                     continue
                 data, held = data[end + 1 :], 0
                 yield [_CUT]
-            lines = data.split(b"\n")
-            if len(lines) > 1 and head:
-                if held + len(lines[0]) > limit:
+            parts = data.split(b"\n")
+            # The same list, as what it is once _CUT may stand in for its first line
+            # (never the tail, which is popped from ``parts`` as bytes).
+            lines = cast("list[bytes | None]", parts)
+            if len(parts) > 1 and head:
+                if held + len(parts[0]) > limit:
                     lines[0] = _CUT
                 else:
-                    head.append(lines[0])
-                    lines[0] = b"".join(head)
+                    head.append(parts[0])
+                    parts[0] = b"".join(head)
                 head, held = [], 0
-            tail = lines.pop()
+            tail = parts.pop()
             if tail:
                 held += len(tail)
                 if held > limit:
@@ -90,7 +93,9 @@ class JsonlReader(FileReader):
         yield [_CUT] if held < 0 else [b"".join(head)]
 
     def _records(self) -> Iterator[Mapping[str, Any] | RecordError]:
-        loads, decode_error = orjson.loads, orjson.JSONDecodeError
+        # _CUT (None) is handed to loads too: it raises, which spares a check per line.
+        loads: Callable[[Any], Any] = orjson.loads
+        decode_error = orjson.JSONDecodeError
         lines = itertools.chain.from_iterable(self._line_blocks())
         for number, line in enumerate(lines, 1):
             try:

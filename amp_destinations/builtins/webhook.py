@@ -94,11 +94,19 @@ class WebhookDestination(Destination):
         # The host reads the batch size from the instance, so each webhook may differ.
         self.max_batch_size = self.settings.get("max_batch_size", 500)
 
+    def _token_credential(self) -> Credential:
+        # The host always gives one: credential_type names it.
+        if self.credential is None:
+            raise ValueError(
+                f"the {self.name} destination needs a {self.credential_type} credential"
+            )
+        return self.credential
+
     def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.credential['token']}"}
+        return {"Authorization": f"Bearer {self._token_credential()['token']}"}
 
     def _credential_hint(self) -> str:
-        return f"update it with `amp-dest credentials update {self.credential.name}`"
+        return f"update it with `amp-dest credentials update {self._token_credential().name}`"
 
     # -- connection test ----------------------------------------------------------
 

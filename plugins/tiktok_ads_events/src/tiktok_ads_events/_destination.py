@@ -137,7 +137,7 @@ class TikTokAdsEvents(Destination):
         destination names a fixed one), its id and time, and email, the audience key
         (the one identifier TikTok events must carry here; phone and external_id only
         add to it)."""
-        required = [("event_id",), ("timestamp",), ("email",)]
+        required: list[tuple[str, ...]] = [("event_id",), ("timestamp",), ("email",)]
         if not self.settings.get("fixed_event_name"):
             required.insert(0, ("event",))
         return required
@@ -145,16 +145,18 @@ class TikTokAdsEvents(Destination):
     def start_run(self, columns: Sequence[str] | None) -> None:
         preparer = EventPreparer(self.settings)
         preparer.start(columns)
-        # The hot path calls the preparer's bound method directly, not through us.
-        self.prepare = preparer.prepare
+        # The hot path calls the preparer's bound method directly, not through us: the
+        # instance attribute shadows the method below, on purpose.
+        self.prepare = preparer.prepare  # type: ignore[method-assign]
 
-    def prepare(self, values: tuple, warnings: list[RecordWarning]) -> Any:
+    def prepare(self, values: tuple[Any, ...], warnings: list[RecordWarning]) -> Any:
         self.start_run(None)
         return self.prepare(values, warnings)
 
     # An item is (event_source_id, event): a batch carries one event set. A C getter
-    # rather than a method, because the host calls it for every row.
-    batch_key = itemgetter(0)
+    # rather than a method, because the host calls it for every row. (mypy cannot see
+    # that an itemgetter, which does not bind, takes the method's place exactly.)
+    batch_key = itemgetter(0)  # type: ignore[assignment]
 
     def encode_item(self, item: tuple[str, dict]) -> bytes:
         return orjson.dumps(item[1])
@@ -174,9 +176,9 @@ class TikTokAdsEvents(Destination):
         if answer.kind is not Kind.OK:
             return ConnectionStatus(self._checks_until(self._problem(answer)))
         checks = self._checks_before(self._found_check)
-        entry, problem = self._find_entry(answer)
-        if problem:
-            return ConnectionStatus(checks + [self._failed(problem)])
+        entry = self._find_entry(answer)
+        if isinstance(entry, Problem):
+            return ConnectionStatus(checks + [self._failed(entry)])
         checks.append(Check.passed(self._found_check, self._found_message(entry)))
         expected_name = self.settings.get("event_set_name")
         if expected_name:
@@ -216,13 +218,14 @@ class TikTokAdsEvents(Destination):
         params = {"advertiser_id": self._advertiser_id, "code": self._event_set_id}
         return self._require_client().call(session, "GET", PIXEL_LIST_PATH, params=params)
 
-    def _find_entry(self, answer: Answer) -> tuple[dict | None, Problem | None]:
+    def _find_entry(self, answer: Answer) -> dict[str, Any] | Problem:
+        """The event set's (or pixel's) entry in the lookup's answer, or why not."""
         list_key, id_key = (
             ("event_set_list", "event_set_id") if self._offline else ("pixels", "pixel_code")
         )
         entries = answer.data.get(list_key, [])
         if not isinstance(entries, list):
-            return None, Problem(
+            return Problem(
                 self._found_check,
                 f"TikTok's answer has no readable {list_key} ({answer.describe()})",
                 "report it with the request id; nothing was changed.",
@@ -230,8 +233,8 @@ class TikTokAdsEvents(Destination):
             )
         for entry in entries:
             if isinstance(entry, dict) and str(entry.get(id_key)) == self._event_set_id:
-                return entry, None
-        return None, Problem(
+                return entry
+        return Problem(
             self._found_check,
             f"advertiser {self._advertiser_id} has no {self._what} {self._event_set_id}",
             (EVENT_SET_HINT if self._offline else PIXEL_HINT)
@@ -313,6 +316,7 @@ class TikTokAdsEvents(Destination):
                 FailureType.SYSTEM,
             )
         if kind in (Kind.TOKEN_INVALID, Kind.TOKEN_NOT_REFRESHABLE):
+            assert self.credential is not None  # answers come through the client, built with it
             name = self.credential.name
             return Problem(
                 TOKEN,
@@ -395,9 +399,9 @@ class TikTokAdsEvents(Destination):
             answer = self._lookup(session)
             if answer.kind is not Kind.OK:
                 raise AmpDestError(f"{failed}: {self._problem(answer).one_line()}")
-            entry, problem = self._find_entry(answer)
-            if problem:
-                raise AmpDestError(f"{failed}: {problem.one_line()}")
+            entry = self._find_entry(answer)
+            if isinstance(entry, Problem):
+                raise AmpDestError(f"{failed}: {entry.one_line()}")
             if entry.get("auto_tracking") is wanted:
                 return []
             answer = self._require_client().call(

@@ -46,9 +46,10 @@ class PhoneHasher:
                 return digest if is_sha256_hex(digest) else None
             text = text.translate(_SEPARATORS)
             if _is_e164(text) is None:
-                text = self.to_e164(text)
-                if text is None:
+                e164 = self.to_e164(text)
+                if e164 is None:
                     return None
+                text = e164
         return sha256(text.encode()).hexdigest()
 
     def to_e164(self, text: str) -> str | None:

@@ -4,6 +4,7 @@ meets when saving: every message names the rule, never the value given."""
 from __future__ import annotations
 
 import difflib
+from typing import Any
 
 import phonenumbers
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
@@ -279,7 +280,7 @@ class TikTokSettingsSchema(Schema):
             )
 
     @validates_schema
-    def _rules_per_event_source(self, data, **kwargs):
+    def _rules_per_event_source(self, data: dict[str, Any], **kwargs: Any) -> None:
         source = data.get("event_source", OFFLINE)
         event_set_id = data.get("event_set_id")
         errors: dict[str, list[str]] = {}

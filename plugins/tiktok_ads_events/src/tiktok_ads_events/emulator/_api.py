@@ -70,7 +70,8 @@ def envelope(code: int, message: str, data: dict | None = None) -> Response:
 class _Endpoint:
     method: str
     authenticated: bool
-    handler: Callable[[Request, AccessToken | None], Response]
+    # Called with the request's AccessToken when ``authenticated``, else with None.
+    handler: Callable[[Request, Any], Response]
 
 
 class EmulatorApi:
@@ -132,6 +133,7 @@ class EmulatorApi:
         status, token = self.state.authenticate(raw)
         if status is not TokenStatus.ACTIVE:
             raise ApiError(*_TOKEN_ANSWERS[status])
+        assert token is not None  # an active token is one that was found
         return token
 
     # Endpoints.

@@ -73,13 +73,16 @@ class Emulator:
         server.shutdown()
         server.close_connections()
         server.server_close()
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
 
     @property
     def base_url(self) -> str:
         if self._server is None:
             raise RuntimeError("the emulator is not running")
         host, port = self._server.server_address[:2]
+        if isinstance(host, bytes):  # typeshed allows it; the emulator binds a str host
+            host = host.decode()
         return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def url(self, path: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.message import Message
 from typing import Any
 
 import orjson
@@ -14,7 +15,7 @@ class Request:
     method: str
     path: str
     query: str
-    headers: Mapping[str, str]
+    headers: Mapping[str, str] | Message[str, str]  # the server's are case-insensitive
     body: bytes
 
 

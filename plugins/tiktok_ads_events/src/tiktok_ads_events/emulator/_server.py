@@ -82,8 +82,10 @@ class _Handler(BaseHTTPRequestHandler):
     server: EmulatorHTTPServer
 
     def setup(self) -> None:
-        self.timeout = self.server.idle_timeout
         super().setup()
+        # What StreamRequestHandler.setup does with its class-wide ``timeout``, with
+        # this server's own.
+        self.connection.settimeout(self.server.idle_timeout)
         self.server.track(self.connection)
 
     def finish(self) -> None:

@@ -80,7 +80,7 @@ _CONTENT_TYPE_SETS = {field: set(types) for field, types in CONTENT_TYPES_BY_FIE
 # Currency codes already seen to be well-formed: a set lookup beats the regex per event.
 _currencies_seen: set[str] = set()
 # Values a fast-path field may take (currencies: those the event-by-event check accepted).
-_PLAIN_VALUES = {
+_PLAIN_VALUES: dict[str, set[str] | frozenset[str]] = {
     "currency": _currencies_seen,
     "content_type": CONTENT_TYPES,
     "event_channel": EVENT_CHANNELS,
@@ -330,7 +330,7 @@ def _check_user(index: int, user: dict, web: bool) -> None:
         ip = user.get("ip")
         if ip is not None:
             try:
-                ipaddress.ip_address(ip if type(ip) is str else None)
+                ipaddress.ip_address(ip if type(ip) is str else "")  # "" is no address
             except ValueError:
                 raise InvalidRequest(
                     f"data[{index}].user.ip", "must be an IPv4 or IPv6 address"

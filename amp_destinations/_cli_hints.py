@@ -1,0 +1,56 @@
+"""What the CLI adds to the Host API's errors: the ``amp-dest`` command that helps.
+
+The Python API says what is wrong in its own terms and carries the facts (an error's
+``kind``, ``name``, ``field``...); this module turns them into the hints an operator
+at a shell wants, so that no command line is ever part of a Python API message.
+"""
+
+from __future__ import annotations
+
+from ._errors import (
+    AlreadyExistsError,
+    AmpDestError,
+    ConnectionTestFailed,
+    InvalidFieldsError,
+    NotFoundError,
+)
+from ._secrets import env_var_name
+from ._userinfo import USERINFO_RULE
+
+__all__ = ["cli_message"]
+
+# What to list when a name is not found.
+_LISTS = {"credential": "credentials", "destination": "destinations", "run": "runs"}
+_REGISTERED = ("credential type", "destination type", "input format")
+
+
+def cli_message(error: AmpDestError) -> str:
+    """``str(error)`` with the CLI's hint, as the CLI prints it after "error:"."""
+    message = str(error)
+    if isinstance(error, NotFoundError):
+        if error.kind == "secret" and error.name and error.field:
+            return (
+                f"credential {error.name!r} has no secret {error.field!r}: set it with "
+                f"`amp-dest credentials update {error.name}` or the environment variable "
+                f"{env_var_name(error.name, error.field)}"
+            )
+        if error.kind in _LISTS:
+            return f"{message}; see `amp-dest {_LISTS[error.kind]} list`"
+        if error.kind in _REGISTERED:
+            return f"{message}; run `amp-dest plugins list` to see what loaded"
+        if error.kind == "suffix":
+            return f"{message}: pass --format"
+    elif isinstance(error, AlreadyExistsError):
+        if error.kind in ("credential", "destination") and error.name:
+            return f"{message}; use `amp-dest {error.kind}s update {error.name}`"
+    elif isinstance(error, ConnectionTestFailed):
+        return f"{message} (use --no-test to save anyway)"
+    elif isinstance(error, InvalidFieldsError):
+        if error.needs_credential:
+            return (
+                f"{message} (create one with "
+                f"`amp-dest credentials add NAME --type {error.needs_credential}`)"
+            )
+        if any(USERINFO_RULE in rule for rules in error.errors.values() for rule in rules):
+            return f"{message}; give secrets with `amp-dest credentials add` or `update`"
+    return message

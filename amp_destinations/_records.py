@@ -1,0 +1,271 @@
+"""What the Host API returns: the result of a send, and what it knows of stored things
+(credentials, destinations, runs and the attempts of a run), each an object with
+documented fields, frozen but for the result; and the status of a run as an enum.
+
+``to_dict()`` gives each as the JSON the CLI prints with ``--json``; its keys are
+stable. Times are seconds since the epoch (``time.time()``), None while unknown.
+
+This module does not use ``from __future__ import annotations``: the dataclasses'
+annotations are real objects, so ``typing.get_type_hints`` resolves them whatever
+module the classes say they live in (``amp_destinations``).
+"""
+
+import dataclasses
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "RunStatus",
+    "RunResult",
+    "CredentialInfo",
+    "DestinationInfo",
+    "RunInfo",
+    "AttemptInfo",
+]
+
+
+class RunStatus(StrEnum):
+    """How a run (or one attempt of it) stands. A ``str``: each member equals its value
+    (``status == "succeeded"``) and prints as it."""
+
+    RUNNING = "running"  # sending now, in a process that is alive
+    SUCCEEDED = "succeeded"  # every row was delivered or rejected with a reason
+    FAILED = "failed"  # stopped by an error: the remote system's, the input's or the disk's
+    INCOMPLETE = "incomplete"  # rows are left pending after their retries
+    INTERRUPTED = "interrupted"  # stopped by Ctrl-C or SIGTERM
+    STOPPED = "stopped"  # its process ended without recording an end (kill -9, power loss)
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What ``Host.send`` returns: how the run ended and its figures.
+
+    ``id``          the run's id (``Host.run(id)``, ``Host.send(resume=id)``)
+    ``destination`` the configured destination's name
+    ``status``      a ``RunStatus``: succeeded, failed, incomplete or interrupted
+    ``summary``     the run's figures: rows_read, delivered, rejected, pending,
+                    rejected_by_code, warnings_by_code, retries, batches, requests,
+                    attempts, elapsed_seconds, rows_per_second, identifier_coverage,
+                    remote_notes, dry_run and, as they apply, requests_written,
+                    rate_limit_pauses, lowest_concurrency, stopped_by
+    ``rejects_path`` the rejects file; ``output_path`` the dry run's request folder
+    ``error``       why it did not succeed, or None
+    """
+
+    id: int
+    destination: str
+    status: RunStatus
+    summary: dict[str, Any]
+    rejects_path: str | None = None
+    output_path: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the run succeeded: every row delivered or rejected with a reason."""
+        return self.status == RunStatus.SUCCEEDED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "destination": self.destination,
+            "status": str(self.status),
+            "error": self.error,
+            "rejects_path": self.rejects_path,
+            "output_path": self.output_path,
+            **self.summary,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class CredentialInfo:
+    """A stored credential, never its secret values.
+
+    ``name``        the credential's name
+    ``type``        its credential type, as a plugin registered it
+    ``fields``      the non-secret fields as stored (user info in a URL redacted)
+    ``secrets``     each secret field of the type, with where its value comes from:
+                    "keyring", "environment", or None when it is not set
+    ``created_at``, ``updated_at``  seconds since the epoch
+    """
+
+    name: str
+    type: str
+    fields: dict[str, Any]
+    secrets: dict[str, str | None]
+    created_at: float
+    updated_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "fields": self.fields,
+            "secrets": self.secrets,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class DestinationInfo:
+    """A configured destination.
+
+    ``name``        the destination's name
+    ``type``        its destination type, as a plugin registered it
+    ``credential``  the name of the credential it uses, None when its type needs none
+    ``settings``    from ``Host.destinations()``: the settings as stored (user info in
+                    a URL redacted); from ``Host.destination_info(name)``: as the
+                    settings schema loads them, defaults included
+    ``created_at``, ``updated_at``  seconds since the epoch
+    """
+
+    name: str
+    type: str
+    credential: str | None
+    settings: dict[str, Any]
+    created_at: float
+    updated_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "credential": self.credential,
+            "settings": self.settings,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class AttemptInfo:
+    """One attempt of a run: the first send, or a resume. Its figures are this
+    attempt's alone; the run's add them up.
+
+    ``run_id``, ``attempt``  the run, and this attempt's number in it (from 1)
+    ``pid``         the process that made it
+    ``status``      a ``RunStatus``: how the attempt ended, ``running`` while its
+                    process is alive, ``stopped`` when that process died unrecorded
+    ``error``       why it stopped, or None
+    ``started_at``, ``ended_at``  seconds since the epoch (``ended_at`` None while it
+                    runs; for a stopped attempt, when it last recorded a batch)
+    ``last_seen_at``  when it last recorded a batch
+    ``rows_read``, ``delivered``, ``rejected``  rows this attempt read and settled
+    ``prepared``    rows it prepared (counted when it ends)
+    ``batches``, ``requests``, ``retries``  batches it sent, requests it made, retries
+    ``warnings``    warnings by reason code, for the rows it settled
+    ``coverage``    identifier coverage: rows carrying each identifier, by label
+    """
+
+    run_id: int
+    attempt: int
+    pid: int | None
+    started_at: float
+    last_seen_at: float
+    ended_at: float | None
+    status: RunStatus
+    error: str | None
+    rows_read: int
+    delivered: int
+    rejected: int
+    batches: int
+    requests: int
+    retries: int
+    warnings: dict[str, int]
+    prepared: int
+    coverage: dict[str, int]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", RunStatus(self.status))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "attempt": self.attempt,
+            "pid": self.pid,
+            "started_at": self.started_at,
+            "last_seen_at": self.last_seen_at,
+            "ended_at": self.ended_at,
+            "status": self.status.value,
+            "error": self.error,
+            "rows_read": self.rows_read,
+            "delivered": self.delivered,
+            "rejected": self.rejected,
+            "batches": self.batches,
+            "requests": self.requests,
+            "retries": self.retries,
+            "warnings": self.warnings,
+            "prepared": self.prepared,
+            "coverage": self.coverage,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class RunInfo:
+    """A recorded run: what it sent, where to, how it stands and its figures.
+
+    ``id``          the run's id, for ``Host.run(id)`` and ``Host.send(resume=id)``
+    ``destination``, ``destination_type``  the configured destination and its type
+    ``input``       the input file's absolute path; None for rows from Python
+    ``format``      the input format (a reader's name), None for rows from Python
+    ``dry_run``     whether it was a dry run (nothing sent, request bodies written)
+    ``status``      a ``RunStatus``
+    ``started_at``, ``ended_at``  seconds since the epoch (``ended_at`` None until it ends)
+    ``rows_read``, ``delivered``, ``rejected``, ``pending``  its rows so far, over all
+                    attempts: read = delivered + rejected + pending
+    ``rejects_path``  the rejects file; ``output_path`` the dry run's request folder
+    ``error``       why it did not succeed, or None
+    ``pid``         the process of its latest attempt
+    ``summary``     the run summary, as ``RunResult.summary`` (empty until it ends)
+    ``attempts``    its attempts, first first, from ``Host.run(id)``; None from
+                    ``Host.runs()``, which does not read them
+    """
+
+    id: int
+    destination: str
+    destination_type: str
+    input: str | None
+    format: str | None
+    dry_run: bool
+    status: RunStatus
+    started_at: float
+    ended_at: float | None
+    rows_read: int
+    delivered: int
+    rejected: int
+    pending: int
+    rejects_path: str | None
+    output_path: str | None
+    error: str | None
+    pid: int | None
+    summary: dict[str, Any]
+    attempts: tuple[AttemptInfo, ...] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", RunStatus(self.status))
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {
+            "id": self.id,
+            "destination": self.destination,
+            "destination_type": self.destination_type,
+            "input": self.input,
+            "format": self.format,
+            "dry_run": self.dry_run,
+            "status": self.status.value,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "rows_read": self.rows_read,
+            "delivered": self.delivered,
+            "rejected": self.rejected,
+            "pending": self.pending,
+            "rejects_path": self.rejects_path,
+            "output_path": self.output_path,
+            "error": self.error,
+            "pid": self.pid,
+            "summary": self.summary,
+        }
+        if self.attempts is not None:
+            data["attempts"] = [attempt.to_dict() for attempt in self.attempts]
+        return data
