@@ -32,6 +32,12 @@ class _BodyError(Exception):
 
 class EmulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # The listen backlog. socketserver's default of 5 drops the SYNs of a client that
+    # opens a connection per worker at once while the accepting thread waits for the
+    # GIL (the emulator often shares a process with the host under test): the client
+    # then sees a connect timeout for a request that never arrived. Real servers
+    # queue far more.
+    request_queue_size = 128
 
     def __init__(
         self, address: tuple[str, int], api: EmulatorApi, *, idle_timeout: float, verbose: bool
