@@ -13,15 +13,23 @@ SECRET = "tok-7f3a9c-DO-NOT-LEAK"
 EMAIL = "private.person@example.com"
 
 
-def test_a_secret_appears_nowhere(cli, home, tmp_path, caplog):
-    caplog.set_level(logging.DEBUG)
+@pytest.fixture
+def recorded(cli):
+    """``amp-dest`` through click's CliRunner, every output kept for the leak checks."""
     runner = CliRunner()
-    outputs = []
+    outputs: list[str] = []
 
     def run(*args, input=None):
         result = runner.invoke(cli, list(args), input=input)
         outputs.append(result.output)
         return result
+
+    return run, outputs
+
+
+def test_a_secret_appears_nowhere(recorded, home, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    run, outputs = recorded
 
     assert (
         run(
@@ -96,15 +104,9 @@ def test_a_secret_appears_nowhere(cli, home, tmp_path, caplog):
 PASSWORD = "pw-8c1e-DO-NOT-LEAK"
 
 
-def test_a_password_in_a_url_is_refused_and_appears_nowhere(cli, home, registry, caplog):
+def test_a_password_in_a_url_is_refused_and_appears_nowhere(recorded, home, registry, caplog):
     caplog.set_level(logging.DEBUG)
-    runner = CliRunner()
-    outputs = []
-
-    def run(*args, input=None):
-        result = runner.invoke(cli, list(args), input=input)
-        outputs.append(result.output)
-        return result
+    run, outputs = recorded
 
     assert (
         run(
