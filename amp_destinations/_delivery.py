@@ -20,16 +20,20 @@ import httpx
 from ._base import Destination
 from ._results import Batch, BatchOutcome, FailureType, ItemRejection, OutcomeKind
 
-__all__ = ["RetryPolicy", "Throttle", "BatchResult", "BatchSender", "plugin_failure"]
+__all__ = ["RetryPolicy", "Throttle", "BatchResult", "BatchSender", "plugin_failure", "raised_at"]
+
+
+def raised_at(exc: BaseException) -> str:
+    """``ValueError at file.py:12``: where an unexpected exception came from, never
+    its text, which may quote a record's values (and this is stored with the run)."""
+    frame = traceback.extract_tb(exc.__traceback__)[-1]
+    return f"{type(exc).__name__} at {Path(frame.filename).name}:{frame.lineno}"
 
 
 def plugin_failure(destination: Destination, doing: str, exc: BaseException) -> str:
-    """One line for a plugin's unexpected exception. Where, not what: the exception's
-    text may quote a record's values, and this line is stored with the run."""
-    frame = traceback.extract_tb(exc.__traceback__)[-1]
+    """One line for a plugin's unexpected exception."""
     return (
-        f"the {destination.name} plugin failed while {doing} "
-        f"({type(exc).__name__} at {Path(frame.filename).name}:{frame.lineno}); "
+        f"the {destination.name} plugin failed while {doing} ({raised_at(exc)}); "
         "report this to the plugin's authors"
     )
 

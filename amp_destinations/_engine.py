@@ -14,7 +14,6 @@ import signal
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -25,7 +24,14 @@ import httpx
 
 from ._base import Destination
 from ._batching import Batcher
-from ._delivery import BatchResult, BatchSender, RetryPolicy, Throttle, plugin_failure
+from ._delivery import (
+    BatchResult,
+    BatchSender,
+    RetryPolicy,
+    Throttle,
+    plugin_failure,
+    raised_at,
+)
 from ._errors import InputError, StorageError
 from ._local_failures import file_failure
 from ._private_files import make_private_dirs, write_private_bytes
@@ -56,6 +62,9 @@ class SendOptions:
     batch_size: int | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     progress: bool = False
+    # What a resume must know of the input file (fingerprint, delimiter), kept in the
+    # summary the run ends with.
+    input_facts: dict[str, Any] = field(default_factory=dict)
 
 
 class _PluginFailed(Exception):
@@ -249,7 +258,7 @@ def run_delivery(
         )
     if status is None:
         status = RunStatus.SUCCEEDED if recorder.pending == 0 else RunStatus.INCOMPLETE
-    extra: dict[str, Any] = {"dry_run": options.dry_run}
+    extra: dict[str, Any] = {"dry_run": options.dry_run, **options.input_facts}
     if signals.received is not None:
         extra["stopped_by"] = signals.received.name
     if options.dry_run:
@@ -286,12 +295,7 @@ def run_delivery(
 
 
 def _stopped_by(exc: Exception) -> str:
-    """Where, not what: the exception's text may quote a row."""
-    frame = traceback.extract_tb(exc.__traceback__)[-1]
-    return (
-        f"the run stopped on {type(exc).__name__} at {Path(frame.filename).name}:"
-        f"{frame.lineno}; the rows not yet settled are pending for a resume"
-    )
+    return f"the run stopped on {raised_at(exc)}; the rows not yet settled are pending for a resume"
 
 
 def _pump(

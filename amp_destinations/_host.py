@@ -34,7 +34,6 @@ from ._errors import (
     InvalidFieldsError,
     NotFoundError,
     SecretStoreError,
-    StorageError,
 )
 from ._http import DEFAULT_TIMEOUT, make_session
 from ._names import check_name
@@ -89,6 +88,12 @@ class _Input:
     fingerprint: str | None = None  # the file's size and time, to refuse a changed input
     delimiter: str | None = None
     columns: list[str] | None = None  # as the reader knew them once opened
+
+    @property
+    def facts(self) -> dict[str, str]:
+        """What a resumed run must know of its input file, kept in the run's summary."""
+        facts = {"input_fingerprint": self.fingerprint, "delimiter": self.delimiter}
+        return {key: value for key, value in facts.items() if value is not None}
 
     def close(self) -> None:
         if self.reader is not None:
@@ -612,12 +617,11 @@ class Host:
                 batch_size=batch_size,
                 retry=retry or RetryPolicy(),
                 progress=progress,
+                input_facts=source.facts,
             )
-            result = self._deliver(run, run_id, destination, checked, options, timeout)
+            return self._deliver(run, run_id, destination, checked, options, timeout)
         finally:
             source.close()
-        self._keep_input_facts(result, source)
-        return result
 
     def _resumable(
         self,
@@ -714,7 +718,7 @@ class Host:
                 format=source.format,
                 dry_run=dry_run,
                 pid=os.getpid(),
-                summary=_input_facts(source.fingerprint, source.delimiter),
+                summary=source.facts,
             )
         else:
             run_id = run.id
@@ -759,17 +763,6 @@ class Host:
                 self.store, run_id, attempt, destination, rows, session, options, settled, resumed
             )
 
-    def _keep_input_facts(self, result: RunResult, source: _Input) -> None:
-        """Keep in the run's summary what a resume must know of its input file (the
-        engine wrote the summary without it)."""
-        if not source.fingerprint:
-            return
-        result.summary = {**result.summary, **_input_facts(source.fingerprint, source.delimiter)}
-        try:
-            self.store.update_run(result.id, summary=result.summary)
-        except StorageError:
-            pass  # the run's end is recorded already; only this copy is missing
-
     # runs -----------------------------------------------------------------------
 
     def runs(self, destination: str | None = None, limit: int = 20) -> list[RunInfo]:
@@ -783,12 +776,6 @@ class Host:
         Raises NotFoundError when there is none."""
         record = self.store.run(run_id)
         return _run_info(record, self.store.attempts(run_id))
-
-
-def _input_facts(fingerprint: str | None, delimiter: str | None) -> dict:
-    """What a resumed run must know of its input file, kept in the run's summary."""
-    facts = {"input_fingerprint": fingerprint, "delimiter": delimiter}
-    return {key: value for key, value in facts.items() if value is not None}
 
 
 def _fingerprint(path: str) -> str:

@@ -50,13 +50,11 @@ def os_cause(exc: OSError) -> str:
     return _OS_CAUSES.get(exc.errno or 0) or (exc.strerror or type(exc).__name__).lower()
 
 
-def file_failure(what: str, path: str | Path, exc: OSError, then: str = "") -> StorageError:
-    """``what`` names the file ("the rejects file"); ``then`` is what to do once the
-    cause is fixed (a resume command, say)."""
+def file_failure(what: str, path: str | Path, exc: OSError) -> StorageError:
+    """``what`` names the file ("the rejects file"); the caller adds how to go on."""
     advice = _DO_ABOUT.get(exc.errno or 0, "check the path")
     return StorageError(
-        f"cannot write {what} {path}: {os_cause(exc)}; {advice}"
-        + (f", then {then}" if then else ""),
+        f"cannot write {what} {path}: {os_cause(exc)}; {advice}",
         kind=_OS_KINDS.get(exc.errno or 0, "path"),
     )
 

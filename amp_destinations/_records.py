@@ -24,6 +24,15 @@ __all__ = [
 ]
 
 
+def _fields_dict(record: Any) -> dict[str, Any]:
+    """A record's fields by name, in their declared order, a status as its plain string."""
+    values = {field.name: getattr(record, field.name) for field in dataclasses.fields(record)}
+    return {
+        name: value.value if isinstance(value, RunStatus) else value
+        for name, value in values.items()
+    }
+
+
 class RunStatus(StrEnum):
     """How a run (or one attempt of it) stands. A ``str``: each member equals its value
     (``status == "succeeded"``) and prints as it."""
@@ -97,14 +106,7 @@ class CredentialInfo:
     updated_at: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "type": self.type,
-            "fields": self.fields,
-            "secrets": self.secrets,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        }
+        return _fields_dict(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,14 +130,7 @@ class DestinationInfo:
     updated_at: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "type": self.type,
-            "credential": self.credential,
-            "settings": self.settings,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        }
+        return _fields_dict(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,25 +175,7 @@ class AttemptInfo:
         object.__setattr__(self, "status", RunStatus(self.status))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "attempt": self.attempt,
-            "pid": self.pid,
-            "started_at": self.started_at,
-            "last_seen_at": self.last_seen_at,
-            "ended_at": self.ended_at,
-            "status": self.status.value,
-            "error": self.error,
-            "rows_read": self.rows_read,
-            "delivered": self.delivered,
-            "rejected": self.rejected,
-            "batches": self.batches,
-            "requests": self.requests,
-            "retries": self.retries,
-            "warnings": self.warnings,
-            "prepared": self.prepared,
-            "coverage": self.coverage,
-        }
+        return _fields_dict(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -246,26 +223,8 @@ class RunInfo:
         object.__setattr__(self, "status", RunStatus(self.status))
 
     def to_dict(self) -> dict[str, Any]:
-        data = {
-            "id": self.id,
-            "destination": self.destination,
-            "destination_type": self.destination_type,
-            "input": self.input,
-            "format": self.format,
-            "dry_run": self.dry_run,
-            "status": self.status.value,
-            "started_at": self.started_at,
-            "ended_at": self.ended_at,
-            "rows_read": self.rows_read,
-            "delivered": self.delivered,
-            "rejected": self.rejected,
-            "pending": self.pending,
-            "rejects_path": self.rejects_path,
-            "output_path": self.output_path,
-            "error": self.error,
-            "pid": self.pid,
-            "summary": self.summary,
-        }
-        if self.attempts is not None:
-            data["attempts"] = [attempt.to_dict() for attempt in self.attempts]
+        data = _fields_dict(self)
+        attempts = data.pop("attempts")
+        if attempts is not None:  # Host.runs() reads none: its JSON has no such key
+            data["attempts"] = [attempt.to_dict() for attempt in attempts]
         return data

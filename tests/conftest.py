@@ -7,6 +7,7 @@ fail fatally) so that the engine's behaviour can be asserted without a network.
 
 from __future__ import annotations
 
+import gzip
 import threading
 import time
 
@@ -184,6 +185,21 @@ def host(home, registry, script):
 @pytest.fixture
 def cli(registry):
     return build_cli(registry)
+
+
+@pytest.fixture
+def write(tmp_path):
+    """Write ``data`` to ``name`` in a temporary directory, gzipped when it ends in .gz;
+    returns the path, for the reader tests."""
+
+    def write(name: str, data: bytes | str) -> str:
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        path = tmp_path / name
+        path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+        return str(path)
+
+    return write
 
 
 @pytest.fixture

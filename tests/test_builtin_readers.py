@@ -24,22 +24,6 @@ def registry():
     return amp_destinations.load_plugins(entry_points=False)
 
 
-@pytest.fixture
-def write(tmp_path):
-    """Write ``data`` to ``name`` in a temporary directory, gzipped when it ends in .gz."""
-
-    def write(name: str, data: bytes | str) -> str:
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        path = tmp_path / name
-        if name.endswith(".gz"):
-            data = gzip.compress(data)
-        path.write_bytes(data)
-        return str(path)
-
-    return write
-
-
 def read(registry, path: str, format: str | None = None) -> tuple[list | None, list]:
     """The columns and the records; for a reader that also hands rows over as value
     lists (the host's way), checks that those are the same records."""

@@ -20,18 +20,6 @@ def registry():
     return amp_destinations.load_plugins(entry_points=False)
 
 
-@pytest.fixture
-def write(tmp_path):
-    def write(name: str, data: bytes | str) -> str:
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        path = tmp_path / name
-        path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
-        return str(path)
-
-    return write
-
-
 def read(registry, path, format=None, **options):
     reader_cls = registry.reader(format) if format else registry.reader_for(path)
     return list(reader_cls(path, **options))
