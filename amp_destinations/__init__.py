@@ -4,46 +4,52 @@ The public API is what ``__all__`` lists; everything in a module whose name star
 with an underscore is private and may change.
 """
 
-from ._base import Credential, CredentialType, Destination, Reader
-from ._delivery import RetryPolicy
-from ._errors import (
-    AlreadyExistsError,
-    AmpDestError,
-    ConnectionTestFailed,
-    DuplicateNameError,
-    InputError,
-    InvalidFieldsError,
-    NotFoundError,
-    PluginError,
-    SecretStoreError,
-    StorageError,
-)
-from ._fields import Secret, SecureUrl, is_loopback_host
-from ._hookspecs import hookimpl, hookspec
-from ._host import Host, SaveResult
-from ._http import retry_after_seconds
-from ._plugins import PluginInfo, Registry, load_plugins
-from ._records import (
-    AttemptInfo,
-    CredentialInfo,
-    DestinationInfo,
-    RunInfo,
-    RunResult,
-    RunStatus,
-)
-from ._results import (
-    Batch,
-    BatchOutcome,
-    Check,
-    ConnectionStatus,
-    FailureType,
-    ItemRejection,
-    OutcomeKind,
-    RecordError,
-    RecordWarning,
-)
-from ._secrets import SecretStore
+import importlib
+import typing
+
 from ._version import __version__
+
+if typing.TYPE_CHECKING:
+    from ._base import Credential, CredentialType, Destination, Reader
+    from ._delivery import RetryPolicy
+    from ._errors import (
+        AlreadyExistsError,
+        AmpDestError,
+        ConnectionTestFailed,
+        DuplicateNameError,
+        InputError,
+        InvalidFieldsError,
+        NotFoundError,
+        PluginError,
+        SecretStoreError,
+        StorageError,
+    )
+    from ._fields import Secret, SecureUrl, is_loopback_host
+    from ._hookspecs import hookimpl, hookspec
+    from ._host import Host, SaveResult
+    from ._http import retry_after_seconds
+    from ._plugins import PluginInfo, load_plugins
+    from ._records import (
+        AttemptInfo,
+        CredentialInfo,
+        DestinationInfo,
+        RunInfo,
+        RunResult,
+        RunStatus,
+    )
+    from ._registry import Register, Registry
+    from ._results import (
+        Batch,
+        BatchOutcome,
+        Check,
+        ConnectionStatus,
+        FailureType,
+        ItemRejection,
+        OutcomeKind,
+        RecordError,
+        RecordWarning,
+    )
+    from ._secrets import SecretStore
 
 __all__ = [
     "AlreadyExistsError",
@@ -72,6 +78,7 @@ __all__ = [
     "Reader",
     "RecordError",
     "RecordWarning",
+    "Register",
     "Registry",
     "RetryPolicy",
     "RunInfo",
@@ -91,29 +98,83 @@ __all__ = [
     "retry_after_seconds",
 ]
 
-# Public classes say they live here, where they are imported from, so that reprs,
-# tracebacks and help() show amp_destinations.Host rather than a private module.
-# Pickling finds them here too. Subclasses a plugin defines keep their own module.
-for _name in __all__:
-    _public = globals()[_name]
-    if isinstance(_public, type):
-        _public.__module__ = __name__
-del _name, _public
-
-# Former names, kept importable with a warning.
-_DEPRECATED = {"ValidationError": ("InvalidFieldsError", InvalidFieldsError)}
+# Where each public name lives. Importing the package imports none of them, so that
+# `amp-dest --help` and a plugin's `from amp_destinations import hookimpl` stay fast;
+# each is imported on first use (PEP 562). The block above says the same to type
+# checkers, and a test keeps the two and __all__ in step.
+_LAZY = {
+    "Credential": "_base",
+    "CredentialType": "_base",
+    "Destination": "_base",
+    "Reader": "_base",
+    "RetryPolicy": "_delivery",
+    "AlreadyExistsError": "_errors",
+    "AmpDestError": "_errors",
+    "ConnectionTestFailed": "_errors",
+    "DuplicateNameError": "_errors",
+    "InputError": "_errors",
+    "InvalidFieldsError": "_errors",
+    "NotFoundError": "_errors",
+    "PluginError": "_errors",
+    "SecretStoreError": "_errors",
+    "StorageError": "_errors",
+    "Secret": "_fields",
+    "SecureUrl": "_fields",
+    "is_loopback_host": "_fields",
+    "hookimpl": "_hookspecs",
+    "hookspec": "_hookspecs",
+    "Host": "_host",
+    "SaveResult": "_host",
+    "retry_after_seconds": "_http",
+    "PluginInfo": "_plugins",
+    "load_plugins": "_plugins",
+    "AttemptInfo": "_records",
+    "CredentialInfo": "_records",
+    "DestinationInfo": "_records",
+    "RunInfo": "_records",
+    "RunResult": "_records",
+    "RunStatus": "_records",
+    "Register": "_registry",
+    "Registry": "_registry",
+    "Batch": "_results",
+    "BatchOutcome": "_results",
+    "Check": "_results",
+    "ConnectionStatus": "_results",
+    "FailureType": "_results",
+    "ItemRejection": "_results",
+    "OutcomeKind": "_results",
+    "RecordError": "_results",
+    "RecordWarning": "_results",
+    "SecretStore": "_secrets",
+}
 
 
 def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
     if name in _DEPRECATED:
         import warnings
 
-        new_name, value = _DEPRECATED[name]
+        new_name, message = _DEPRECATED[name]
         warnings.warn(
-            f"amp_destinations.{name} is deprecated: use amp_destinations.{new_name} "
-            "(the old name clashed with marshmallow.ValidationError)",
+            f"amp_destinations.{name} is deprecated: use amp_destinations.{new_name} ({message})",
             DeprecationWarning,
             stacklevel=2,
         )
-        return value
+        return __getattr__(new_name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+# Former names, kept importable with a warning: old name -> (new name, why it changed).
+_DEPRECATED = {
+    "ValidationError": (
+        "InvalidFieldsError",
+        "the old name clashed with marshmallow.ValidationError",
+    )
+}

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import orjson
 from marshmallow import Schema
 
+from ._public import public
 from ._results import Batch, BatchOutcome, ConnectionStatus, RecordError, RecordWarning
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ def secret_field_names(schema: type[Schema]) -> list[str]:
     ]
 
 
+@public
 class CredentialType:
     """A kind of credential: its name, its title, and the schema of its fields.
 
@@ -47,6 +49,7 @@ class CredentialType:
         return secret_field_names(cls.schema)
 
 
+@public
 class Credential:
     """A stored credential as a destination sees it: fields and secrets by name.
 
@@ -91,6 +94,7 @@ class Credential:
     __str__ = __repr__
 
 
+@public
 class Destination:
     """A remote system that receives records. Subclass it and register the class.
 
@@ -184,6 +188,7 @@ class Destination:
         return f"<{type(self).__name__} {self.name}>"
 
 
+@public
 class Reader:
     """An input format. Iterating yields one mapping per record, in input order, or a
     ``RecordError`` for a record that cannot be decoded (the run goes on).

@@ -20,16 +20,14 @@ from ._cli_support import (
     json_option,
     read_secrets,
 )
-from ._engine import DEFAULT_CONCURRENCY
+from ._defaults import DEFAULT_CONCURRENCY
 from ._names import check_name
-from ._records import RunStatus
-from ._results import ConnectionStatus
-from ._schemas import parse_assignments
 from ._terminal import echo, printable
 
 if TYPE_CHECKING:  # for annotations only: importing them costs nothing at run time
     from ._host import SaveResult
     from ._records import CredentialInfo, RunResult
+    from ._results import ConnectionStatus
 
 __all__ = ["add_commands"]
 
@@ -64,11 +62,20 @@ def plugins():
 
 
 @plugins.command("list")
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Also import every class the plugins registered by path, report each that fails, "
+    "and exit 1 if any plugin failed.",
+)
 @json_option
 @click.pass_context
-def plugins_list(ctx, as_json):
+def plugins_list(ctx, verify, as_json):
     """List plugins with their distribution, version, registrations and load errors."""
-    infos = _state(ctx).registry.plugins
+    registry = _state(ctx).registry
+    if verify:
+        registry.verify()
+    infos = registry.plugins
     if as_json:
         _print_json([info.to_dict() for info in infos])
         return
@@ -79,6 +86,8 @@ def plugins_list(ctx, as_json):
             echo(f"    {kind.replace('_', ' ')}: {', '.join(names)}")
         if info.error:
             echo(f"    FAILED TO LOAD: {info.error}")
+    if verify and registry.errors:
+        ctx.exit(EXIT_FAILED)
 
 
 # credentials -----------------------------------------------------------------------
@@ -130,6 +139,8 @@ def credentials_add(ctx, name, type_name, sets, ask, secrets_stdin, as_json):
     check_name(name, "credential")  # before any secret is asked for
     host = _state(ctx).host
     credential_type = host.registry.credential_type(type_name)
+    from ._schemas import parse_assignments  # marshmallow: not for --help
+
     fields = parse_assignments(credential_type.schema, sets, f"credential {name}")
     secrets = read_secrets(ctx, credential_type, name, secrets_stdin, ask)
     record = host.add_credential(name, type_name, fields, secrets)
@@ -158,6 +169,8 @@ def credentials_update(ctx, name, sets, ask, secrets_stdin, as_json):
     host = _state(ctx).host
     record = host.store.credential(name)
     credential_type = host.registry.credential_type(record["type"])
+    from ._schemas import parse_assignments  # marshmallow: not for --help
+
     fields = parse_assignments(credential_type.schema, sets, f"credential {name}")
     secrets = {}
     if ask or secrets_stdin:
@@ -269,6 +282,8 @@ def destinations_add(ctx, name, type_name, credential, sets, no_test, as_json):
     """Add a destination; its connection is tested before it is saved."""
     host = _state(ctx).host
     destination_cls = host.registry.destination(type_name)
+    from ._schemas import parse_assignments  # marshmallow: not for --help
+
     settings = parse_assignments(destination_cls.settings_schema, sets, f"settings for {name}")
     result = host.add_destination(name, type_name, credential, settings, test=not no_test)
     _report_save("added", name, result, as_json)
@@ -286,6 +301,8 @@ def destinations_update(ctx, name, credential, sets, no_test, as_json):
     host = _state(ctx).host
     record = host.store.destination(name)
     destination_cls = host.registry.destination(record["type"])
+    from ._schemas import parse_assignments  # marshmallow: not for --help
+
     settings = parse_assignments(destination_cls.settings_schema, sets, f"settings for {name}")
     result = host.update_destination(name, settings, credential=credential, test=not no_test)
     _report_save("updated", name, result, as_json)
@@ -481,6 +498,8 @@ def send(
         _print_json(result.to_dict())
     else:
         _print_summary(result)
+    from ._records import RunStatus
+
     if result.status is RunStatus.SUCCEEDED:
         return
     if not as_json:

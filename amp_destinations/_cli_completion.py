@@ -14,8 +14,6 @@ from typing import TYPE_CHECKING
 import click
 from click.shell_completion import CompletionItem
 
-from ._store import default_home, peek_names
-
 if TYPE_CHECKING:
     from ._plugins import Registry
 
@@ -24,9 +22,11 @@ __all__ = ["credential_names", "destination_names", "run_ids", "type_names"]
 Completer = Callable[[click.Context, click.Parameter, str], list[CompletionItem]]
 
 
-def _home(ctx: click.Context):
-    home = ctx.find_root().params.get("home")
-    return home or default_home()
+def _stored_names(ctx: click.Context, table: str) -> list[str]:
+    # The store (sqlite3, platformdirs) is imported on a Tab, not for every command.
+    from ._store import default_home, peek_names
+
+    return peek_names(ctx.find_root().params.get("home") or default_home(), table)
 
 
 def _matching(names: list[str], incomplete: str) -> list[CompletionItem]:
@@ -35,7 +35,7 @@ def _matching(names: list[str], incomplete: str) -> list[CompletionItem]:
 
 def _stored(table: str) -> Completer:
     def complete(ctx: click.Context, param: click.Parameter, incomplete: str):
-        return _matching(peek_names(_home(ctx), table), incomplete)
+        return _matching(_stored_names(ctx, table), incomplete)
 
     return complete
 

@@ -14,7 +14,7 @@ from ._errors import (
     InvalidFieldsError,
     NotFoundError,
 )
-from ._secrets import env_var_name
+from ._names import env_var_name
 from ._userinfo import USERINFO_RULE
 
 __all__ = ["cli_message"]

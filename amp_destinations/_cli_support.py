@@ -9,10 +9,9 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 import click
-import orjson
 
 from ._errors import InvalidFieldsError
-from ._secrets import env_var_name
+from ._names import env_var_name
 from ._terminal import printable, printable_json
 
 if TYPE_CHECKING:
@@ -76,6 +75,8 @@ class CliState:
 
 
 def _print_json(data: Any) -> None:
+    import orjson  # not imported for --help
+
     text = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
     click.echo(printable_json(text))
 
@@ -107,6 +108,8 @@ def read_secrets(
             },
         )
     if from_stdin:
+        import orjson
+
         try:
             data = orjson.loads(
                 sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from ._base import Destination
+from ._public import public
 from ._results import Batch, BatchOutcome, FailureType, ItemRejection, OutcomeKind
 
 __all__ = ["RetryPolicy", "Throttle", "BatchResult", "BatchSender", "plugin_failure", "raised_at"]
@@ -38,6 +39,7 @@ def plugin_failure(destination: Destination, doing: str, exc: BaseException) -> 
     )
 
 
+@public
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 8  # sends of one batch, the first included

@@ -24,6 +24,7 @@ import httpx
 
 from ._base import Destination
 from ._batching import Batcher
+from ._defaults import DEFAULT_CONCURRENCY
 from ._delivery import (
     BatchResult,
     BatchSender,
@@ -44,11 +45,6 @@ from ._store import Store
 
 __all__ = ["SendOptions", "RunResult", "run_delivery"]
 
-# Requests in flight. A run sends ~115 batches of 1,000 a second from one core, so
-# keeping up takes about 115 x (seconds a request takes): 8 falls behind beyond ~70 ms
-# a request, 24 keeps up to ~200 ms. A waiting batch holds ~0.8 MB, so 24 stays under
-# 80 MB at any latency. Measured in benchmarks/README.md.
-DEFAULT_CONCURRENCY = 24
 # Every 2048 rows read, the hot loop refreshes the bar and looks for a stop.
 _CHECK_MASK = 2047
 

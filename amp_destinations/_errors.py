@@ -30,6 +30,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._public import public
+
 if TYPE_CHECKING:
     from ._results import ConnectionStatus
 
@@ -47,18 +49,22 @@ __all__ = [
 ]
 
 
+@public
 class AmpDestError(Exception):
     """Base of the host's errors. ``str(error)`` is one line that says what is wrong."""
 
 
+@public
 class PluginError(AmpDestError):
     pass
 
 
+@public
 class DuplicateNameError(PluginError):
     pass
 
 
+@public
 class NotFoundError(AmpDestError):
     """``kind`` says what was looked for: "credential", "destination", "run",
     "credential type", "destination type", "input format", "suffix" (no input format
@@ -79,6 +85,7 @@ class NotFoundError(AmpDestError):
         super().__init__(message)
 
 
+@public
 class AlreadyExistsError(AmpDestError):
     """``kind`` is "credential" or "destination" and ``name`` the name taken, when a
     name is taken; both are None when something still in use cannot be removed."""
@@ -89,6 +96,7 @@ class AlreadyExistsError(AmpDestError):
         super().__init__(message)
 
 
+@public
 class InvalidFieldsError(AmpDestError):
     """Field errors from a marshmallow schema (or a name's rule), flattened to
     ``{field: [rule, ...]}``; ``what`` names what was checked ("settings for NAME",
@@ -107,14 +115,17 @@ class InvalidFieldsError(AmpDestError):
         super().__init__(f"invalid {what}: {detail}")
 
 
+@public
 class SecretStoreError(AmpDestError):
     pass
 
 
+@public
 class InputError(AmpDestError):
     pass
 
 
+@public
 class StorageError(AmpDestError):
     """The message names the path, the cause (no space left, read-only, not a
     database) and what to do. ``kind`` says which: "full", "read-only", "damaged",
@@ -125,6 +136,7 @@ class StorageError(AmpDestError):
         super().__init__(message)
 
 
+@public
 class ConnectionTestFailed(AmpDestError):
     """A save refused because the connection test failed; nothing was saved.
     ``status`` is the ``ConnectionStatus`` with the failed check."""

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import ValidationError, fields
 
+from ._public import public
 from ._userinfo import USERINFO_RULE
 
 __all__ = ["Secret", "SecureUrl", "is_loopback_host"]
@@ -31,6 +32,7 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
+@public
 class SecureUrl(fields.String):
     """An ``https`` URL, or plain ``http`` only for a loopback host, so that tokens
     never travel unencrypted over a network; never with a user name or password in it,

@@ -6,7 +6,6 @@ a hook below has no section there.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pluggy
@@ -15,6 +14,7 @@ if TYPE_CHECKING:
     import click
 
     from ._base import CredentialType, Destination, Reader
+    from ._registry import Register
 
 __all__ = ["hookspec", "hookimpl", "PROJECT"]
 
@@ -25,18 +25,22 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def register_credential_types(register: Callable[[type[CredentialType]], None]) -> None:
-    """Register ``CredentialType`` subclasses: ``register(MyCredentialType)``."""
+def register_credential_types(register: Register[CredentialType]) -> None:
+    """Register ``CredentialType`` subclasses: ``register(MyCredentialType)``, or
+    ``register("my-type", "my_plugin.credentials:MyCredentialType")`` to import the class
+    only when it is used."""
 
 
 @hookspec
-def register_destinations(register: Callable[[type[Destination]], None]) -> None:
-    """Register ``Destination`` subclasses: ``register(MyDestination)``."""
+def register_destinations(register: Register[Destination]) -> None:
+    """Register ``Destination`` subclasses: ``register(MyDestination)``, or
+    ``register("my-destination", "my_plugin.destination:MyDestination")``."""
 
 
 @hookspec
-def register_readers(register: Callable[[type[Reader]], None]) -> None:
-    """Register ``Reader`` subclasses for input formats: ``register(MyReader)``."""
+def register_readers(register: Register[Reader]) -> None:
+    """Register ``Reader`` subclasses for input formats: ``register(MyReader)``, or
+    ``register("my-format", "my_plugin.reader:MyReader")``."""
 
 
 @hookspec

@@ -24,8 +24,9 @@ import httpx
 from marshmallow import Schema
 
 from ._base import Credential, CredentialType, Destination, Reader
+from ._defaults import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
 from ._delivery import RetryPolicy
-from ._engine import DEFAULT_CONCURRENCY, RunResult, SendOptions, run_delivery
+from ._engine import RunResult, SendOptions, run_delivery
 from ._errors import (
     AlreadyExistsError,
     AmpDestError,
@@ -35,15 +36,16 @@ from ._errors import (
     NotFoundError,
     SecretStoreError,
 )
-from ._http import DEFAULT_TIMEOUT, make_session
-from ._names import check_name
+from ._http import make_session
+from ._names import check_name, env_var_name
 from ._plugins import PluginInfo, Registry, load_plugins
 from ._preflight import checked_input, open_reader
+from ._public import public
 from ._records import AttemptInfo, CredentialInfo, DestinationInfo, RunInfo, RunStatus
 from ._results import ConnectionStatus
 from ._run import SettledRows
 from ._schemas import json_schema, load_with
-from ._secrets import SecretStore, env_var_name
+from ._secrets import SecretStore
 from ._store import Store
 from ._userinfo import redact_userinfo
 
@@ -55,6 +57,7 @@ log = logging.getLogger("amp_destinations")
 _PYTHON_ROWS = "(python iterable)"
 
 
+@public
 @dataclass(frozen=True)
 class SaveResult:
     """What saving a destination did.
@@ -126,6 +129,7 @@ def _attempt_info(record: dict[str, Any]) -> AttemptInfo:
     return AttemptInfo(**{key: value for key, value in record.items() if key in names})
 
 
+@public
 class Host:
     """The host: plugins, credentials, destinations, sending and run history.
 

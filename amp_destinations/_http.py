@@ -8,13 +8,12 @@ import time
 
 import httpx
 
-from ._engine import DEFAULT_CONCURRENCY
+from ._defaults import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
 from ._version import __version__
 
-__all__ = ["make_session", "retry_after_seconds", "USER_AGENT", "DEFAULT_TIMEOUT"]
+__all__ = ["make_session", "retry_after_seconds", "USER_AGENT"]
 
 USER_AGENT = f"amp-destinations/{__version__}"
-DEFAULT_TIMEOUT = 30.0
 
 _SPENT = httpx.ByteStream(b"")
 

@@ -29,8 +29,9 @@ from typing import Any
 import pluggy
 
 from . import _hookspecs
-from ._base import CredentialType, Destination, Reader
-from ._errors import DuplicateNameError, NotFoundError, PluginError
+from ._errors import PluginError
+from ._public import public
+from ._registry import KINDS, Registry
 from ._terminal import printable
 
 __all__ = ["PluginInfo", "Registry", "load_plugins", "BUILTIN_PLUGINS"]
@@ -45,18 +46,12 @@ STRICT_ENV = "AMP_DEST_STRICT_PLUGINS"
 TRACE_ENV = "AMP_DEST_TRACE_HOOKS"
 PLUGINS_DIR_ENV = "AMP_DEST_PLUGINS_DIR"
 
-_KINDS = {
-    "register_credential_types": ("credential_types", CredentialType),
-    "register_destinations": ("destinations", Destination),
-    "register_readers": ("readers", Reader),
-}
-_BASES = dict(_KINDS.values())  # kind -> the base class its registrations must extend
-
 
 def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+@public
 @dataclass
 class PluginInfo:
     name: str
@@ -75,68 +70,6 @@ class PluginInfo:
             "registered": self.registered,
             "error": self.error,
         }
-
-
-class Registry:
-    """What the loaded plugins registered, by kind and name, with the plugin behind each."""
-
-    def __init__(self, pm: pluggy.PluginManager, plugins: list[PluginInfo]):
-        self.pm = pm
-        self.plugins = plugins
-        self.credential_types: dict[str, type[CredentialType]] = {}
-        self.destinations: dict[str, type[Destination]] = {}
-        self.readers: dict[str, type[Reader]] = {}
-        self._owners: dict[tuple[str, str], str] = {}
-
-    @property
-    def errors(self) -> list[PluginInfo]:
-        return [info for info in self.plugins if info.error]
-
-    def destination(self, name: str) -> type[Destination]:
-        return self._lookup("destinations", name, "destination type")
-
-    def credential_type(self, name: str) -> type[CredentialType]:
-        return self._lookup("credential_types", name, "credential type")
-
-    def reader(self, name: str) -> type[Reader]:
-        return self._lookup("readers", name, "input format")
-
-    def reader_for(self, path: str) -> type[Reader]:
-        lowered = path.lower().removesuffix(".gz")
-        for reader in self.readers.values():
-            if any(lowered.endswith(suffix) for suffix in reader.suffixes):
-                return reader
-        known = ", ".join(sorted(self.readers))
-        raise NotFoundError(
-            f"cannot tell the format of {Path(path).name} from its name (formats: {known})",
-            "suffix",
-            Path(path).name,
-        )
-
-    def _lookup(self, kind: str, name: str, what: str):
-        table = getattr(self, kind)
-        try:
-            return table[name]
-        except KeyError:
-            known = ", ".join(sorted(table)) or "none"
-            raise NotFoundError(f"no {what} named {name!r} (known: {known})", what, name) from None
-
-    def _add(self, kind: str, cls: Any, plugin: str) -> None:
-        base = _BASES[kind]
-        if not (isinstance(cls, type) and issubclass(cls, base)):
-            raise PluginError(f"plugin {plugin} registered {cls!r}, which is not a {base.__name__}")
-        name = getattr(cls, "name", None)
-        if not isinstance(name, str) or not name:
-            raise PluginError(f"plugin {plugin} registered {cls.__name__} without a name")
-        table = getattr(self, kind)
-        if name in table:
-            first = self._owners[(kind, name)]
-            raise DuplicateNameError(
-                f"{kind.rstrip('s').replace('_', ' ')} {name!r} is registered by both "
-                f"plugin {first} and plugin {plugin}; uninstall or rename one"
-            )
-        table[name] = cls
-        self._owners[(kind, name)] = plugin
 
 
 def _trace_writer(message: str) -> None:
@@ -289,19 +222,14 @@ def _collect_registrations(
     """Call each registration hook plugin by plugin, so that one plugin's failure is
     its own and the others' classes still register."""
     registry = Registry(pm, infos)
-    for hook_name, (kind, _base) in _KINDS.items():
+    for kind, (hook_name, _base, _what) in KINDS.items():
         for plugin_name, caller in _per_plugin_callers(pm, hook_name):
             info = by_name[plugin_name]
             if info.error:
                 continue
             added: list[str] = []
-
-            def register(cls, _kind=kind, _plugin=plugin_name, _added=added):
-                registry._add(_kind, cls, _plugin)
-                _added.append(cls.name)
-
             try:
-                caller(register=register)
+                caller(register=registry.register_callback(kind, plugin_name, added))
             except Exception as exc:
                 _record_failure(info, exc, strict)
                 continue

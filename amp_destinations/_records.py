@@ -14,6 +14,8 @@ import dataclasses
 from enum import StrEnum
 from typing import Any
 
+from ._public import public
+
 __all__ = [
     "RunStatus",
     "RunResult",
@@ -33,6 +35,7 @@ def _fields_dict(record: Any) -> dict[str, Any]:
     }
 
 
+@public
 class RunStatus(StrEnum):
     """How a run (or one attempt of it) stands. A ``str``: each member equals its value
     (``status == "succeeded"``) and prints as it."""
@@ -45,6 +48,7 @@ class RunStatus(StrEnum):
     STOPPED = "stopped"  # its process ended without recording an end (kill -9, power loss)
 
 
+@public
 @dataclasses.dataclass
 class RunResult:
     """What ``Host.send`` returns: how the run ended and its figures.
@@ -86,6 +90,7 @@ class RunResult:
         }
 
 
+@public
 @dataclasses.dataclass(frozen=True)
 class CredentialInfo:
     """A stored credential, never its secret values.
@@ -109,6 +114,7 @@ class CredentialInfo:
         return _fields_dict(self)
 
 
+@public
 @dataclasses.dataclass(frozen=True)
 class DestinationInfo:
     """A configured destination.
@@ -133,6 +139,7 @@ class DestinationInfo:
         return _fields_dict(self)
 
 
+@public
 @dataclasses.dataclass(frozen=True)
 class AttemptInfo:
     """One attempt of a run: the first send, or a resume. Its figures are this
@@ -178,6 +185,7 @@ class AttemptInfo:
         return _fields_dict(self)
 
 
+@public
 @dataclasses.dataclass(frozen=True)
 class RunInfo:
     """A recorded run: what it sent, where to, how it stands and its figures.

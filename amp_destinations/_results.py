@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from typing import TYPE_CHECKING, Any
 
+from ._public import public
+
 if TYPE_CHECKING:
     from ._base import Destination
 
@@ -27,6 +29,7 @@ __all__ = [
 ]
 
 
+@public
 class FailureType(str, Enum):
     """Why something failed, so an operator knows whom to call."""
 
@@ -36,6 +39,7 @@ class FailureType(str, Enum):
     SYSTEM = "system"  # a bug or an answer nobody expected
 
 
+@public
 @dataclass(frozen=True)
 class Check:
     """One named step of a connection test, such as "token accepted"."""
@@ -64,6 +68,7 @@ class Check:
         }
 
 
+@public
 @dataclass(frozen=True)
 class ConnectionStatus:
     """The result of ``Destination.test_connection``: ok only when every check passed.
@@ -100,6 +105,7 @@ class ConnectionStatus:
         }
 
 
+@public
 class RecordError:
     """``prepare`` returns this for a row that cannot be sent.
 
@@ -125,6 +131,7 @@ class RecordError:
     __hash__ = None  # type: ignore[assignment]
 
 
+@public
 class RecordWarning(RecordError):
     """A problem ``prepare`` fixed by dropping an optional field; the row is still sent."""
 
@@ -134,6 +141,7 @@ class RecordWarning(RecordError):
         return f"RecordWarning({self.code!r}, {self.field!r}, {self.message!r})"
 
 
+@public
 class Batch:
     """Items on their way to ``deliver``, each encoded once and kept only in the body.
 
@@ -203,6 +211,7 @@ class Batch:
         return f"<Batch of {len(self)} items, {len(self.body):,} bytes, key {self.key!r}>"
 
 
+@public
 @dataclass(frozen=True)
 class ItemRejection:
     """One item of a batch that the remote system refused, by its index in the batch."""
@@ -212,6 +221,7 @@ class ItemRejection:
     message: str
 
 
+@public
 class OutcomeKind(StrEnum):
     """What became of one batch (``BatchOutcome.kind``). A ``str``: each member equals
     its value, so ``outcome.kind == "delivered"`` holds."""
@@ -223,6 +233,7 @@ class OutcomeKind(StrEnum):
     FATAL = "fatal"  # stop the run: no later batch can succeed (auth, config)
 
 
+@public
 @dataclass(frozen=True)
 class BatchOutcome:
     """What became of one batch. Build it with the class methods.

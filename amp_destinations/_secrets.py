@@ -12,7 +12,6 @@ use a plaintext backend anyway; ``insecure_warning`` then says so.
 from __future__ import annotations
 
 import os
-import re
 
 import keyring
 import keyring.backend
@@ -26,15 +25,12 @@ from ._keyring_backends import (
     is_plaintext,
     is_unusable,
 )
+from ._names import env_var_name
+from ._public import public
 
 __all__ = ["SecretStore", "env_var_name", "SERVICE"]
 
 SERVICE = "amp-destinations"
-_NOT_ALNUM = re.compile(r"[^A-Z0-9]")
-
-
-def env_var_name(credential: str, field: str) -> str:
-    return "AMP_DEST_SECRET_" + _NOT_ALNUM.sub("_", f"{credential}_{field}".upper())
 
 
 def _ways_out(credential: str, field: str) -> str:
@@ -55,6 +51,7 @@ def _refusal_message(backend, credential: str, field: str) -> str:
     return f"no usable keyring backend to store secrets in: {_ways_out(credential, field)}"
 
 
+@public
 class SecretStore:
     """Reads and writes secret fields. Pass ``backend`` to use a keyring backend other
     than the system's (tests use an in-memory one)."""

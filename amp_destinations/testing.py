@@ -37,7 +37,8 @@ from ._hookspecs import hookimpl
 from ._host import Host
 from ._http import make_session, retry_after_seconds
 from ._names import check_name
-from ._plugins import Registry, load_plugins
+from ._plugins import load_plugins
+from ._registry import Register, Registry
 from ._results import (
     Batch,
     BatchOutcome,
@@ -169,12 +170,12 @@ class _SuitePlugin:
         self._credential = credential
 
     @hookimpl
-    def register_credential_types(self, register: Callable[[type[CredentialType]], None]) -> None:
+    def register_credential_types(self, register: Register[CredentialType]) -> None:
         if self._credential is not None:
             register(self._credential)
 
     @hookimpl
-    def register_destinations(self, register: Callable[[type[Destination]], None]) -> None:
+    def register_destinations(self, register: Register[Destination]) -> None:
         register(self._destination)
 
 

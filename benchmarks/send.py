@@ -49,7 +49,8 @@ import phonenumbers
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 import amp_destinations
-from amp_destinations._engine import DEFAULT_CONCURRENCY, SendOptions, run_delivery
+from amp_destinations._defaults import DEFAULT_CONCURRENCY
+from amp_destinations._engine import SendOptions, run_delivery
 from amp_destinations._row_plan import RowPlan
 from amp_destinations._run import RunRecorder
 from tiktok_ads_events._constants import EVENT_CHANNELS, STANDARD_EVENTS, TRACK_PATH

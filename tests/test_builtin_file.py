@@ -13,7 +13,7 @@ from marshmallow import ValidationError
 import amp_destinations
 import amp_destinations.builtins.file
 from amp_destinations import FailureType
-from amp_destinations.builtins.file import FileDestination
+from amp_destinations.builtins._file import FileDestination
 from amp_destinations.testing import DestinationTests, make_batch
 
 

@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 import amp_destinations
 import amp_destinations.builtins.webhook
 from amp_destinations import Credential, FailureType
-from amp_destinations.builtins.webhook import BearerToken, WebhookDestination
+from amp_destinations.builtins._webhook import BearerToken, WebhookDestination
 from amp_destinations.testing import DestinationTests, make_batch
 
 TOKEN = "tok_3f9a1c7e5b2d"

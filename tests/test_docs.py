@@ -3,6 +3,7 @@ public API is exactly what ``__all__`` says."""
 
 from __future__ import annotations
 
+import ast
 import inspect
 import re
 from pathlib import Path
@@ -70,10 +71,26 @@ def test_public_api_is_curated():
         assert hasattr(amp_destinations, name), f"__all__ names {name} but it is missing"
     public = {
         name
-        for name in vars(amp_destinations)
+        for name in dir(amp_destinations)
         if not name.startswith("_") and not inspect.ismodule(getattr(amp_destinations, name))
     }
     assert public == exported - {"__version__"}, "public names and __all__ differ"
+
+
+def test_the_lazy_exports_the_type_checkers_see_and_all_agree():
+    """The package imports its names on first use (``_LAZY``) and tells type checkers
+    where they live in an ``if typing.TYPE_CHECKING:`` block: the two must say the same,
+    or mypy would accept a name that fails at run time."""
+    tree = ast.parse(Path(amp_destinations.__file__).read_text())
+    (block,) = [node for node in tree.body if isinstance(node, ast.If)]
+    for_checkers = {
+        alias.name: node.module
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert for_checkers == {name: module for name, module in amp_destinations._LAZY.items()}
+    assert set(amp_destinations._LAZY) == set(amp_destinations.__all__) - {"__version__"}
 
 
 # What a reader copies from a document must run against the public API only.

@@ -1,18 +1,20 @@
 """The built-in input formats, registered through the same hook as any plugin's:
-CSV, TSV, JSON Lines and Parquet, each optionally gzip-compressed (``.gz``)."""
-
-from __future__ import annotations
+CSV, TSV, JSON Lines and Parquet, each optionally gzip-compressed (``.gz``). Each is
+imported when a run reads its format."""
 
 from amp_destinations import hookimpl
 
-from ._csv import CsvReader, TsvReader
-from ._jsonl import JsonlReader
-from ._parquet import ParquetReader
+__all__ = ["register_readers"]
 
-__all__ = ["CsvReader", "TsvReader", "JsonlReader", "ParquetReader", "register_readers"]
+_READERS = {
+    "csv": "amp_destinations.builtins._csv:CsvReader",
+    "tsv": "amp_destinations.builtins._csv:TsvReader",
+    "jsonl": "amp_destinations.builtins._jsonl:JsonlReader",
+    "parquet": "amp_destinations.builtins._parquet:ParquetReader",
+}
 
 
 @hookimpl
 def register_readers(register):
-    for reader in (CsvReader, TsvReader, JsonlReader, ParquetReader):
-        register(reader)
+    for name, path in _READERS.items():
+        register(name, path)

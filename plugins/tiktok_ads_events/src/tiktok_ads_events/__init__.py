@@ -1,47 +1,60 @@
 """TikTok Ads Events: offline and web conversion events to the TikTok Events API.
 
 The host finds this plugin through its ``amp_destinations`` entry point; importing it
-registers nothing by itself.
+registers nothing by itself, and imports neither marshmallow nor an HTTP client: the
+hooks register the classes by name and path, so that ``amp-dest plugins list`` and
+``--help`` stay fast. The classes are imported when first used.
 """
 
 from __future__ import annotations
 
-import sys
+import importlib
+from typing import TYPE_CHECKING
 
 import click
 
 from amp_destinations import hookimpl
 
-from ._destination import TikTokAdsEvents
-from ._settings import TikTokCredentialType, TikTokSettingsSchema
+from ._constants import NAME
+
+if TYPE_CHECKING:
+    from ._destination import TikTokAdsEvents
+    from ._settings import TikTokCredentialType, TikTokSettingsSchema
 
 __all__ = ["TikTokAdsEvents", "TikTokCredentialType", "TikTokSettingsSchema"]
+
+_LAZY = {
+    "TikTokAdsEvents": "_destination",
+    "TikTokCredentialType": "_settings",
+    "TikTokSettingsSchema": "_settings",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @hookimpl
 def register_credential_types(register):
-    register(TikTokCredentialType)
+    register(NAME, "tiktok_ads_events._settings:TikTokCredentialType")
 
 
 @hookimpl
 def register_destinations(register):
-    register(TikTokAdsEvents)
+    register(NAME, "tiktok_ads_events._destination:TikTokAdsEvents")
 
 
 @hookimpl
 def register_commands(cli):
+    from .emulator.cli import emulator  # click only: the server loads when it runs
+
     @click.group("tiktok", help="TikTok Ads Events tools")
     def tiktok():
         pass
 
-    # The emulator pulls in a web server; import it only when the CLI is built, and
-    # keep the group when it is missing so the rest of the CLI still works.
-    try:
-        from .emulator.cli import emulator
-    except Exception as exc:
-        sys.stderr.write(
-            f"amp-dest: the tiktok emulator command is unavailable: {type(exc).__name__}: {exc}\n"
-        )
-    else:
-        tiktok.add_command(emulator)
+    tiktok.add_command(emulator)
     cli.add_command(tiktok)

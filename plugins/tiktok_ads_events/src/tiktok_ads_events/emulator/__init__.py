@@ -8,9 +8,30 @@ Or from a shell: ``python -m tiktok_ads_events.emulator --port 0 --seed seed.jso
 See README.md beside this file for the seed format, faults and admin endpoints.
 """
 
-from ._config import EmulatorConfigError
-from ._emulator import Emulator
-from ._seed import Seed, load_seed
-from ._state import EmulatorState
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._config import EmulatorConfigError
+    from ._emulator import Emulator
+    from ._seed import Seed, load_seed
+    from ._state import EmulatorState
 
 __all__ = ["Emulator", "EmulatorConfigError", "EmulatorState", "Seed", "load_seed"]
+
+# Imported on first use, so that the CLI command in .cli loads without the server.
+_LAZY = {
+    "Emulator": "_emulator",
+    "EmulatorConfigError": "_config",
+    "EmulatorState": "_state",
+    "Seed": "_seed",
+    "load_seed": "_seed",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,9 +1,10 @@
-"""The ``emulator`` command: run the emulator in the foreground until SIGINT or SIGTERM."""
+"""The ``emulator`` command: run the emulator in the foreground until SIGINT or SIGTERM.
+
+This module imports click only, so that the host can list the command cheaply."""
 
 from __future__ import annotations
 
 import gc
-import logging
 import os
 import signal
 import sys
@@ -11,10 +12,6 @@ import time
 from pathlib import Path
 
 import click
-
-from ._config import EmulatorConfigError
-from ._emulator import Emulator, is_loopback
-from ._server import logger
 
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
@@ -52,6 +49,11 @@ def emulator(
     Prints the base URL as one line on stdout once listening; stops on SIGINT or
     SIGTERM, printing "stopped" on stderr.
     """
+    # The server is imported when it runs, not when `amp-dest --help` lists this command.
+    from ._config import EmulatorConfigError
+    from ._emulator import Emulator, is_loopback
+    from ._server import logger
+
     if not is_loopback(host):
         raise click.BadParameter(
             "must be a loopback address such as 127.0.0.1", param_hint="--host"
@@ -61,6 +63,8 @@ def emulator(
     except EmulatorConfigError as error:
         raise click.ClickException(str(error)) from None
     if verbose:
+        import logging
+
         logger.addHandler(logging.StreamHandler(sys.stderr))
         logger.setLevel(logging.INFO)
     _tune_garbage_collector()
