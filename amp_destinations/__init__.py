@@ -10,11 +10,13 @@ import typing
 from ._version import __version__
 
 if typing.TYPE_CHECKING:
+    from ._authorize import Authorization, AuthorizationFlow, Choice
     from ._base import Credential, CredentialType, Destination, Reader
     from ._delivery import RetryPolicy
     from ._errors import (
         AlreadyExistsError,
         AmpDestError,
+        AuthorizationRefused,
         ConnectionTestFailed,
         DuplicateNameError,
         InputError,
@@ -55,12 +57,16 @@ __all__ = [
     "AlreadyExistsError",
     "AmpDestError",
     "AttemptInfo",
+    "Authorization",
+    "AuthorizationFlow",
+    "AuthorizationRefused",
     "Batch",
     "BatchOutcome",
     "Check",
     "ConnectionStatus",
     "ConnectionTestFailed",
     "Credential",
+    "Choice",
     "CredentialInfo",
     "CredentialType",
     "Destination",
@@ -103,6 +109,9 @@ __all__ = [
 # each is imported on first use (PEP 562). The block above says the same to type
 # checkers, and a test keeps the two and __all__ in step.
 _LAZY = {
+    "Authorization": "_authorize",
+    "AuthorizationFlow": "_authorize",
+    "Choice": "_authorize",
     "Credential": "_base",
     "CredentialType": "_base",
     "Destination": "_base",
@@ -110,6 +119,7 @@ _LAZY = {
     "RetryPolicy": "_delivery",
     "AlreadyExistsError": "_errors",
     "AmpDestError": "_errors",
+    "AuthorizationRefused": "_errors",
     "ConnectionTestFailed": "_errors",
     "DuplicateNameError": "_errors",
     "InputError": "_errors",

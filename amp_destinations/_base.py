@@ -20,6 +20,8 @@ from ._results import Batch, BatchOutcome, ConnectionStatus, RecordError, Record
 if TYPE_CHECKING:
     import httpx
 
+    from ._authorize import AuthorizationFlow, Choice
+
 __all__ = ["CredentialType", "Credential", "Destination", "Reader"]
 
 
@@ -43,6 +45,9 @@ class CredentialType:
     name: ClassVar[str]
     title: ClassVar[str]
     schema: ClassVar[type[Schema]]
+    # An OAuth 2.0 authorization-code flow that creates and renews credentials of this
+    # type (``amp-dest credentials authorize``), or None: see AuthorizationFlow.
+    authorization: ClassVar["type[AuthorizationFlow] | None"] = None
 
     @classmethod
     def secret_fields(cls) -> list[str]:
@@ -54,10 +59,11 @@ class Credential:
     """A stored credential as a destination sees it: fields and secrets by name.
 
     ``repr`` and ``str`` never show a secret. ``rotate`` persists new secret values
-    (a refreshed token, say) atomically through the host.
+    (a refreshed token, say) atomically through the host. ``facts`` are what an
+    authorization said about the account (``Authorization.facts``), empty otherwise.
     """
 
-    __slots__ = ("name", "type", "_values", "_secret_names", "_persist")
+    __slots__ = ("name", "type", "facts", "_values", "_secret_names", "_persist")
 
     def __init__(
         self,
@@ -65,9 +71,11 @@ class Credential:
         type: CredentialType,
         values: Mapping[str, Any],
         persist: Callable[[str, dict[str, str]], None] | None = None,
+        facts: Mapping[str, Any] | None = None,
     ):
         self.name = name
         self.type = type
+        self.facts: Mapping[str, Any] = dict(facts or {})
         self._values = dict(values)
         self._secret_names = frozenset(type.secret_fields())
         self._persist = persist
@@ -134,10 +142,25 @@ class Destination:
     # Identifier coverage for the run summary: label -> alternatives, each a tuple of
     # input columns that must all be non-empty, e.g. {"ip with user agent": (("ip", "agent"),)}.
     identifiers: ClassVar[Mapping[str, Sequence[Sequence[str]]]] = {}
+    # Settings whose values ``choices`` can list from the remote system.
+    choosable: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, settings: Mapping[str, Any], credential: Credential | None = None):
         self.settings = dict(settings)
         self.credential = credential
+
+    @classmethod
+    def choices(
+        cls,
+        setting: str,
+        credential: Credential | None,
+        settings: Mapping[str, Any],
+        session: "httpx.Client",
+    ) -> "list[Choice]":
+        """The values ``setting`` (one of ``choosable``) may take, listed from the remote
+        system for ``credential`` and the settings chosen so far (not yet validated:
+        the event sets of the advertiser in ``settings``, say). Read-only."""
+        raise NotImplementedError
 
     def test_connection(self, session: "httpx.Client") -> ConnectionStatus:
         raise NotImplementedError

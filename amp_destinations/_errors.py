@@ -11,7 +11,9 @@
     ├── InputError                    an input file cannot be read at all
     ├── StorageError                  the local disk or database failed: full, read-only,
     │                                 damaged, or a path that is not a writable file
-    └── ConnectionTestFailed          a save was refused because test_connection failed
+    ├── ConnectionTestFailed          a save was refused because test_connection failed
+    └── AuthorizationRefused          an OAuth authorization was denied, expired, reused,
+                                      or its code exchange refused
 
 A run that the remote system stops (revoked token, wrong account) is not an exception:
 ``Host.send`` returns its RunResult with status "failed" and the reason in ``error``,
@@ -144,3 +146,11 @@ class ConnectionTestFailed(AmpDestError):
     def __init__(self, message: str, status: ConnectionStatus):
         self.status = status
         super().__init__(message)
+
+
+@public
+class AuthorizationRefused(AmpDestError):
+    """The provider, or the person at the browser, refused an authorization: access
+    denied, a code that expired or was used already, a wrong app secret, a state that
+    does not match, or no answer in time. The message says which, in one line, without
+    a secret."""
