@@ -116,7 +116,7 @@ def _show_credential(record: CredentialInfo) -> None:
     "--type",
     "type_name",
     required=True,
-    help="Credential type, see `plugins list`.",
+    help="Credential type, see `amp-dest plugins list`.",
     shell_complete=type_names("credential_types"),
 )
 @set_option
@@ -266,12 +266,12 @@ def _report_save(verb: str, name: str, result: SaveResult, as_json: bool) -> Non
     "--type",
     "type_name",
     required=True,
-    help="Destination type, see `plugins list`.",
+    help="Destination type, see `amp-dest plugins list`.",
     shell_complete=type_names("destinations"),
 )
 @click.option(
     "--credential",
-    help="The credential to use (`credentials list`).",
+    help="The credential to use (`amp-dest credentials list`).",
     shell_complete=credential_names,
 )
 @set_option
