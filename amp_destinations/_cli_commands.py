@@ -138,6 +138,7 @@ def credentials_add(ctx, name, type_name, sets, ask, secrets_stdin, as_json):
     """Add a credential. Secret fields are prompted for (hidden) or read from stdin."""
     check_name(name, "credential")  # before any secret is asked for
     host = _state(ctx).host
+    host.store.refuse_taken("credential", name)  # so is a name that is taken
     credential_type = host.registry.credential_type(type_name)
     from ._schemas import parse_assignments  # marshmallow: not for --help
 
