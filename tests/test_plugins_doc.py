@@ -23,9 +23,11 @@ from marshmallow import Schema, fields
 
 import amp_destinations as amp
 
+sys.path.insert(0, str(Path(__file__).parent))
+from doc_support import blocks
+
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "plugins.md"
-_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 _HEADER = re.compile(r"# (\S+\.py)\b")
 
 
@@ -34,16 +36,14 @@ def tangle(text: str) -> dict[str, str]:
     between left blank), so that a traceback points into docs/plugins.md."""
     lines: dict[str, list[str]] = {}
     current = None
-    for number, match in enumerate(_BLOCK.finditer(text), 1):
-        block = match.group(1)
-        header = _HEADER.match(block)
+    for number, block in enumerate(blocks(text), 1):
+        header = _HEADER.match(block.code)
         if header:
             current = header.group(1)
         assert current, f"python block {number} of docs/plugins.md names no file"
         source = lines.setdefault(current, [])
-        first = text.count("\n", 0, match.start(1))
-        source.extend([""] * (first - len(source)))
-        source.extend(block.splitlines())
+        source.extend([""] * (block.line - 1 - len(source)))
+        source.extend(block.code.splitlines())
     return {name: "\n".join(source) + "\n" for name, source in lines.items()}
 
 
