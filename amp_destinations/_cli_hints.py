@@ -11,6 +11,8 @@ suite for a plugin's check hints, run every hint through it).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import shlex
 
@@ -79,7 +81,10 @@ def usage_error(cli: click.Group, command_line: str) -> str | None:
     accepts it: every command, option, argument and value type as click parses them
     before running anything. Nothing runs; the command's own checks (a name that
     exists, a setting the schema knows) are not made."""
-    words = shlex.split(command_line)
+    try:
+        words = shlex.split(command_line)
+    except ValueError as exc:  # an unclosed quote: the shell would wait for more
+        return f"a shell cannot read it: {exc}"
     if words[:1] != ["amp-dest"]:
         return "it does not start with amp-dest"
     command: click.Command = cli
@@ -88,7 +93,8 @@ def usage_error(cli: click.Group, command_line: str) -> str | None:
         while True:
             if isinstance(command, click.Group) and not args:
                 return "Missing command."  # where click would print the group's help
-            ctx = command.make_context(name, args, parent=parent, resilient_parsing=False)
+            with contextlib.redirect_stdout(io.StringIO()):  # what --help, --version print
+                ctx = command.make_context(name, args, parent=parent, resilient_parsing=False)
             if not isinstance(command, click.Group):
                 return None
             # What the group left for its subcommand, as Group.invoke reads it.
@@ -98,5 +104,7 @@ def usage_error(cli: click.Group, command_line: str) -> str | None:
             found, subcommand, args = command.resolve_command(ctx, rest)
             assert found is not None and subcommand is not None  # else it raised
             command, name, parent = subcommand, found, ctx
+    except click.exceptions.Exit:  # --help or --version: accepted, and done
+        return None
     except click.UsageError as exc:
         return exc.format_message()

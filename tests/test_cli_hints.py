@@ -122,8 +122,10 @@ def test_a_url_with_a_password_points_the_cli_at_credentials(host, fails):
 # -- every hint the CLI prints is a command it accepts ----------------------------------
 
 
-def test_usage_error_refuses_what_click_refuses_and_runs_nothing(cli, home):
+def test_usage_error_refuses_what_click_refuses_and_runs_nothing(cli, home, capsys):
     assert usage_error(cli, "amp-dest credentials update cred --secret token") is None
+    assert usage_error(cli, "amp-dest credentials --help") is None
+    assert capsys.readouterr().out == ""
     assert usage_error(cli, "amp-dest --home /elsewhere runs show 3") is None
     assert usage_error(cli, "amp-dest credentials add") == "Missing argument 'NAME'."
     assert "'--type'" in usage_error(cli, "amp-dest credentials add cred")
@@ -132,6 +134,7 @@ def test_usage_error_refuses_what_click_refuses_and_runs_nothing(cli, home):
     assert "No such command 'credential'" in usage_error(cli, "amp-dest credential list")
     assert "No such option '--debug'" in usage_error(cli, "amp-dest runs list --debug")
     assert usage_error(cli, "credentials list") == "it does not start with amp-dest"
+    assert "No closing quotation" in usage_error(cli, "amp-dest credentials show 'cred")
     assert not home.exists()  # parsed only: nothing opened the database
 
 
