@@ -277,11 +277,16 @@ class Host:
     def _describe_credential(self, record: dict[str, Any]) -> CredentialInfo:
         credential_type = self.registry.credential_types.get(record["type"])
         names = credential_type.secret_fields() if credential_type else []
+        sources = {field: self.secrets.source(record["name"], field) for field in names}
+        declared = credential_type.schema._declared_fields if credential_type else {}
         return CredentialInfo(
             name=record["name"],
             type=record["type"],
             fields=redact_userinfo(record["fields"]),  # as an older release stored them
-            secrets={field: self.secrets.source(record["name"], field) for field in names},
+            secrets=sources,
+            missing_secrets=tuple(
+                field for field in names if sources[field] is None and declared[field].required
+            ),
             created_at=record["created_at"],
             updated_at=record["updated_at"],
         )
@@ -473,7 +478,13 @@ class Host:
             status = instance.test_connection(session)
             if not status.ok:
                 check = status.first_failure
-                where = f" at '{check.name}': {check.message} ({check.hint})" if check else ""
+                where = ""
+                if check is not None:
+                    # Clauses joined by "; ": a hint in parentheses would nest the
+                    # parentheses of the plugin's message and of the CLI's hint.
+                    where = f" at '{check.name}'" + (f": {check.message}" if check.message else "")
+                    if check.hint:
+                        where += f"; {check.hint.rstrip('.')}"
                 raise ConnectionTestFailed(
                     f"connection test failed{where}; nothing was saved", status
                 )
