@@ -10,6 +10,7 @@ import click
 
 from . import _cli_format as fmt
 from ._cli_completion import credential_names, destination_names, run_ids, type_names
+from ._cli_schema import schema_help
 from ._cli_support import (
     EXIT_FAILED,
     EXIT_INCOMPLETE,
@@ -354,10 +355,17 @@ def destinations_test(ctx, name, as_json):
 
 @destinations.command("schema")
 @click.argument("type_name", metavar="TYPE", shell_complete=type_names("destinations"))
+@json_option
 @click.pass_context
-def destinations_schema(ctx, type_name):
-    """Print the JSON Schema of a destination type's settings and credential."""
-    _print_json(_state(ctx).host.schema(type_name))
+def destinations_schema(ctx, type_name, as_json):
+    """The settings of a destination type and the fields of its credential: what each
+    is for and its rules; --json prints them as JSON Schema (secrets writeOnly)."""
+    document = _state(ctx).host.schema(type_name)
+    if as_json:
+        _print_json(document)
+    else:
+        for line in schema_help(document).splitlines():
+            echo(line)
 
 
 # send ------------------------------------------------------------------------------

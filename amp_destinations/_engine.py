@@ -226,7 +226,11 @@ def run_delivery(
     options: SendOptions,
     settled: SettledRows | None = None,
     resumed: bool = False,
+    *,
+    name: str,
 ) -> RunResult:
+    """Send ``rows`` through ``destination``, the configured destination ``name``, as
+    attempt ``attempt`` of run ``run_id``."""
     recorder = RunRecorder(store, run_id, attempt, options.rejects_path, resumed)
     progress = _Progress(options.progress, recorder)
     delivery = _Delivery(destination, session, recorder, options, progress)
@@ -291,7 +295,7 @@ def run_delivery(
         pass  # the run shows as stopped once this process ends, and resumes as well
     if unexpected is not None:
         raise unexpected
-    return RunResult(run_id, destination.name, status, summary, rejects, output, delivery.error)
+    return RunResult(run_id, name, status, summary, rejects, output, delivery.error)
 
 
 def _stopped_by(exc: Exception) -> str:

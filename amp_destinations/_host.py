@@ -630,7 +630,7 @@ class Host:
                 progress=progress,
                 input_facts=source.facts,
             )
-            return self._deliver(run, run_id, destination, checked, options, timeout)
+            return self._deliver(run, run_id, name, destination, checked, options, timeout)
         finally:
             source.close()
 
@@ -753,6 +753,7 @@ class Host:
         self,
         run: RunInfo | None,
         run_id: int,
+        name: str,
         destination: Destination,
         rows: Iterable[Any],
         options: SendOptions,
@@ -765,14 +766,11 @@ class Host:
         if run is not None:
             settled = SettledRows((first, last) for first, last, _ in self.store.ledger(run_id))
         resumed = run is not None
+        args = (self.store, run_id, attempt, destination, rows)
         if options.dry_run:
-            return run_delivery(
-                self.store, run_id, attempt, destination, rows, None, options, settled, resumed
-            )
+            return run_delivery(*args, None, options, settled, resumed, name=name)
         with self.session(options.concurrency, timeout) as session:
-            return run_delivery(
-                self.store, run_id, attempt, destination, rows, session, options, settled, resumed
-            )
+            return run_delivery(*args, session, options, settled, resumed, name=name)
 
     # runs -----------------------------------------------------------------------
 

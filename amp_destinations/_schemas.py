@@ -138,14 +138,17 @@ def _field_schema(field: fields.Field) -> dict:
         out["writeOnly"] = True
     if field.dump_only:
         out["readOnly"] = True
+    # A Length counts a string's characters or a list's items; the type may allow null.
+    types = out.get("type")
+    text = "string" in (types if isinstance(types, list) else [types])
     for validator in _validators(field):
         if isinstance(validator, validate.OneOf):
             out["enum"] = list(validator.choices)
         elif isinstance(validator, validate.Length):
             if validator.min is not None:
-                out["minLength" if out.get("type") == "string" else "minItems"] = validator.min
+                out["minLength" if text else "minItems"] = validator.min
             if validator.max is not None:
-                out["maxLength" if out.get("type") == "string" else "maxItems"] = validator.max
+                out["maxLength" if text else "maxItems"] = validator.max
         elif isinstance(validator, validate.Range):
             if validator.min is not None:
                 out["minimum" if validator.min_inclusive else "exclusiveMinimum"] = validator.min
