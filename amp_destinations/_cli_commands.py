@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import _cli_format as fmt
-from ._cli_completion import credential_names, destination_names, run_ids, type_names
+from ._cli_completion import (
+    RegisteredChoice,
+    credential_names,
+    destination_names,
+    run_ids,
+    type_names,
+)
 from ._cli_schema import schema_help
 from ._cli_support import (
     EXIT_FAILED,
@@ -421,9 +427,15 @@ def _print_summary(result: RunResult) -> None:
     "--input",
     "input_path",
     type=click.Path(dir_okay=False),
-    help="CSV, JSONL or Parquet file (optionally .gz).",
+    help="A CSV, TSV, JSON Lines or Parquet file, optionally .gz; its suffix tells the "
+    "format, or --format does.",
 )
-@click.option("--format", "format_name", help="Input format when the suffix does not tell.")
+@click.option(
+    "--format",
+    "format_name",
+    type=RegisteredChoice("readers"),
+    help="The input's format, when its suffix does not tell.",
+)
 @click.option(
     "--delimiter",
     metavar="CHAR",
@@ -477,7 +489,8 @@ def send(
     as_json,
     delimiter,
 ):
-    """Send a file through a destination, or resume a run with --resume RUN_ID."""
+    """Send a file (CSV, TSV, JSON Lines or Parquet) through a destination, or resume
+    a run with --resume RUN_ID."""
     if resume is None and (not name or not input_path):
         raise CliError("give a destination and --input PATH, or --resume RUN_ID")
     host = _state(ctx).host
