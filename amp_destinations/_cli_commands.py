@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import _cli_format as fmt
+from . import _display as fmt
 from ._cli_completion import (
     RegisteredChoice,
     credential_names,

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from . import _cli_format as fmt
+from . import _display as fmt
 
 __all__ = ["schema_help"]
 

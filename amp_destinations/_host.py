@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sized
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -629,6 +629,8 @@ class Host:
                 retry=retry or RetryPolicy(),
                 progress=progress,
                 input_facts=source.facts,
+                input_progress=source.reader.progress if source.reader is not None else None,
+                input_rows=len(rows) if isinstance(rows, Sized) else None,
             )
             return self._deliver(run, run_id, name, destination, checked, options, timeout)
         finally:

@@ -1,7 +1,8 @@
-"""How the CLI shows a value to a person, in one place so that every command says it
-alike: a boolean as ``true``/``false`` (the words ``--set`` takes), a missing value as
-``-``, a list or mapping as JSON (what ``--set`` takes for them), a count with
-thousands separators, a share as a percentage and a noun in the singular for one.
+"""How a value is shown to a person, in one place so that the CLI's commands and the
+progress bar say it alike: a boolean as ``true``/``false`` (the words ``--set`` takes),
+a missing value as ``-``, a list or mapping as JSON (what ``--set`` takes for them), a
+count with thousands separators, a share as a percentage and a noun in the singular
+for one.
 
 ``--json`` prints the values themselves; this is only for the text a person reads.
 It imports nothing heavy: the CLI loads it on every start.

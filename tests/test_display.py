@@ -1,5 +1,5 @@
 """What a person reads: every command shows booleans, missing values, counts and shares
-alike (``_cli_format``), a secret that is optional is not called missing, and an error
+alike (``_display``), a secret that is optional is not called missing, and an error
 made of another one's words reads as one sentence, never parentheses in parentheses."""
 
 from __future__ import annotations
