@@ -245,6 +245,14 @@ class Reader:
     def values(self) -> Iterator[list[Any] | RecordError]:
         raise NotImplementedError
 
+    def progress(self) -> tuple[int, int] | None:
+        """How far reading has come, as ``(done, total)`` in a unit of the reader's
+        choosing, for the progress bar's percent and time left; None when the total is
+        not known (a pipe). The built-in readers count the bytes of the file as it lies
+        on disk, compressed or not (Parquet, its rows). Called every few thousand
+        records from the thread that iterates, and once after the reader is closed."""
+        return None
+
     def likely_cause(self) -> str | None:
         """Asked when the input cannot be what the operator meant (every leading record
         failed to decode, or columns the destination needs are missing): a guess at why

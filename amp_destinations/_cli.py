@@ -117,7 +117,9 @@ def build_cli(registry: Registry | None = None) -> click.Group:
         help=f"Also load plugin .py files from here (env {PLUGINS_DIR_ENV}).",
     )
     @click.option("--debug", is_flag=True, help="Show tracebacks.")
-    @click.version_option(package_name="amp-destinations", prog_name="amp-dest")
+    @click.version_option(
+        None, "-V", "--version", package_name="amp-destinations", prog_name="amp-dest"
+    )
     @click.pass_context
     def cli(ctx, home, plugins_dir, debug):
         """Send customer data to destinations: ad platforms, webhooks, files."""

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import sys
-import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._cli_completion import credential_names, destination_names, run_ids, type_names
+from . import _display as fmt
+from ._cli_completion import (
+    RegisteredChoice,
+    credential_names,
+    destination_names,
+    run_ids,
+    type_names,
+)
+from ._cli_schema import schema_help
 from ._cli_support import (
     EXIT_FAILED,
     EXIT_INCOMPLETE,
@@ -38,12 +46,6 @@ set_option = click.option(
     metavar="KEY=VALUE",
     help="A setting or non-secret field; repeat for more.",
 )
-
-
-def _when(timestamp: float | None) -> str:
-    if not timestamp:
-        return "-"
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
 
 
 def _table(rows: list[list[str]], header: list[str]) -> None:
@@ -102,12 +104,17 @@ def credentials(ctx):
         echo(f"amp-dest: warning: {warning}", err=True)
 
 
+def _unset_secret(record: CredentialInfo, field: str) -> str:
+    """A required secret that is not set is missing; an optional one is only not set."""
+    return "MISSING (required)" if field in record.missing_secrets else "not set"
+
+
 def _show_credential(record: CredentialInfo) -> None:
     echo(f"{record.name}  type: {record.type}")
     for key, value in sorted(record.fields.items()):
-        echo(f"    {key}: {value}")
+        echo(f"    {key}: {fmt.value(value)}")
     for field, source in sorted(record.secrets.items()):
-        echo(f"    {field}: {'set (' + source + ')' if source else 'not set'}")
+        echo(f"    {field}: {f'set ({source})' if source else _unset_secret(record, field)}")
 
 
 @credentials.command("add")
@@ -201,7 +208,10 @@ def credentials_list(ctx, as_json):
             [
                 r.name,
                 r.type,
-                ", ".join(f"{f}={s or 'missing'}" for f, s in sorted(r.secrets.items())),
+                ", ".join(
+                    f"{field}={source or _unset_secret(r, field)}"
+                    for field, source in sorted(r.secrets.items())
+                ),
             ]
             for r in records
         ],
@@ -322,7 +332,7 @@ def destinations_list(ctx, as_json):
         echo("no destinations; add one with `amp-dest destinations add NAME --type TYPE`")
         return
     _table(
-        [[r.name, r.type, r.credential or "-", _when(r.updated_at)] for r in records],
+        [[r.name, r.type, fmt.value(r.credential), fmt.when(r.updated_at)] for r in records],
         ["NAME", "TYPE", "CREDENTIAL", "UPDATED"],
     )
 
@@ -337,9 +347,9 @@ def destinations_show(ctx, name, as_json):
     if as_json:
         _print_json(record.to_dict())
         return
-    echo(f"{record.name}  type: {record.type}  credential: {record.credential or '-'}")
+    echo(f"{record.name}  type: {record.type}  credential: {fmt.value(record.credential)}")
     for key, value in sorted(record.settings.items()):
-        echo(f"    {key}: {value}")
+        echo(f"    {key}: {fmt.value(value)}")
 
 
 @destinations.command("remove")
@@ -369,44 +379,58 @@ def destinations_test(ctx, name, as_json):
 
 @destinations.command("schema")
 @click.argument("type_name", metavar="TYPE", shell_complete=type_names("destinations"))
+@json_option
 @click.pass_context
-def destinations_schema(ctx, type_name):
-    """Print the JSON Schema of a destination type's settings and credential."""
-    _print_json(_state(ctx).host.schema(type_name))
+def destinations_schema(ctx, type_name, as_json):
+    """The settings of a destination type and the fields of its credential: what each
+    is for and its rules; --json prints them as JSON Schema (secrets writeOnly)."""
+    document = _state(ctx).host.schema(type_name)
+    if as_json:
+        _print_json(document)
+    else:
+        for line in schema_help(document).splitlines():
+            echo(line)
 
 
 # send ------------------------------------------------------------------------------
+
+
+def _coverage(shares: dict[str, float]) -> str:
+    return ", ".join(f"{label} {fmt.share(fraction)}" for label, fraction in shares.items())
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds:,.2f}s"
+
+
+def _rate(rows_per_second: float) -> str:
+    return f"{fmt.count(round(rows_per_second))} rows/s"
 
 
 def _print_summary(result: RunResult) -> None:
     s = result.summary
     verb = "would deliver" if s.get("dry_run") else "delivered"
     echo(
-        f"run {result.id} {result.status}: {s['rows_read']:,} rows read, {s['delivered']:,} "
-        f"{verb}, {s['rejected']:,} rejected, {s['pending']:,} pending "
-        f"in {s['elapsed_seconds']:.2f}s ({s['rows_per_second']:,.0f} rows/s)"
+        f"run {result.id} {result.status}: {fmt.counted(s['rows_read'], 'row')} read, "
+        f"{fmt.count(s['delivered'])} {verb}, {fmt.count(s['rejected'])} rejected, "
+        f"{fmt.count(s['pending'])} pending in {_seconds(s['elapsed_seconds'])} "
+        f"({_rate(s['rows_per_second'])})"
     )
     if s["rejected_by_code"]:
-        echo(
-            "  rejected by reason: "
-            + ", ".join(f"{code} {count:,}" for code, count in s["rejected_by_code"].items())
-        )
+        echo(f"  rejected by reason: {fmt.counts(s['rejected_by_code'])}")
     if s["warnings_by_code"]:
-        echo(
-            "  warnings: "
-            + ", ".join(f"{code} {count:,}" for code, count in s["warnings_by_code"].items())
-        )
-    echo(f"  batches: {s['batches']:,}, requests: {s['requests']:,}, retries: {s['retries']:,}")
+        echo(f"  warnings: {fmt.counts(s['warnings_by_code'])}")
+    echo(
+        f"  batches: {fmt.count(s['batches'])}, requests: {fmt.count(s['requests'])}, "
+        f"retries: {fmt.count(s['retries'])}"
+    )
     if s.get("rate_limit_pauses"):
         echo(
-            f"  rate limited {s['rate_limit_pauses']:,} times: sends in flight went "
-            f"down to {s['lowest_concurrency']}"
+            f"  rate limited {fmt.counted(s['rate_limit_pauses'], 'time')}: sends in flight "
+            f"went down to {fmt.count(s['lowest_concurrency'])}"
         )
     if s["identifier_coverage"]:
-        echo(
-            "  identifier coverage: "
-            + ", ".join(f"{label} {share:.0%}" for label, share in s["identifier_coverage"].items())
-        )
+        echo(f"  identifier coverage: {_coverage(s['identifier_coverage'])}")
     for note in s.get("remote_notes", []):
         echo(f"  remote said: {note}")
     if result.rejects_path:
@@ -421,9 +445,15 @@ def _print_summary(result: RunResult) -> None:
     "--input",
     "input_path",
     type=click.Path(dir_okay=False),
-    help="CSV, JSONL or Parquet file (optionally .gz).",
+    help="A CSV, TSV, JSON Lines or Parquet file, optionally .gz; its suffix tells the "
+    "format, or --format does.",
 )
-@click.option("--format", "format_name", help="Input format when the suffix does not tell.")
+@click.option(
+    "--format",
+    "format_name",
+    type=RegisteredChoice("readers"),
+    help="The input's format, when its suffix does not tell.",
+)
 @click.option(
     "--delimiter",
     metavar="CHAR",
@@ -477,7 +507,8 @@ def send(
     as_json,
     delimiter,
 ):
-    """Send a file through a destination, or resume a run with --resume RUN_ID."""
+    """Send a file (CSV, TSV, JSON Lines or Parquet) through a destination, or resume
+    a run with --resume RUN_ID."""
     if resume is None and (not name or not input_path):
         raise CliError("give a destination and --input PATH, or --resume RUN_ID")
     host = _state(ctx).host
@@ -548,16 +579,51 @@ def runs_list(ctx, destination, limit, as_json):
                 str(r.id),
                 r.destination,
                 r.status + (" (dry run)" if r.dry_run else ""),
-                _when(r.started_at),
-                f"{r.rows_read:,}",
-                f"{r.delivered:,}",
-                f"{r.rejected:,}",
-                f"{r.pending:,}",
+                fmt.when(r.started_at),
+                fmt.count(r.rows_read),
+                fmt.count(r.delivered),
+                fmt.count(r.rejected),
+                fmt.count(r.pending),
             ]
             for r in records
         ],
         ["ID", "DESTINATION", "STATUS", "STARTED", "READ", "DELIVERED", "REJECTED", "PENDING"],
     )
+
+
+# What runs show prints of a run, in this order; the counts always, the rest when set.
+_RUN_FIELDS = (
+    "id",
+    "destination",
+    "destination_type",
+    "status",
+    "input",
+    "format",
+    "dry_run",
+    "rows_read",
+    "delivered",
+    "rejected",
+    "pending",
+    "rejects_path",
+    "output_path",
+    "error",
+)
+_RUN_COUNTS = ("rows_read", "delivered", "rejected", "pending")
+# The summary's figures runs show prints (when the run has them), each as send does.
+_FIGURES: dict[str, Callable[[Any], str]] = {
+    "rejected_by_code": fmt.counts,
+    "warnings_by_code": fmt.counts,
+    "identifier_coverage": _coverage,
+    "retries": fmt.count,
+    "batches": fmt.count,
+    "requests": fmt.count,
+    "requests_written": fmt.count,
+    "rate_limit_pauses": fmt.count,
+    "lowest_concurrency": fmt.count,
+    "elapsed_seconds": lambda seconds: f"{seconds:,.2f}",
+    "rows_per_second": lambda rate: fmt.count(round(rate)),
+    "stopped_by": fmt.value,
+}
 
 
 @runs.command("show")
@@ -570,33 +636,21 @@ def runs_show(ctx, run_id, as_json):
     if as_json:
         _print_json(record.to_dict())
         return
-    for key in (
-        "id",
-        "destination",
-        "destination_type",
-        "status",
-        "input",
-        "format",
-        "dry_run",
-        "rows_read",
-        "delivered",
-        "rejected",
-        "pending",
-        "rejects_path",
-        "output_path",
-        "error",
-    ):
+    for key in _RUN_FIELDS:
         value = getattr(record, key)
-        if value not in (None, ""):
-            echo(f"{key}: {value}")
-    echo(f"started: {_when(record.started_at)}  ended: {_when(record.ended_at)}")
+        if key in _RUN_COUNTS:
+            echo(f"{key}: {fmt.count(value)}")
+        elif value not in (None, ""):
+            echo(f"{key}: {fmt.value(value)}")
+    echo(f"started: {fmt.when(record.started_at)}  ended: {fmt.when(record.ended_at)}")
     summary = record.summary
-    for key in ("rejected_by_code", "warnings_by_code", "identifier_coverage"):
-        if summary.get(key):
-            echo(f"{key}: " + ", ".join(f"{k} {v}" for k, v in summary[key].items()))
-    for key in ("retries", "batches", "requests", "elapsed_seconds", "rows_per_second"):
-        if key in summary:
-            echo(f"{key}: {summary[key]}")
+    for key, shown in _FIGURES.items():
+        if summary.get(key) not in (None, {}) and (
+            key != "lowest_concurrency" or summary.get("rate_limit_pauses")
+        ):
+            echo(f"{key}: {shown(summary[key])}")
+    for note in summary.get("remote_notes", []):
+        echo(f"remote said: {note}")
     if record.attempts:
         echo("attempts:")
         _table(
@@ -604,13 +658,13 @@ def runs_show(ctx, run_id, as_json):
                 [
                     str(a.attempt),
                     a.status,
-                    _when(a.started_at),
-                    _when(a.ended_at),
-                    f"{a.rows_read:,}",
-                    f"{a.delivered:,}",
-                    f"{a.rejected:,}",
-                    f"{a.batches:,}",
-                    f"{a.retries:,}",
+                    fmt.when(a.started_at),
+                    fmt.when(a.ended_at),
+                    fmt.count(a.rows_read),
+                    fmt.count(a.delivered),
+                    fmt.count(a.rejected),
+                    fmt.count(a.batches),
+                    fmt.count(a.retries),
                     a.error or "",
                 ]
                 for a in record.attempts

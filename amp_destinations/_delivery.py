@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from ._base import Destination
+from ._display import counted
 from ._public import public
 from ._results import Batch, BatchOutcome, FailureType, ItemRejection, OutcomeKind
 
@@ -201,7 +202,7 @@ class BatchSender:
             if attempt >= policy.max_attempts or elapsed + delay > policy.max_elapsed:
                 result.gave_up = (
                     f"{self.destination.name} kept answering '{outcome.message}' "
-                    f"after {attempt} attempts over {elapsed:.0f}s"
+                    f"after {counted(attempt, 'attempt')} over {elapsed:.0f}s"
                 )
                 result.pending.extend(batch.rows)
                 return

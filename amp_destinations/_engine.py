@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,19 +33,21 @@ from ._delivery import (
     plugin_failure,
     raised_at,
 )
+from ._display import count, counted
 from ._errors import InputError, StorageError
 from ._local_failures import file_failure
 from ._private_files import make_private_dirs, write_private_bytes
 from ._records import RunResult, RunStatus
 from ._results import Batch, RecordError
 from ._row_plan import RowPlan, covered
-from ._run import RunRecorder, SettledRows
+from ._run import HEARTBEAT_SECONDS, RunRecorder, SettledRows
 from ._stop_signals import StopSignals
 from ._store import Store
 
 __all__ = ["SendOptions", "RunResult", "run_delivery"]
 
-# Every 2048 rows read, the hot loop refreshes the bar and looks for a stop.
+# Every 2048 rows read, the hot loop refreshes the bar and the run's record (at most
+# once a heartbeat, see RunRecorder.heartbeat) and looks for a stop.
 _CHECK_MASK = 2047
 
 
@@ -61,6 +63,10 @@ class SendOptions:
     # What a resume must know of the input file (fingerprint, delimiter), kept in the
     # summary the run ends with.
     input_facts: dict[str, Any] = field(default_factory=dict)
+    # How far through the input reading is (a Reader's ``progress``), or how many rows
+    # there are when that is known before reading: the bar's percent and time left.
+    input_progress: Callable[[], tuple[int, int] | None] | None = None
+    input_rows: int | None = None
 
 
 class _PluginFailed(Exception):
@@ -69,25 +75,55 @@ class _PluginFailed(Exception):
 
 
 class _Progress:
-    def __init__(self, enabled: bool, recorder: RunRecorder):
+    """The bar on stderr. When the input's size is known it shows the percent done and
+    the time left, measured by the reader (a file's bytes) or by the rows given; always
+    the rows read, delivered and rejected so far, and rows a second."""
+
+    def __init__(self, enabled: bool, recorder: RunRecorder, options: SendOptions):
         self.recorder = recorder
         self.bar = None
-        if enabled:
-            from tqdm import tqdm
+        self.position = options.input_progress
+        self.rows = options.input_rows
+        self.started = time.monotonic()
+        if not enabled:
+            return
+        from tqdm import tqdm
 
-            self.bar = tqdm(
-                unit=" rows", file=sys.stderr, dynamic_ncols=True, smoothing=0.1, mininterval=0.5
-            )
+        total = self._where()[1]
+        self.bar = tqdm(
+            total=total,
+            file=sys.stderr,
+            dynamic_ncols=True,
+            smoothing=0.1,
+            mininterval=0.5,
+            # tqdm counts bytes or rows here; the rows, with separators, are in the postfix.
+            bar_format="{elapsed}{postfix}"
+            if total is None
+            else "{percentage:3.0f}%|{bar}| {elapsed}<{remaining}{postfix}",
+            postfix=self._counts(),
+        )
+
+    def _where(self) -> tuple[int, int | None]:
+        """How far reading has come and of how much, in the bar's unit."""
+        read = self.recorder.rows_read
+        where = self.position() if self.position is not None else None
+        if where is not None:
+            return where
+        return read, self.rows if self.rows and self.rows >= read else None
+
+    def _counts(self) -> str:
+        recorder = self.recorder
+        rate = recorder.rows_read / max(time.monotonic() - self.started, 1e-9)
+        return (
+            f"{counted(recorder.rows_read, 'row')} read, {count(recorder.delivered)} "
+            f"delivered, {count(recorder.rejected)} rejected, {count(round(rate))} rows/s"
+        )
 
     def refresh(self) -> None:
-        """Show the recorder's counts: rows read, whatever became of them, and the
-        rows delivered and rejected so far."""
+        """Show how far reading has come, and the rows delivered and rejected so far."""
         if self.bar is not None:
-            recorder = self.recorder
-            self.bar.update(recorder.rows_read - self.bar.n)
-            self.bar.set_postfix_str(
-                f"delivered {recorder.delivered:,} rejected {recorder.rejected:,}", refresh=False
-            )
+            self.bar.set_postfix_str(self._counts(), refresh=False)
+            self.bar.update(self._where()[0] - self.bar.n)  # shows it, at most twice a second
 
     def close(self) -> None:
         if self.bar is not None:
@@ -168,7 +204,18 @@ class _Delivery:
     def drain(self, block: bool) -> None:
         if not self.inflight:
             return
-        done, _ = wait(self.inflight, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        while True:
+            done, _ = wait(
+                self.inflight,
+                timeout=HEARTBEAT_SECONDS if block else 0,
+                return_when=FIRST_COMPLETED,
+            )
+            if done or not block:
+                break
+            # No answer for a while (a slow remote system, retries): the run's record
+            # and the bar still show how far reading got.
+            self.recorder.heartbeat()
+            self.progress.refresh()
         for future in done:
             self.inflight.discard(future)
             self.settle(future.result())
@@ -222,9 +269,13 @@ def run_delivery(
     options: SendOptions,
     settled: SettledRows | None = None,
     resumed: bool = False,
+    *,
+    name: str,
 ) -> RunResult:
+    """Send ``rows`` through ``destination``, the configured destination ``name``, as
+    attempt ``attempt`` of run ``run_id``."""
     recorder = RunRecorder(store, run_id, attempt, options.rejects_path, resumed)
-    progress = _Progress(options.progress, recorder)
+    progress = _Progress(options.progress, recorder, options)
     delivery = _Delivery(destination, session, recorder, options, progress)
     unexpected: Exception | None = None
     with StopSignals(delivery.stop) as signals:
@@ -287,7 +338,7 @@ def run_delivery(
         pass  # the run shows as stopped once this process ends, and resumes as well
     if unexpected is not None:
         raise unexpected
-    return RunResult(run_id, destination.name, status, summary, rejects, output, delivery.error)
+    return RunResult(run_id, name, status, summary, rejects, output, delivery.error)
 
 
 def _stopped_by(exc: Exception) -> str:
@@ -314,6 +365,7 @@ def _pump(
     add = delivery.batcher.add
     reject = recorder.reject_prepared
     warned = recorder.warned
+    heartbeat = recorder.heartbeat
     counted = recorder.coverage
     stop = delivery.stop
     warnings: list = []
@@ -326,6 +378,7 @@ def _pump(
             recorder.rows_read = row_no
             if not row_no & _CHECK_MASK:
                 progress.refresh()
+                heartbeat()
                 if stop.is_set():
                     return
             if skip is not None and row_no in skip:

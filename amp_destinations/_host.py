@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sized
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -279,11 +279,16 @@ class Host:
     def _describe_credential(self, record: dict[str, Any]) -> CredentialInfo:
         credential_type = self.registry.credential_types.get(record["type"])
         names = credential_type.secret_fields() if credential_type else []
+        sources = {field: self.secrets.source(record["name"], field) for field in names}
+        declared = credential_type.schema._declared_fields if credential_type else {}
         return CredentialInfo(
             name=record["name"],
             type=record["type"],
             fields=redact_userinfo(record["fields"]),  # as an older release stored them
-            secrets={field: self.secrets.source(record["name"], field) for field in names},
+            secrets=sources,
+            missing_secrets=tuple(
+                field for field in names if sources[field] is None and declared[field].required
+            ),
             created_at=record["created_at"],
             updated_at=record["updated_at"],
         )
@@ -474,7 +479,13 @@ class Host:
             status = instance.test_connection(session)
             if not status.ok:
                 check = status.first_failure
-                where = f" at '{check.name}': {check.message} ({check.hint})" if check else ""
+                where = ""
+                if check is not None:
+                    # Clauses joined by "; ": a hint in parentheses would nest the
+                    # parentheses of the plugin's message and of the CLI's hint.
+                    where = f" at '{check.name}'" + (f": {check.message}" if check.message else "")
+                    if check.hint:
+                        where += f"; {check.hint.rstrip('.')}"
                 raise ConnectionTestFailed(
                     f"connection test failed{where}; nothing was saved", status
                 )
@@ -619,8 +630,10 @@ class Host:
                 retry=retry or RetryPolicy(),
                 progress=progress,
                 input_facts=source.facts,
+                input_progress=source.reader.progress if source.reader is not None else None,
+                input_rows=len(rows) if isinstance(rows, Sized) else None,
             )
-            return self._deliver(run, run_id, destination, checked, options, timeout)
+            return self._deliver(run, run_id, name, destination, checked, options, timeout)
         finally:
             source.close()
 
@@ -743,6 +756,7 @@ class Host:
         self,
         run: RunInfo | None,
         run_id: int,
+        name: str,
         destination: Destination,
         rows: Iterable[Any],
         options: SendOptions,
@@ -755,14 +769,11 @@ class Host:
         if run is not None:
             settled = SettledRows((first, last) for first, last, _ in self.store.ledger(run_id))
         resumed = run is not None
+        args = (self.store, run_id, attempt, destination, rows)
         if options.dry_run:
-            return run_delivery(
-                self.store, run_id, attempt, destination, rows, None, options, settled, resumed
-            )
+            return run_delivery(*args, None, options, settled, resumed, name=name)
         with self.session(options.concurrency, timeout) as session:
-            return run_delivery(
-                self.store, run_id, attempt, destination, rows, session, options, settled, resumed
-            )
+            return run_delivery(*args, session, options, settled, resumed, name=name)
 
     # runs -----------------------------------------------------------------------
 

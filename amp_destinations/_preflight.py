@@ -130,6 +130,9 @@ class _ReadAhead(Reader):
     def columns(self) -> list[str] | None:
         return self._reader.columns
 
+    def progress(self) -> tuple[int, int] | None:
+        return self._reader.progress()
+
     def __iter__(self) -> Iterator[Mapping[str, Any] | RecordError]:
         return self._records
 

@@ -100,6 +100,9 @@ class CredentialInfo:
     ``fields``      the non-secret fields as stored (user info in a URL redacted)
     ``secrets``     each secret field of the type, with where its value comes from:
                     "keyring", "environment", or None when it is not set
+    ``missing_secrets``  the secret fields the type requires that are not set: the
+                    credential cannot be used until they are (an optional secret
+                    left unset is not missing)
     ``created_at``, ``updated_at``  seconds since the epoch
     """
 
@@ -107,6 +110,7 @@ class CredentialInfo:
     type: str
     fields: dict[str, Any]
     secrets: dict[str, str | None]
+    missing_secrets: tuple[str, ...]
     created_at: float
     updated_at: float
 

@@ -36,6 +36,9 @@ __all__ = ["RunRecorder", "SettledRows", "REJECTS_HEADER"]
 REJECTS_HEADER = ("row", "record_id", "code", "field", "message")
 # Prepared-row rejects are buffered and committed with the next batch, or at this size.
 _REJECT_BUFFER = 2000
+# Between commits, the rows read so far are recorded at most this often (seconds), so
+# that a live run's record counts them before their batches are answered.
+HEARTBEAT_SECONDS = 1.0
 
 
 def to_ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
@@ -100,6 +103,7 @@ class RunRecorder:
         self._resumed = resumed
         self._file: IO[str] | None = None
         self._writer: Writer | None = None  # set while the rejects file is writable
+        self._recorded_at = time.monotonic()  # when the run's counts were last written
 
     @property
     def rejected(self) -> int:
@@ -173,13 +177,7 @@ class RunRecorder:
             if ledger:
                 self.store.add_ledger(self.run_id, ledger)
                 self.store.add_rejects(self.run_id, rejects)
-                self.store.update_run(
-                    self.run_id,
-                    rows_read=self.rows_read,
-                    delivered=delivered_total,
-                    rejected=rejected_total,
-                    pending=self.rows_read - delivered_total - rejected_total,
-                )
+            self._record_counts(delivered_total, rejected_total)
             self._record_attempt(delivered_total, rejected_total, warnings)
         self.delivered = delivered_total
         self.rejected_by_code = by_code
@@ -191,6 +189,30 @@ class RunRecorder:
                 file.flush()
             except OSError as exc:
                 raise self._rejects_failure(path, exc) from None
+
+    def heartbeat(self) -> None:
+        """Record the rows read so far, when no commit did for ``HEARTBEAT_SECONDS``:
+        ``runs list`` and ``runs show`` then count a live run's rows as it reads them,
+        not only once a batch of them is answered."""
+        if time.monotonic() - self._recorded_at < HEARTBEAT_SECONDS:
+            return
+        with self.store.transaction():
+            self._record_counts(self.delivered, self.rejected)
+            self.store.update_attempt(self.run_id, self.attempt, rows_read=self.rows_read)
+
+    def _record_counts(self, delivered: int, rejected: int) -> None:
+        """The run's counts as they stand. A resume counts its rows read from the first
+        again while the rows settled before are counted already, so until it has read
+        past them, the run has read at least those."""
+        rows_read = max(self.rows_read, delivered + rejected)
+        self.store.update_run(
+            self.run_id,
+            rows_read=rows_read,
+            delivered=delivered,
+            rejected=rejected,
+            pending=rows_read - delivered - rejected,
+        )
+        self._recorded_at = time.monotonic()
 
     def _settle_warnings(self, delivered: list[int], rejects: list[tuple]) -> Counter[str]:
         """This attempt's warnings once these rows are settled: a new counter, so that

@@ -38,16 +38,9 @@ def load_with(
         loaded = schema_cls(unknown=marshmallow.RAISE).load(dict(data), partial=partial)
     except marshmallow.ValidationError as exc:
         errors = _flatten(exc.messages)
-        known = ", ".join(schema_cls._declared_fields)
+        declared = schema_cls._declared_fields
         for field, rules in errors.items():
-            errors[field] = [
-                f"unknown setting (known: {known})."
-                if rule == "Unknown field."
-                else "is required."
-                if rule == "Missing data for required field."
-                else rule
-                for rule in rules
-            ]
+            errors[field] = [_operator_rule(rule, declared.get(field), declared) for rule in rules]
         raise InvalidFieldsError(what, errors) from None
     declared = schema_cls._declared_fields
     leaks = {
@@ -58,6 +51,30 @@ def load_with(
     if leaks:
         raise InvalidFieldsError(what, leaks)
     return loaded
+
+
+def _operator_rule(rule: str, field: fields.Field | None, declared: Mapping[str, Any]) -> str:
+    """A rule as marshmallow words it, in the words of the other rules an operator reads."""
+    if rule == "Unknown field.":
+        return f"unknown setting (known: {', '.join(declared)})."
+    if rule == "Missing data for required field.":
+        return "is required."
+    if isinstance(field, fields.Boolean) and rule == field.error_messages["invalid"]:
+        return _accepted_booleans(field)
+    return rule
+
+
+def _accepted_booleans(field: fields.Boolean) -> str:
+    """What a boolean field takes, from the field itself (a schema may change them)."""
+
+    def words(values: set, canonical: str) -> str:
+        others = {str(value).lower() for value in values} - {canonical}
+        return "/".join(sorted(others, key=lambda word: (word.isdigit(), -len(word), word)))
+
+    return (
+        f"must be true or false (also {words(field.truthy, 'true')} for true, "
+        f"{words(field.falsy, 'false')} for false)."
+    )
 
 
 def parse_assignments(
@@ -138,14 +155,17 @@ def _field_schema(field: fields.Field) -> dict:
         out["writeOnly"] = True
     if field.dump_only:
         out["readOnly"] = True
+    # A Length counts a string's characters or a list's items; the type may allow null.
+    types = out.get("type")
+    text = "string" in (types if isinstance(types, list) else [types])
     for validator in _validators(field):
         if isinstance(validator, validate.OneOf):
             out["enum"] = list(validator.choices)
         elif isinstance(validator, validate.Length):
             if validator.min is not None:
-                out["minLength" if out.get("type") == "string" else "minItems"] = validator.min
+                out["minLength" if text else "minItems"] = validator.min
             if validator.max is not None:
-                out["maxLength" if out.get("type") == "string" else "maxItems"] = validator.max
+                out["maxLength" if text else "maxItems"] = validator.max
         elif isinstance(validator, validate.Range):
             if validator.min is not None:
                 out["minimum" if validator.min_inclusive else "exclusiveMinimum"] = validator.min

@@ -483,10 +483,20 @@ def _engine_stages(host, spec: dict) -> tuple[dict, int, str]:
         started = time.process_time()
         if profiled:
             profiler.runcall(
-                run_delivery, host.store, run_id, attempt, destination, reader, None, options
+                run_delivery,
+                host.store,
+                run_id,
+                attempt,
+                destination,
+                reader,
+                None,
+                options,
+                name=DESTINATION,
             )
         else:
-            run_delivery(host.store, run_id, attempt, destination, reader, None, options)
+            run_delivery(
+                host.store, run_id, attempt, destination, reader, None, options, name=DESTINATION
+            )
             keep_best("engine", time.process_time() - started)
             for stage, taken in per_batch.items():
                 keep_best(stage, taken)

@@ -232,7 +232,7 @@ def test_destinations_test_exit_code_follows_the_checks(configured):
 
 
 def test_destinations_schema_marks_secrets_write_only(run):
-    schema = json.loads(run("destinations", "schema", "recorder").output)
+    schema = json.loads(run("destinations", "schema", "recorder", "--json").output)
     assert schema["settings"]["properties"]["retries"] == {
         "type": "integer",
         "default": 0,

@@ -36,3 +36,8 @@ def test_types_complete_from_the_loaded_plugins(cli):
 def test_completion_on_a_fresh_machine_creates_nothing(cli, home):
     assert completions(cli, "destinations show ") == []
     assert not home.exists()
+
+
+def test_input_formats_complete_from_the_loaded_plugins(cli):
+    assert completions(cli, "send x --format ") == ["csv", "jsonl", "parquet", "tsv"]
+    assert completions(cli, "send x --format j") == ["jsonl"]

@@ -61,6 +61,14 @@ def test_exhausted_retries_leave_rows_pending_and_resume_finishes(ready_host, sc
     assert sorted(item["id"] for item in script.received) == sorted(f"E{i}" for i in range(1, 9))
 
 
+def test_one_attempt_is_an_attempt(ready_host):
+    ready_host.update_destination("rec", {"retries": 1})
+    once = amp.RetryPolicy(max_attempts=1, base_delay=0.001, max_delay=0.01)
+    result = ready_host.send("rec", rows(1), retry=once)
+    assert result.status == "incomplete"
+    assert "kept answering 'busy' after 1 attempt over " in result.error
+
+
 def test_a_wholly_rejected_batch_is_split_to_isolate_bad_rows(ready_host, script):
     ready_host.update_destination("rec", {"poison": ["user7@example.com"]})
     result = ready_host.send("rec", rows(10), retry=FAST)

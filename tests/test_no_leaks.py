@@ -80,6 +80,7 @@ def test_a_secret_appears_nowhere(recorded, home, tmp_path, caplog):
         ["destinations", "test", "rec"],
         ["destinations", "test", "rec", "--json"],
         ["destinations", "schema", "recorder"],
+        ["destinations", "schema", "recorder", "--json"],
         ["plugins", "list", "--json"],
         ["send", "rec", "--input", str(csv_path)],
         ["send", "rec", "--input", str(csv_path), "--dry-run", "--json"],

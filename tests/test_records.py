@@ -23,10 +23,14 @@ def test_credentials_and_destinations_come_back_as_records(ready_host):
     assert isinstance(credential, amp.CredentialInfo)
     assert (credential.name, credential.type) == ("cred", "echo-token")
     assert credential.fields == {"account": "acme"}
-    assert credential.secrets == {"token": "keyring"}
+    assert credential.secrets == {"token": "keyring"} and credential.missing_secrets == ()
     assert ready_host.credentials() == [credential]
-    # The --json keys: the stored row's, plus where each secret comes from.
-    assert set(credential.to_dict()) == set(ready_host.store.credential("cred")) | {"secrets"}
+    # The --json keys: the stored row's, plus where each secret comes from and which
+    # required ones are not set.
+    assert set(credential.to_dict()) == set(ready_host.store.credential("cred")) | {
+        "secrets",
+        "missing_secrets",
+    }
 
     listed = ready_host.destinations()
     assert [type(d) for d in listed] == [amp.DestinationInfo]

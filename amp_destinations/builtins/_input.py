@@ -16,6 +16,8 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
+import os
+import stat
 import zlib
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -109,6 +111,12 @@ def record_too_large(line: int) -> RecordError:
     )
 
 
+def _regular_file_size(descriptor: int) -> int | None:
+    """The size of a regular file; None for a pipe or a device, whose end is not known."""
+    status = os.fstat(descriptor)
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
+
+
 def binary_kind(start: bytes) -> str | None:
     """Why a file starting with these bytes cannot be text of any format, and what to
     do; None when nothing says so. NUL bytes are how UTF-16 without a byte-order mark
@@ -127,8 +135,11 @@ class FileReader(Reader):
 
     def __init__(self, path: str):
         super().__init__(path)
+        self._size: int | None = None  # for progress(): None while unknown
+        self._done_at_close: int | None = None
         self._file = open_input(path)
         try:
+            self._size = _regular_file_size(self._file.fileno())
             self._start()
         except _READ_ERRORS as exc:
             self.close()
@@ -155,7 +166,20 @@ class FileReader(Reader):
         finally:
             self.close()
 
+    def progress(self) -> tuple[int, int] | None:
+        """Bytes of the file read from the disk so far, of its size: where the file's
+        descriptor stands, beneath any buffer and the gzip layer, so that a compressed
+        file's progress is as exact as a plain one's."""
+        if self._size is None:
+            return None
+        done = self._done_at_close
+        if done is None:
+            done = os.lseek(self._file.fileno(), 0, os.SEEK_CUR)
+        return min(done, self._size), self._size
+
     def close(self) -> None:
+        if self._done_at_close is None and self._size is not None and not self._file.closed:
+            self._done_at_close = os.lseek(self._file.fileno(), 0, os.SEEK_CUR)
         self._file.close()
 
     def __repr__(self) -> str:

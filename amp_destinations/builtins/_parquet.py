@@ -63,10 +63,16 @@ class ParquetReader(FileReader):
                     "equal but for case: rename or remove one"
                 )
         self._columns = names
+        self._rows_done = 0
 
     @property
     def columns(self) -> list[str]:
         return list(self._columns)
+
+    def progress(self) -> tuple[int, int] | None:
+        """Rows converted so far, of the rows the file's footer counts: pyarrow seeks
+        about the file, so where it stands says little."""
+        return self._rows_done, self._parquet.metadata.num_rows
 
     def values(self) -> Iterator[list]:
         return self._reading(self._value_lists())
@@ -79,6 +85,7 @@ class ParquetReader(FileReader):
     def _value_lists(self) -> Iterator[list]:
         try:
             for batch in self._parquet.iter_batches(batch_size=BATCH_ROWS):
+                self._rows_done += batch.num_rows
                 if not batch.num_columns:
                     yield from ([] for _ in range(batch.num_rows))
                     continue

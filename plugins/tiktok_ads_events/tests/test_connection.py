@@ -204,7 +204,8 @@ def test_each_answer_code_fails_the_right_check(tt, check_offline, code, check, 
     failed = status.first_failure
     assert (failed.name, failed.failure) == (check, failure)
     assert hint in failed.hint
-    assert f"code {code}: TikTok says no" in failed.message
+    assert f": TikTok says no (code {code}, request id " in failed.message
+    assert failed.message.count("(") == 1, failed.message  # nothing nests in the host's words
     # the checks before the failed one passed; the ones after it are left out
     assert names(status) == OFFLINE_CHECKS[: OFFLINE_CHECKS.index(check) + 1]
     assert all(c.ok for c in status.checks[:-1])

@@ -301,15 +301,23 @@ def terminal_send(progress_setup):
     )
 
 
-_COUNTS = re.compile(r"delivered ([\d,]+) rejected ([\d,]+)")
+_COUNTS = re.compile(r"([\d,]+) delivered, ([\d,]+) rejected")
 
 
 def test_progress_bar_on_a_terminal_shows_rate_and_counts(terminal_send):
     code, stdout, terminal = terminal_send
     assert code == 0, terminal
     assert f"{PROGRESS_ROWS:,} rows read" in stdout
-    assert re.search(r"[\d.]+ rows/s", terminal), terminal
+    assert re.search(r"[\d,]+ rows/s", terminal), terminal
     assert _COUNTS.search(terminal), terminal
+
+
+def test_progress_bar_of_a_file_shows_percent_done_and_time_left(terminal_send):
+    code, _, terminal = terminal_send
+    assert code == 0, terminal
+    # percent|bar| elapsed<left, by the bytes of the file read so far
+    assert re.search(r"\b\d{1,3}%\|[^|]*\| \d\d:\d\d<\d\d:\d\d, ", terminal), terminal
+    assert "100%|" in terminal
 
 
 def test_progress_bar_ends_on_the_runs_final_counts(terminal_send, progress_setup):
@@ -323,8 +331,8 @@ def test_progress_bar_ends_on_the_runs_final_counts(terminal_send, progress_setu
 def test_progress_bar_counts_every_row_read(terminal_send):
     code, stdout, terminal = terminal_send
     assert code == 0, terminal
-    counted = re.findall(r"(\d+) rows \[", terminal)[-1]
-    assert int(counted) == PROGRESS_ROWS
+    counted = re.findall(r"([\d,]+) rows read", terminal)[-1]
+    assert counted == f"{PROGRESS_ROWS:,}"  # with its thousands separator
 
 
 def test_json_send_on_a_terminal_prints_no_progress(progress_setup):

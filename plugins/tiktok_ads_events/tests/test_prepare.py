@@ -393,6 +393,9 @@ def test_a_shorter_max_age_setting_narrows_the_window():
     assert event_of({"timestamp": seven_days}, max_event_age_days=7)
     result, _ = prepare({"timestamp": seven_days - 1}, max_event_age_days=7)
     assert result.code == "timestamp.too_old" and "7 days" in result.message
+    one_day = int(NOW) - 86400
+    result, _ = prepare({"timestamp": one_day - 1}, max_event_age_days=1)
+    assert "more than 1 day old" in result.message
 
 
 def test_the_future_bound_allows_five_minutes_of_clock_skew():

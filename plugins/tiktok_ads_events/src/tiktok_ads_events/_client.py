@@ -101,13 +101,13 @@ class Answer:
     retry_after: float | None = None
 
     def describe(self) -> str:
-        """``code 40002: <TikTok's message> (request id R)``, or the HTTP status."""
-        text = f"HTTP {self.status}" if self.code is None else f"code {self.code}"
-        if self.message:
-            text += f": {self.message}"
-        if self.request_id:
-            text += f" (request id {self.request_id})"
-        return text
+        """``<TikTok's message> (code 40002, request id R)``, the HTTP status for a
+        missing code and the code alone for a missing message. Messages put it after a
+        colon, never in parentheses, so that one never nests in another."""
+        status = f"HTTP {self.status}" if self.code is None else f"code {self.code}"
+        details = f"{status}, request id {self.request_id}" if self.request_id else status
+        message = self.message.rstrip(". ")
+        return f"{message} ({details})" if message else details
 
 
 def _one_line(text: Any) -> str:
@@ -317,7 +317,7 @@ class AccessTokens:
         name = self._credential.name
         if answer.kind in TRANSIENT_KINDS:
             return TokenError(
-                f"TikTok could not exchange the refresh token right now ({what})",
+                f"TikTok could not exchange the refresh token right now: {what}",
                 FailureType.TRANSIENT,
                 hint="try again in a minute.",
                 retry_after=answer.retry_after,
@@ -325,18 +325,18 @@ class AccessTokens:
             )
         if answer.kind is Kind.TOKEN_INVALID:
             return TokenError(
-                f"TikTok refused the refresh token of credential {name} ({what})",
+                f"TikTok refused the refresh token of credential {name}: {what}",
                 FailureType.AUTH,
                 hint=reauthorize_hint(name),
             )
         if answer.kind in (Kind.MALFORMED, Kind.OK):
             return TokenError(
-                f"TikTok's answer to the refresh token exchange is not what it documents ({what})",
+                f"TikTok's answer to the refresh token exchange is not what it documents: {what}",
                 FailureType.SYSTEM,
                 hint="check api_base_url and any proxy in between.",
             )
         return TokenError(
-            f"TikTok refused to exchange the refresh token of credential {name} ({what})",
+            f"TikTok refused to exchange the refresh token of credential {name}: {what}",
             FailureType.AUTH,
             hint="check app_id and app_secret against the app in TikTok's developer portal "
             f"(`amp-dest credentials update {name} --set app_id=ID --secret app_secret`), "

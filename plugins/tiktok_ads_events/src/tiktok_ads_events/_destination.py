@@ -88,7 +88,7 @@ class Problem:
     failure: FailureType
 
     def one_line(self) -> str:
-        return f"{self.message}: {self.hint}"
+        return f"{self.message}; {self.hint.rstrip('.')}"
 
 
 class TikTokAdsEvents(Destination):
@@ -227,7 +227,7 @@ class TikTokAdsEvents(Destination):
         if not isinstance(entries, list):
             return Problem(
                 self._found_check,
-                f"TikTok's answer has no readable {list_key} ({answer.describe()})",
+                f"TikTok's answer has no readable {list_key}: {answer.describe()}",
                 "report it with the request id; nothing was changed.",
                 FailureType.SYSTEM,
             )
@@ -300,18 +300,18 @@ class TikTokAdsEvents(Destination):
         if kind is Kind.RATE_LIMITED:
             return Problem(
                 API,
-                f"TikTok is rate-limiting this app ({what})",
+                f"TikTok is rate-limiting this app: {what}",
                 TRANSIENT_HINT,
                 FailureType.TRANSIENT,
             )
         if kind in TRANSIENT_KINDS:
             return Problem(
-                API, f"TikTok is busy or down ({what})", TRANSIENT_HINT, FailureType.TRANSIENT
+                API, f"TikTok is busy or down: {what}", TRANSIENT_HINT, FailureType.TRANSIENT
             )
         if kind is Kind.MALFORMED:
             return Problem(
                 API,
-                f"{self._base_url} did not answer like TikTok's API ({what})",
+                f"{self._base_url} did not answer like TikTok's API: {what}",
                 f"check api_base_url (normally {DEFAULT_API_BASE_URL}) and any proxy in between.",
                 FailureType.SYSTEM,
             )
@@ -320,22 +320,22 @@ class TikTokAdsEvents(Destination):
             name = self.credential.name
             return Problem(
                 TOKEN,
-                f"TikTok refused the token of credential {name} ({what})",
+                f"TikTok refused the token of credential {name}: {what}",
                 reauthorize_hint(name),
                 FailureType.AUTH,
             )
         if kind is Kind.PERMISSION:
             return Problem(
                 ADVERTISER,
-                f"the credential may not act for advertiser {self._advertiser_id} ({what})",
+                f"the credential may not act for advertiser {self._advertiser_id}: {what}",
                 f"{ROLE_ADVICE}; if the role is right, {ADVERTISER_HINT}.",
                 FailureType.AUTH,
             )
         if kind is Kind.ADVERTISER_NOT_MATCHED:
             return Problem(
                 ADVERTISER,
-                f"TikTok does not match advertiser {self._advertiser_id} to this credential "
-                f"({what})",
+                f"TikTok does not match advertiser {self._advertiser_id} to this credential: "
+                f"{what}",
                 f"{ADVERTISER_HINT}; if it is right, {ROLE_ADVICE}.",
                 FailureType.CONFIG,
             )
@@ -344,19 +344,19 @@ class TikTokAdsEvents(Destination):
             if any(word in answer.message.lower() for word in ("event_set", "pixel")):
                 return Problem(
                     self._found_check,
-                    f"TikTok refused event_set_id ({what})",
+                    f"TikTok refused event_set_id: {what}",
                     (EVENT_SET_HINT if self._offline else PIXEL_HINT) + ".",
                     FailureType.CONFIG,
                 )
             return Problem(
                 ADVERTISER,
-                f"TikTok refused the request's parameters ({what})",
+                f"TikTok refused the request's parameters: {what}",
                 f"{ADVERTISER_HINT}; and {EVENT_SET_HINT}.",
                 FailureType.CONFIG,
             )
         return Problem(
             API,
-            f"TikTok gave an answer this plugin does not expect ({what})",
+            f"TikTok gave an answer this plugin does not expect: {what}",
             "report it with the request id; nothing was changed.",
             FailureType.SYSTEM,
         )
@@ -450,27 +450,27 @@ class TikTokAdsEvents(Destination):
             return BatchOutcome.delivered()
         if kind is Kind.DUPLICATE:
             return BatchOutcome.delivered(
-                note=f"TikTok had already received this request ({answer.describe()})"
+                note=f"TikTok had already received this request: {answer.describe()}"
             )
         if kind is Kind.PARTIAL:
-            note = f"TikTok accepted the request in part ({answer.describe()})"
+            note = f"TikTok accepted the request in part: {answer.describe()}"
             rejections = event_rejections(answer, len(batch), self._require_client().tokens.redact)
             if rejections:
                 return BatchOutcome.rejected_items(rejections, note=note)
             return BatchOutcome.delivered(note=note)
         if kind is Kind.INVALID_PARAMETER:
             return BatchOutcome.rejected(
-                "tiktok.invalid_parameter", f"TikTok refused the events ({answer.describe()})"
+                "tiktok.invalid_parameter", f"TikTok refused the events: {answer.describe()}"
             )
         if kind is Kind.RATE_LIMITED:
             return BatchOutcome.retry(
-                f"TikTok is rate-limiting this app ({answer.describe()})",
+                f"TikTok is rate-limiting this app: {answer.describe()}",
                 answer.retry_after,
                 throttled=True,
             )
         if kind in TRANSIENT_KINDS:
             return BatchOutcome.retry(
-                f"TikTok is busy or down ({answer.describe()})", answer.retry_after
+                f"TikTok is busy or down: {answer.describe()}", answer.retry_after
             )
         problem = self._problem(answer)
         return BatchOutcome.fatal(problem.one_line(), problem.failure)

@@ -242,7 +242,7 @@ class EventPreparer:
         self._max_age_seconds = max_age_days * 86400
         self._too_old = _reject(
             "timestamp.too_old",
-            f"timestamp is more than {max_age_days} days old; "
+            f"timestamp is more than {max_age_days} day{'' if max_age_days == 1 else 's'} old; "
             "TikTok does not attribute older events",
         )
         if self._web:
