@@ -256,8 +256,10 @@ class Reader:
     def likely_cause(self) -> str | None:
         """Asked when the input cannot be what the operator meant (every leading record
         failed to decode, or columns the destination needs are missing): a guess at why
-        from what was read, with what to do, e.g. "it looks like CSV: use --format csv";
-        None when there is no guess. Never quote a value."""
+        from what was read, with what to do, e.g. "it looks like CSV: use format='csv'";
+        None when there is no guess. Never quote a value. Name a send option by its
+        keyword, ``format='csv'`` or ``delimiter=';'``, as ``Host.send`` takes it: the
+        CLI shows it as ``--format csv``."""
         return None
 
     def close(self) -> None:

@@ -22,6 +22,7 @@ from ._errors import (
     AlreadyExistsError,
     AmpDestError,
     ConnectionTestFailed,
+    InputError,
     InvalidFieldsError,
     NotFoundError,
 )
@@ -34,11 +35,16 @@ __all__ = ["cli_message", "quoted_commands", "usage_error"]
 _LISTS = {"credential": "credentials", "destination": "destinations", "run": "runs"}
 _REGISTERED = ("credential type", "destination type", "input format")
 _QUOTED_COMMAND = re.compile(r"`(amp-dest(?: [^`]*)?)`")
+# A send option as an InputError names it, by the keyword of Host.send and maybe a
+# value: format='csv', delimiter=';', or a bare format=. The CLI shows its option.
+_SEND_OPTION = re.compile(r"\b(format|delimiter)=(?:'([^']*)')?")
 
 
 def cli_message(error: AmpDestError) -> str:
     """``str(error)`` with the CLI's hint, as the CLI prints it after "error:"."""
     message = str(error)
+    if isinstance(error, InputError):  # what to read the input with: the send's options
+        return _SEND_OPTION.sub(_as_option, message)
     if isinstance(error, NotFoundError):
         if error.kind == "secret" and error.name and error.field:
             update = f"amp-dest credentials update {shlex.quote(error.name)} --secret {error.field}"
@@ -69,6 +75,11 @@ def cli_message(error: AmpDestError) -> str:
                 "or `amp-dest credentials update NAME --secret FIELD`"
             )
     return message
+
+
+def _as_option(match: re.Match[str]) -> str:
+    name, value = match.groups()
+    return f"--{name}" if value is None else f"--{name} {shlex.quote(value)}"
 
 
 def quoted_commands(text: str) -> list[str]:

@@ -36,12 +36,12 @@ HEAD_RECORDS = 1000
 # no better guess.
 _ADVICE_BY_CODE = {
     "input.undecodable": "it is not UTF-8 text: save it as UTF-8",
-    "input.invalid_json": "check that it is JSON Lines (one object per line), or pass --format",
+    "input.invalid_json": "check that it is JSON Lines (one object per line), or give its format=",
     "input.not_an_object": "JSON Lines needs one object ({...}) per line",
-    "input.ragged_row": "check the delimiter (--delimiter) and the quoting",
-    "input.record_too_large": "check that it has line breaks, and that --format is right",
+    "input.ragged_row": "check the delimiter (delimiter=) and the quoting",
+    "input.record_too_large": "check that it has line breaks, and that format= is right",
 }
-_ADVICE = "check that it is the file you meant, and --format"
+_ADVICE = "check that it is the file you meant, and its format="
 
 
 def open_reader(reader_cls: type[Reader], path: str, delimiter: str | None) -> Reader:
@@ -50,7 +50,7 @@ def open_reader(reader_cls: type[Reader], path: str, delimiter: str | None) -> R
         return reader_cls(path)
     if not reader_cls.delimited:
         raise InputError(
-            f"--delimiter applies to CSV and TSV input only, not to {reader_cls.name}: leave it out"
+            f"delimiter= applies to CSV and TSV input only, not to {reader_cls.name}: leave it out"
         )
     # A delimited reader's __init__ takes delimiter= (see Reader), which Reader's own
     # signature cannot say.

@@ -71,6 +71,35 @@ def test_what_is_not_found_names_the_list_command_in_the_cli_only(ready_host, fa
     assert fails("runs", "show", "99").endswith("no run with id 99; see `amp-dest runs list`\n")
 
 
+def test_an_input_error_names_send_options_as_keywords_and_the_cli_as_options(
+    ready_host, tmp_path, fails
+):
+    path = tmp_path / "export.jsonl"
+    path.write_text("email,value\na@example.com,1\n")
+    error = api_error(lambda: ready_host.send("rec", input=str(path)))
+    assert "--" not in str(error)  # the Python API's words: Host.send's keywords
+    assert str(error).endswith("it looks like CSV: use format='csv'")
+    assert cli_message(error).endswith("it looks like CSV: use --format csv")
+    assert fails("send", "rec", "--input", str(path)).endswith("use --format csv\n")
+
+
+@pytest.mark.parametrize(
+    "api, cli",
+    [
+        ("use format='tsv', or delimiter='\\t'", "use --format tsv, or --delimiter '\\t'"),
+        ("and that format= is right", "and that --format is right"),
+        ("delimiter= must be one character", "--delimiter must be one character"),
+    ],
+)
+def test_the_cli_shows_each_send_keyword_as_its_option(api, cli):
+    assert cli_message(amp.InputError(api)) == cli
+
+
+def test_only_input_errors_have_their_keywords_shown_as_options():
+    error = amp.InvalidFieldsError("settings", {"format": ["format='x' is not known."]})
+    assert "format='x'" in cli_message(error)
+
+
 def test_a_failed_connection_test_suggests_no_test_in_the_cli_only(ready_host, fails):
     ready_host.update_credential("cred", secrets={"token": "refused"})
     with pytest.raises(amp.ConnectionTestFailed) as caught:

@@ -184,7 +184,7 @@ def test_parquet_columns_equal_but_for_case_are_refused(registry, tmp_path):
             b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00",
             "a zip archive .*export the data as CSV",
         ),
-        (b"PAR1\x15\x04\x15\x10\x15\x14L\x15\x02\x15\x00\x12\x00\x00", "use --format parquet"),
+        (b"PAR1\x15\x04\x15\x10\x15\x14L\x15\x02\x15\x00\x12\x00\x00", "use format='parquet'"),
         (b"email,va\x00lue\n1,2\n", "it holds NUL bytes"),
         (b"email,stra\xdfe\n1,2\n", "save the file as UTF-8"),
     ],
@@ -211,7 +211,7 @@ def test_a_backslash_t_delimiter_is_a_tab(registry, write):
 
 @pytest.mark.parametrize("delimiter", ["", ";;", '"', "\n"])
 def test_a_delimiter_must_be_one_plain_character(registry, write, delimiter):
-    with pytest.raises(InputError, match="--delimiter must be one character"):
+    with pytest.raises(InputError, match="delimiter= must be one character"):
         registry.reader("csv")(write("a.csv", "a,b\n"), delimiter=delimiter)
 
 
@@ -223,10 +223,10 @@ def test_a_delimiter_must_be_one_plain_character(registry, write, delimiter):
     [
         (
             "email;value;note",
-            "holding ';', so the fields seem to be separated by it: use --delimiter ';'",
+            "holding ';', so the fields seem to be separated by it: use delimiter=';'",
         ),
         ("email|value", "holding '|'"),
-        ("email\tvalue", "use --format tsv, or --delimiter '\\t'"),
+        ("email\tvalue", "use format='tsv', or delimiter='\\t'"),
     ],
 )
 def test_csv_guesses_the_delimiter_from_a_one_column_header(registry, write, header, cause):
@@ -236,12 +236,12 @@ def test_csv_guesses_the_delimiter_from_a_one_column_header(registry, write, hea
 
 def test_tsv_guesses_csv_from_a_one_column_header(registry, write):
     reader = registry.reader("tsv")(write("one.tsv", "email,value\n1,2\n"))
-    assert reader.likely_cause().endswith("use --format csv, or --delimiter ','")
+    assert reader.likely_cause().endswith("use format='csv', or delimiter=','")
 
 
 def test_csv_guesses_json_lines_from_a_header_that_looks_like_json(registry, write):
     reader = registry.reader("csv")(write("json.csv", '{"id": "E1", "email": "a@b.co"}\n'))
-    assert reader.likely_cause() == "its first line looks like JSON: use --format jsonl"
+    assert reader.likely_cause() == "its first line looks like JSON: use format='jsonl'"
 
 
 def test_csv_with_a_plain_header_has_no_guess(registry, write):
@@ -251,10 +251,10 @@ def test_csv_with_a_plain_header_has_no_guess(registry, write):
 @pytest.mark.parametrize(
     "data, cause",
     [
-        (b"email,value\n1,2\n", "it looks like CSV: use --format csv"),
-        (b"email\tvalue\n1\t2\n", "it looks like TSV: use --format tsv"),
+        (b"email,value\n1,2\n", "it looks like CSV: use format='csv'"),
+        (b"email\tvalue\n1\t2\n", "it looks like TSV: use format='tsv'"),
         ('{"a": 1}\n'.encode("utf-16-le"), "NUL bytes, so it looks like UTF-16"),
-        (b"PAR1\x15\x04\x15\x10", "it is a Parquet file: use --format parquet"),
+        (b"PAR1\x15\x04\x15\x10", "it is a Parquet file: use format='parquet'"),
         (b'[\n  {\n    "a": 1\n  }\n]\n', "one JSON document spread over many lines"),
         (b'{"a": 1,}\n', None),
     ],

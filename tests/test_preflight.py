@@ -147,7 +147,7 @@ def test_a_semicolon_file_stops_with_the_delimiter_to_use_and_then_sends(strict,
         strict,
         name="audit",
         input=path,
-        match="lacks kind, id, one of email or phone, .*use --delimiter ';'$",
+        match="lacks kind, id, one of email or phone, .*use delimiter=';'$",
     )
     result = strict.send("audit", input=path, delimiter=";")
     assert result.status == "succeeded" and result.summary["delivered"] == 3
@@ -206,7 +206,7 @@ def test_a_csv_sent_as_jsonl_stops_before_anything_is_sent(ready_host, script, t
         format="jsonl",
         match="the first 1,000 records of .*events.csv cannot be read as jsonl",
     )
-    assert message.endswith("it looks like CSV: use --format csv")
+    assert message.endswith("it looks like CSV: use format='csv'")
     assert "(input.invalid_json: line 1 is not valid JSON)" in message
     assert script.received == []
 
@@ -316,7 +316,7 @@ def test_python_rows_that_are_not_mappings_are_rejected_and_the_run_goes_on(read
 def test_a_delimiter_is_refused_for_a_format_without_one(ready_host, tmp_path):
     path = write_jsonl(tmp_path / "in.jsonl", [{"id": "E1"}])
     with pytest.raises(
-        InputError, match="--delimiter applies to CSV and TSV input only, not to jsonl"
+        InputError, match="delimiter= applies to CSV and TSV input only, not to jsonl"
     ):
         ready_host.send("rec", input=path, delimiter=";")
     with pytest.raises(amp.AmpDestError, match="applies to an input file, not to rows"):
@@ -346,7 +346,7 @@ def test_cli_a_csv_sent_as_jsonl_is_one_line_and_a_failing_exit(configured, tmp_
     assert result.exit_code == 1
     assert result.output.startswith("amp-dest: error: nothing was sent: ")
     assert result.output.count("\n") == 1 and "--resume" not in result.output
-    assert result.output.rstrip().endswith("use --format csv")
+    assert result.output.rstrip().endswith("use --format csv")  # the API says format='csv'
     assert configured("runs", "list").output == "no runs yet\n"
 
 

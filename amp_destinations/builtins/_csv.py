@@ -38,10 +38,10 @@ _NUMBER = re.compile(r"[+-]?[0-9][0-9.,:/ -]*")
 _FIELD_LIMIT_ERROR = "field larger than field limit"
 # Separators a one-column header may hold instead of the delimiter, with the advice.
 _OTHER_SEPARATORS = (
-    (",", "--format csv, or --delimiter ','"),
-    ("\t", "--format tsv, or --delimiter '\\t'"),
-    (";", "--delimiter ';'"),
-    ("|", "--delimiter '|'"),
+    (",", "format='csv', or delimiter=','"),
+    ("\t", "format='tsv', or delimiter='\\t'"),
+    (";", "delimiter=';'"),
+    ("|", "delimiter='|'"),
 )
 
 
@@ -73,7 +73,7 @@ def _one_character(delimiter: str) -> str:
     delimiter = "\t" if delimiter == "\\t" else delimiter
     if len(delimiter) != 1 or delimiter in '\r\n"':
         raise InputError(
-            f"--delimiter must be one character other than a quote or a line break, "
+            f"delimiter= must be one character other than a quote or a line break, "
             f"not {delimiter!r}"
         )
     return delimiter
@@ -154,7 +154,7 @@ class CsvReader(FileReader):
 
     def likely_cause(self) -> str | None:
         if self._header[0].startswith(("{", "[")):
-            return "its first line looks like JSON: use --format jsonl"
+            return "its first line looks like JSON: use format='jsonl'"
         if any("@" in name or _NUMBER.fullmatch(name) for name in self._header):
             return (
                 "its first line looks like data (an address or a number where a column "

@@ -49,7 +49,7 @@ assert CHUNK_SIZE < MAX_RECORD_BYTES
 _BINARY_STARTS = (
     (b"\x1f\x8b", "it is gzip-compressed: add .gz to its name"),
     (b"PK\x03\x04", "it is a zip archive (an Excel workbook?): export the data as CSV"),
-    (b"PAR1", "it is a Parquet file: use --format parquet"),
+    (b"PAR1", "it is a Parquet file: use format='parquet'"),
     (codecs.BOM_UTF32_LE, "it is UTF-32 text: save it as UTF-8"),
     (codecs.BOM_UTF32_BE, "it is UTF-32 text: save it as UTF-8"),
     (codecs.BOM_UTF16_LE, "it is UTF-16 text: save it as UTF-8"),

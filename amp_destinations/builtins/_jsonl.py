@@ -131,9 +131,9 @@ class JsonlReader(FileReader):
             )
         if not text.startswith((b"{", b"[")):
             if b"\t" in text:
-                return "it looks like TSV: use --format tsv"
+                return "it looks like TSV: use format='tsv'"
             if b"," in text or b";" in text:
-                return "it looks like CSV: use --format csv"
+                return "it looks like CSV: use format='csv'"
         return None
 
 

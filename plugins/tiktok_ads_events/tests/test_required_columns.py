@@ -73,7 +73,7 @@ def test_a_semicolon_file_names_what_is_missing_and_the_delimiter(host, tmp_path
     path = tmp_path / "events.csv"
     path.write_text("event;event_id;timestamp;email\nPurchase;e1;1700000000;a@example.com\n")
     with pytest.raises(
-        InputError, match="lacks event, event_id, timestamp, email, .*use --delimiter ';'$"
+        InputError, match="lacks event, event_id, timestamp, email, .*use delimiter=';'$"
     ):
         host.send("sales", input=path)
 
