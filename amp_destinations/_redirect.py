@@ -203,5 +203,8 @@ def _show(browser: Browser, url: str) -> None:
 
 
 def _too_late(seconds: float) -> str:
-    span = f"{seconds / 60:g} minutes" if seconds >= 120 else f"{seconds:g} seconds"
+    if seconds >= 120:
+        span = f"{seconds / 60:g} minutes"
+    else:
+        span = f"{seconds:g} second{'' if seconds == 1 else 's'}"
     return f"no authorization arrived within {span}; start it again and approve in time"

@@ -3,11 +3,17 @@ command to run. No Python API message names a command line."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
 import amp_destinations as amp
 from amp_destinations._cli_hints import cli_message
+
+sys.path.insert(0, str(Path(__file__).parent))
+from oauth_support import CLIENT_SECRET, Browser, app_fields
 
 CLI_WORDING = ("amp-dest", "--")
 
@@ -97,3 +103,24 @@ def test_a_url_with_a_password_points_the_cli_at_credentials(host, run):
     )
     assert "never in a setting" in str(error)
     assert cli_message(error).endswith("give secrets with `amp-dest credentials add` or `update`")
+
+
+def test_a_refused_token_names_reauthorize_only_in_the_cli(larch_host, larch):
+    larch_host.authorize_credential(
+        "larch",
+        "larch-oauth",
+        app_fields(larch),
+        {"client_secret": CLIENT_SECRET},
+        browser=Browser(),
+    )
+    larch.revoke_all()
+    settings = {"account_id": "acc-1", "list_id": "L-10"}
+    error = api_error(lambda: larch_host.add_destination("ev", "larch-events", "larch", settings))
+    assert cli_message(error).endswith(
+        "; the remote system refused credential 'larch': renew it with "
+        "`amp-dest credentials reauthorize larch`"
+    )
+    error = api_error(lambda: larch_host.authorize_credential("x", "bearer-token", browser=False))
+    assert cli_message(error).endswith(
+        "; add one with `amp-dest credentials add NAME --type bearer-token`"
+    )
