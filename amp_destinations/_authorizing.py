@@ -30,16 +30,13 @@ from ._errors import (
 )
 from ._names import check_name, env_var_name
 from ._records import AuthorizeResult
-from ._redirect import Browser, receive_code
+from ._redirect import SHORTEST_SECRET, Browser, receive_code
 from ._schemas import load_with, provided
 
 if TYPE_CHECKING:
     from ._host import Host
 
 __all__ = ["authorize", "reauthorize", "preflight", "prompted_secrets"]
-
-# Shorter secret values are not looked for in what a flow returns: they match by chance.
-_SHORTEST_SECRET = 6
 
 
 def preflight(
@@ -67,12 +64,12 @@ def preflight(
 
 
 def prompted_secrets(
-    host: Host, name: str, credential_type: type[CredentialType], *, new: bool
+    host: Host, name: str, credential_type: type[CredentialType]
 ) -> tuple[str, ...]:
-    """The secret app fields to ask the operator for: for a new credential those its
-    environment does not give; a renewed one keeps its own unless asked."""
+    """The secret app fields to ask for when creating the credential ``name``: those
+    its environment does not give. (A renewed credential keeps its own.)"""
     flow = credential_type.authorization
-    if flow is None or not new:
+    if flow is None:
         return ()
     secret_names = credential_type.secret_fields()
     return tuple(
@@ -127,7 +124,7 @@ def reauthorize(
     record = host.store.credential(name)
     credential_type = host.registry.credential_type(record["type"])
     flow = preflight(host, name, credential_type, new=False)
-    given, secrets = _given(host, credential_type, fields, secrets)
+    _, secrets = _given(host, credential_type, fields, secrets)
     # A field given as None is cleared; the others keep their stored values.
     kept = {**record["fields"], **dict(fields or {})}
     kept = {key: value for key, value in kept.items() if value is not None}
@@ -243,7 +240,7 @@ def _check(
             "plugin's authors"
         ) from None
     secrets = (*known, *authorization.secrets.values())
-    if any(len(value) >= _SHORTEST_SECRET and value.encode() in stored for value in secrets):
+    if any(len(value) >= SHORTEST_SECRET and value.encode() in stored for value in secrets):
         raise PluginError(
             f"{where} put a secret in its facts or fields, which are stored in the open; "
             "report this to the plugin's authors"
@@ -264,7 +261,7 @@ def _warnings(host: Host, name: str, authorization: Authorization) -> list[str]:
 def _redacted(message: str, secrets: Iterable[str]) -> str:
     """A provider's refusal may quote what was sent; the operator sees it without."""
     for value in secrets:
-        if len(value) >= _SHORTEST_SECRET:
+        if len(value) >= SHORTEST_SECRET:
             message = message.replace(value, "[secret]")
     return message
 

@@ -119,7 +119,7 @@ def credentials_authorize(
     credential_type = host.registry.credential_type(type_name)
     preflight(host, name, credential_type, new=True)  # before anything is asked for
     fields = parse_assignments(credential_type.schema, sets, f"credential {name}")
-    ask = prompted_secrets(host, name, credential_type, new=True)
+    ask = prompted_secrets(host, name, credential_type)
     secrets = _secrets(ctx, credential_type, name, secrets_stdin, ask, no_browser)
     front = _Front(not no_browser)
     result = host.authorize_credential(

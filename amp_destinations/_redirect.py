@@ -25,7 +25,7 @@ from ._loopback import CALLBACK_PATH, RedirectListener, query_values, same_state
 if TYPE_CHECKING:
     from ._authorize import AuthorizationFlow
 
-__all__ = ["Browser", "receive_code", "code_from_pasted"]
+__all__ = ["Browser", "SHORTEST_SECRET", "receive_code", "code_from_pasted"]
 
 # What shows the authorization page: True opens the system's browser, False nothing,
 # a callable is called with the URL (a front end prints it first; a test follows it).
@@ -33,8 +33,9 @@ Browser = bool | Callable[[str], object]
 # Longest provider text quoted from a denied redirect.
 _QUOTED = 200
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost")
-# Shorter values are not looked for in the URL: they would match by chance.
-_SHORTEST_SECRET = 6
+# Shorter secret values are not looked for in a URL, a message or stored facts: they
+# would match by chance.
+SHORTEST_SECRET = 6
 
 
 def receive_code(
@@ -185,7 +186,7 @@ def _url(
 ) -> str:
     url = flow.authorization_url(values, redirect_uri, state)
     # The URL is printed and handed to a browser's command line: no secret may ride in it.
-    if any(len(value) >= _SHORTEST_SECRET and value in url for value in secret_values):
+    if any(len(value) >= SHORTEST_SECRET and value in url for value in secret_values):
         raise PluginError(
             f"{type(flow).__name__}.authorization_url put a secret in the URL; "
             "report this to the plugin's authors"
