@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import shlex
+import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -22,6 +24,9 @@ from amp_destinations._cli_hints import (
 from amp_destinations._userinfo import USERINFO_RULE
 from amp_destinations.cli import build_cli
 from amp_destinations.testing import refused_commands
+
+sys.path.insert(0, str(Path(__file__).parent))
+from oauth_support import CLIENT_SECRET, Browser, app_fields
 
 CLI_WORDING = ("amp-dest", "--")
 
@@ -274,3 +279,24 @@ def test_an_internal_error_names_the_command_line_that_shows_its_traceback():
     (rerun,) = quoted_commands(result.output)
     pasted = CliRunner().invoke(cli, shlex.split(rerun)[1:])
     assert isinstance(pasted.exception, RuntimeError)
+
+
+def test_a_refused_token_names_reauthorize_only_in_the_cli(larch_host, larch):
+    larch_host.authorize_credential(
+        "larch",
+        "larch-oauth",
+        app_fields(larch),
+        {"client_secret": CLIENT_SECRET},
+        browser=Browser(),
+    )
+    larch.revoke_all()
+    settings = {"account_id": "acc-1", "list_id": "L-10"}
+    error = api_error(lambda: larch_host.add_destination("ev", "larch-events", "larch", settings))
+    assert cli_message(error).endswith(
+        "; the remote system refused credential 'larch': renew it with "
+        "`amp-dest credentials reauthorize larch`"
+    )
+    error = api_error(lambda: larch_host.authorize_credential("x", "bearer-token", browser=False))
+    assert cli_message(error).endswith(
+        "; add one with `amp-dest credentials add NAME --type bearer-token`"
+    )

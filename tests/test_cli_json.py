@@ -12,6 +12,13 @@ from click.testing import CliRunner
 # Commands that print no data, only that they did what was asked: their exit code is
 # the answer, as for gh's and git's delete commands.
 NO_DATA = {"credentials remove", "destinations remove"}
+# Commands that need a credential type with an authorization flow, which this home's
+# plugins lack: their --json is checked with the Larch plugin, in the files named.
+JSON_CHECKED_ELSEWHERE = {
+    "credentials authorize": "test_cli_authorize.py",
+    "credentials reauthorize": "test_cli_authorize.py",
+    "destinations options": "test_choices.py",
+}
 
 
 def leaf_commands(group: click.Group, prefix: str = ""):
@@ -59,7 +66,7 @@ def test_every_command_that_prints_data_takes_json_and_prints_json(configured, c
     commands = dict(leaf_commands(cli))
     calls = invocations(csv_path)
     # A new command must say here whether it prints data.
-    assert set(commands) == set(calls) | NO_DATA
+    assert set(commands) == set(calls) | NO_DATA | set(JSON_CHECKED_ELSEWHERE)
     runner = CliRunner()
     for path, (args, stdin) in calls.items():
         assert "as_json" in {param.name for param in commands[path].params}, path

@@ -69,6 +69,7 @@ def loaded_by(argv, home):
         ("plugins list --json", ["orjson"]),  # it prints JSON
         ("send --help", []),
         ("destinations --help", []),
+        ("destinations options --help", []),
         ("tiktok emulator --help", []),
     ],
 )

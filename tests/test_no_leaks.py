@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import logging
+import sys
+import webbrowser
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 import amp_destinations as amp
+from amp_destinations.cli import build_cli
+
+sys.path.insert(0, str(Path(__file__).parent))
+from oauth_support import CLIENT_SECRET, Browser
 
 SECRET = "tok-7f3a9c-DO-NOT-LEAK"
 EMAIL = "private.person@example.com"
 
 
-@pytest.fixture
-def recorded(cli):
+def recording(cli):
     """``amp-dest`` through click's CliRunner, every output kept for the leak checks."""
     runner = CliRunner()
     outputs: list[str] = []
@@ -25,6 +31,11 @@ def recorded(cli):
         return result
 
     return run, outputs
+
+
+@pytest.fixture
+def recorded(cli):
+    return recording(cli)
 
 
 def test_a_secret_appears_nowhere(recorded, home, tmp_path, caplog):
@@ -177,3 +188,50 @@ def test_a_url_an_older_release_stored_is_never_shown_and_can_be_fixed(cli, host
     shown = runner.invoke(cli, ["destinations", "show", "hook"])
     assert "url: https://127.0.0.1:9/in" in shown.output
     assert PASSWORD not in listed.output + shown.output + fixed.output
+
+
+def test_an_authorization_leaves_its_secrets_nowhere(
+    larch_registry, larch, home, caplog, monkeypatch, tmp_path
+):
+    """The app secret and every token the provider issued: not in any output, log
+    record, file under the home, or the address handed to the browser (its argv)."""
+    caplog.set_level(logging.DEBUG)
+    run, outputs = recording(build_cli(larch_registry))
+    browser = Browser()
+    monkeypatch.setattr(webbrowser, "open", browser)
+    secrets = f'{{"client_secret": "{CLIENT_SECRET}"}}'
+    authorize = ("credentials", "authorize", "larch", "--type", "larch-oauth")
+    app = ("--set", "client_id=larch-app-1", "--set", f"base_url={larch.url}")
+    assert run(*authorize, *app, "--secrets-stdin", input=secrets).exit_code == 0
+    rows = tmp_path / "rows.csv"
+    rows.write_text("id\n1\n")
+    options = ("destinations", "options", "larch-events")
+    for args in (
+        ["credentials", "show", "larch"],
+        ["credentials", "show", "larch", "--json"],
+        ["credentials", "list", "--json"],
+        [*options, "account_id", "--credential", "larch", "--json"],
+        [*options, "list_id", "--credential", "larch", "--set", "account_id=acc-1"],
+        ["destinations", "add", "ev", "--type", "larch-events", "--credential", "larch",
+         "--set", "account_id=acc-1", "--set", "list_id=L-10"],
+        ["send", "ev", "--input", str(rows)],
+    ):  # fmt: skip
+        assert run(*args).exit_code == 0, outputs[-1]
+    larch.revoke_all()
+    for args in (["destinations", "test", "ev"], ["send", "ev", "--input", str(rows)]):
+        assert run(*args).exit_code == 1
+    assert run("credentials", "reauthorize", "larch", "--json").exit_code == 0
+    wrong = run(
+        "credentials", "reauthorize", "larch", "--secrets-stdin", input=secrets[:-2] + 'x"}'
+    )
+    assert wrong.exit_code == 1
+
+    leaks = [CLIENT_SECRET, *larch.tokens]
+    assert len(leaks) == 3  # the app secret, the first token and the renewed one
+    for secret in leaks:
+        assert secret not in "".join(outputs)
+        assert all(secret not in record.getMessage() for record in caplog.records)
+        assert all(secret not in url for url in browser.opened)
+        for path in home.rglob("*"):
+            if path.is_file():
+                assert secret.encode() not in path.read_bytes(), f"secret found in {path}"

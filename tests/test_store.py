@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 import amp_destinations as amp
-from amp_destinations._store import MIGRATIONS, Store
+from amp_destinations._store import MIGRATIONS, Store, _credential_dict
 
 
 def test_a_new_database_is_at_the_latest_schema_version(tmp_path):
@@ -54,3 +54,35 @@ def test_names_are_unique_and_misses_say_where_to_look(tmp_path):
         store.run(42)
     assert (missing.value.kind, missing.value.name) == ("run", "42")
     store.close()
+
+
+def _database_at_version(path, version):
+    db = sqlite3.connect(path / "amp-destinations.sqlite3")
+    for script in MIGRATIONS[:version]:
+        db.executescript(script)
+    db.execute(f"PRAGMA user_version = {version}")
+    return db
+
+
+def test_credentials_stored_before_facts_get_empty_facts(tmp_path):
+    db = _database_at_version(tmp_path, 2)
+    db.execute("INSERT INTO credentials VALUES ('cred', 'echo-token', '{}', 1.0, 1.0)")
+    db.commit()
+    db.close()
+    store = Store(tmp_path)
+    assert store.credential("cred")["facts"] == {}
+    store.update_credential("cred", {}, {"account_ids": ["a-1"]})
+    assert store.credential("cred")["facts"] == {"account_ids": ["a-1"]}
+    store.update_credential("cred", {"account": "x"})  # no facts given: they stay
+    assert store.credential("cred")["facts"] == {"account_ids": ["a-1"]}
+    store.close()
+
+
+def test_a_database_read_as_it_is_before_facts_reads_empty_facts(tmp_path):
+    """A read-only database is not migrated; its credentials have no facts column."""
+    db = _database_at_version(tmp_path, 2)
+    db.execute("INSERT INTO credentials VALUES ('cred', 'echo-token', '{}', 1.0, 1.0)")
+    db.row_factory = sqlite3.Row
+    row = db.execute("SELECT * FROM credentials").fetchone()
+    db.close()
+    assert _credential_dict(row)["facts"] == {}
