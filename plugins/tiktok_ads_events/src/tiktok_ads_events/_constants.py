@@ -17,6 +17,9 @@ ACCESS_TOKEN_PATH = f"{API_PREFIX}/oauth2/access_token/"
 ADVERTISER_GET_PATH = f"{API_PREFIX}/oauth2/advertiser/get/"
 # Where an ad account's Operator or Admin approves an app (on the API's host).
 PORTAL_AUTH_PATH = "/portal/auth"
+# The credential fact saying that its token is long-term (it came from an authorization),
+# so it is sent as the Access-Token as it is, never through a refresh exchange.
+LONG_TERM_FACT = "long_term_token"
 # An authorization code is valid this long, and once.
 AUTH_CODE_LIFETIME_SECONDS = 3600
 
