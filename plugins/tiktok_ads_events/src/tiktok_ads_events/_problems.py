@@ -17,6 +17,7 @@ __all__ = [
     "ADVERTISER",
     "ADVERTISER_HINT",
     "API",
+    "AUTHORIZED",
     "AUTO_TRACKING",
     "EVENT_SET",
     "EVENT_SET_HINT",
@@ -32,6 +33,7 @@ __all__ = [
 ]
 
 # The connection test's checks, in order.
+AUTHORIZED = "advertiser authorized"  # only for a credential authorized here
 API = "api reachable"
 TOKEN = "token accepted"
 ADVERTISER = "advertiser reachable"
