@@ -7,6 +7,7 @@ Every command that prints data takes ``--json``.
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from typing import Any, NoReturn
 
@@ -41,6 +42,9 @@ EXIT_CODES = (
 )
 
 
+_ARGV = "amp_dest.argv"  # the ctx.meta key of the command line as given
+
+
 class _InternalError(CliError):
     """A bug in amp-destinations or a plugin: the one error that exits 70."""
 
@@ -49,6 +53,10 @@ class _InternalError(CliError):
 
 class _Group(click.Group):
     """Turns the host's errors into one line and an exit code."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_ARGV] = list(args)  # for the command line an internal error suggests
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -67,9 +75,10 @@ class _Group(click.Group):
         except Exception as exc:
             if _debug(ctx):
                 raise
+            rerun = shlex.join(["amp-dest", "--debug", *ctx.meta.get(_ARGV, [])])
             raise _InternalError(
-                f"internal error ({type(exc).__name__}); rerun with --debug to see the "
-                "traceback and report it"
+                f"internal error ({type(exc).__name__}); to see the traceback, rerun it as "
+                f"`{rerun}`, and report it"
             ) from None
 
 

@@ -116,7 +116,7 @@ def _show_credential(record: CredentialInfo) -> None:
     "--type",
     "type_name",
     required=True,
-    help="Credential type, see `plugins list`.",
+    help="Credential type, see `amp-dest plugins list`.",
     shell_complete=type_names("credential_types"),
 )
 @set_option
@@ -138,6 +138,7 @@ def credentials_add(ctx, name, type_name, sets, ask, secrets_stdin, as_json):
     """Add a credential. Secret fields are prompted for (hidden) or read from stdin."""
     check_name(name, "credential")  # before any secret is asked for
     host = _state(ctx).host
+    host.store.refuse_taken("credential", name)  # so is a name that is taken
     credential_type = host.registry.credential_type(type_name)
     from ._schemas import parse_assignments  # marshmallow: not for --help
 
@@ -266,12 +267,12 @@ def _report_save(verb: str, name: str, result: SaveResult, as_json: bool) -> Non
     "--type",
     "type_name",
     required=True,
-    help="Destination type, see `plugins list`.",
+    help="Destination type, see `amp-dest plugins list`.",
     shell_complete=type_names("destinations"),
 )
 @click.option(
     "--credential",
-    help="The credential to use (`credentials list`).",
+    help="The credential to use (`amp-dest credentials list`).",
     shell_complete=credential_names,
 )
 @set_option

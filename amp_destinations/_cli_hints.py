@@ -3,9 +3,20 @@
 The Python API says what is wrong in its own terms and carries the facts (an error's
 ``kind``, ``name``, ``field``...); this module turns them into the hints an operator
 at a shell wants, so that no command line is ever part of a Python API message.
+
+A hint quotes whole command lines between backticks, so that pasting one does what it
+says; ``usage_error`` tells whether the CLI accepts one (the tests, and the standard
+suite for a plugin's check hints, run every hint through it).
 """
 
 from __future__ import annotations
+
+import contextlib
+import io
+import re
+import shlex
+
+import click
 
 from ._errors import (
     AlreadyExistsError,
@@ -17,11 +28,12 @@ from ._errors import (
 from ._names import env_var_name
 from ._userinfo import USERINFO_RULE
 
-__all__ = ["cli_message"]
+__all__ = ["cli_message", "quoted_commands", "usage_error"]
 
 # What to list when a name is not found.
 _LISTS = {"credential": "credentials", "destination": "destinations", "run": "runs"}
 _REGISTERED = ("credential type", "destination type", "input format")
+_QUOTED_COMMAND = re.compile(r"`(amp-dest(?: [^`]*)?)`")
 
 
 def cli_message(error: AmpDestError) -> str:
@@ -29,10 +41,10 @@ def cli_message(error: AmpDestError) -> str:
     message = str(error)
     if isinstance(error, NotFoundError):
         if error.kind == "secret" and error.name and error.field:
+            update = f"amp-dest credentials update {shlex.quote(error.name)} --secret {error.field}"
             return (
                 f"credential {error.name!r} has no secret {error.field!r}: set it with "
-                f"`amp-dest credentials update {error.name}` or the environment variable "
-                f"{env_var_name(error.name, error.field)}"
+                f"`{update}` or the environment variable {env_var_name(error.name, error.field)}"
             )
         if error.kind in _LISTS:
             return f"{message}; see `amp-dest {_LISTS[error.kind]} list`"
@@ -42,7 +54,7 @@ def cli_message(error: AmpDestError) -> str:
             return f"{message}: pass --format"
     elif isinstance(error, AlreadyExistsError):
         if error.kind in ("credential", "destination") and error.name:
-            return f"{message}; use `amp-dest {error.kind}s update {error.name}`"
+            return f"{message}; use `amp-dest {error.kind}s update {shlex.quote(error.name)}`"
     elif isinstance(error, ConnectionTestFailed):
         return f"{message} (use --no-test to save anyway)"
     elif isinstance(error, InvalidFieldsError):
@@ -52,5 +64,47 @@ def cli_message(error: AmpDestError) -> str:
                 f"`amp-dest credentials add NAME --type {error.needs_credential}`)"
             )
         if any(USERINFO_RULE in rule for rules in error.errors.values() for rule in rules):
-            return f"{message}; give secrets with `amp-dest credentials add` or `update`"
+            return (
+                f"{message}; give secrets with `amp-dest credentials add NAME --type TYPE` "
+                "or `amp-dest credentials update NAME --secret FIELD`"
+            )
     return message
+
+
+def quoted_commands(text: str) -> list[str]:
+    """The `amp-dest ...` command lines that ``text`` quotes between backticks."""
+    return _QUOTED_COMMAND.findall(text)
+
+
+def usage_error(cli: click.Group, command_line: str) -> str | None:
+    """Why ``cli`` refuses ``command_line`` (click's usage message), or None when it
+    accepts it: every command, option, argument and value type as click parses them
+    before running anything. Nothing runs; the command's own checks (a name that
+    exists, a setting the schema knows) are not made."""
+    try:
+        words = shlex.split(command_line)
+    except ValueError as exc:  # an unclosed quote: the shell would wait for more
+        return f"a shell cannot read it: {exc}"
+    if words[:1] != ["amp-dest"]:
+        return "it does not start with amp-dest"
+    command: click.Command = cli
+    name, args, parent = "amp-dest", words[1:], None
+    try:
+        while True:
+            if isinstance(command, click.Group) and not args:
+                return "Missing command."  # where click would print the group's help
+            with contextlib.redirect_stdout(io.StringIO()):  # what --help, --version print
+                ctx = command.make_context(name, args, parent=parent, resilient_parsing=False)
+            if not isinstance(command, click.Group):
+                return None
+            # What the group left for its subcommand, as Group.invoke reads it.
+            rest = [*ctx._protected_args, *ctx.args]
+            if not rest:
+                return "Missing command."
+            found, subcommand, args = command.resolve_command(ctx, rest)
+            assert found is not None and subcommand is not None  # else it raised
+            command, name, parent = subcommand, found, ctx
+    except click.exceptions.Exit:  # --help or --version: accepted, and done
+        return None
+    except click.UsageError as exc:
+        return exc.format_message()

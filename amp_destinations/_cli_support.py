@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._errors import InvalidFieldsError
+from ._errors import InvalidFieldsError, SecretStoreError
 from ._names import env_var_name
 from ._terminal import printable, printable_json
 
@@ -96,7 +96,8 @@ def read_secrets(
     ask: tuple[str, ...],
     required_only: bool = True,
 ) -> dict[str, str]:
-    """Secret values come from stdin JSON or a hidden prompt, never from argv."""
+    """Secret values come from stdin JSON or a hidden prompt, never from argv; a prompt
+    only when the secret store can keep the answer."""
     secret_names = credential_type.secret_fields()
     unknown = [field for field in ask if field not in secret_names]
     if unknown:
@@ -131,6 +132,10 @@ def read_secrets(
     for field in wanted:
         if env_var_name(name, field) in os.environ and field not in ask:
             continue
+        # Before the operator types a secret, not after: one the store refuses is lost.
+        refusal = _state(ctx).host.secrets.refusal(name, field)
+        if refusal:
+            raise SecretStoreError(refusal)
         if not stdin_is_interactive():
             raise CliError(
                 f"{field} is a secret and standard input is not a terminal: pipe it as JSON "

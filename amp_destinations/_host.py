@@ -28,7 +28,6 @@ from ._defaults import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
 from ._delivery import RetryPolicy
 from ._engine import RunResult, SendOptions, run_delivery
 from ._errors import (
-    AlreadyExistsError,
     AmpDestError,
     ConnectionTestFailed,
     InputError,
@@ -206,8 +205,7 @@ class Host:
         credential_type = self.registry.credential_type(type)
         fields, secrets = dict(fields or {}), dict(secrets or {})
         self._reject_misplaced(credential_type, fields, secrets)
-        if self.store.exists("credentials", name):
-            raise AlreadyExistsError(f"a credential named {name!r} exists", "credential", name)
+        self.store.refuse_taken("credential", name)
         values = {**fields, **secrets, **self._env_secrets(name, credential_type, secrets)}
         loaded = load_with(credential_type.schema, values, f"credential {name}")
         stored_fields = _provided(credential_type.schema, loaded, fields)
@@ -386,8 +384,7 @@ class Host:
         taken) and ConnectionTestFailed; nothing is saved then."""
         check_name(name, "destination")
         destination_cls = self.registry.destination(type)
-        if self.store.exists("destinations", name):
-            raise AlreadyExistsError(f"a destination named {name!r} exists", "destination", name)
+        self.store.refuse_taken("destination", name)
         settings = {k: v for k, v in dict(settings or {}).items() if v is not None}
         instance = self._instance(destination_cls, name, credential, settings)
         result = self._save_checks(name, instance, None, test)

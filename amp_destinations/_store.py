@@ -300,6 +300,11 @@ class Store:
         row = self.db.execute(f"SELECT 1 FROM {table} WHERE name = ?", (name,)).fetchone()
         return row is not None
 
+    def refuse_taken(self, kind: str, name: str) -> None:
+        """AlreadyExistsError when the credential or destination (``kind``) ``name`` exists."""
+        if self.exists(f"{kind}s", name):
+            raise AlreadyExistsError(f"a {kind} named {name!r} exists", kind, name)
+
     # credentials ------------------------------------------------------------------
 
     def insert_credential(self, name: str, type_name: str, fields: dict) -> None:

@@ -4,6 +4,8 @@
   keyring: ``Host(tmp_path, secrets=SecretStore(MemoryKeyring()))``.
 - ``prepare_row`` and ``make_batch``: hand a destination a row, or build the batch its
   ``deliver`` gets, as the host would.
+- ``refused_commands``: the ``amp-dest`` commands a hint quotes that the CLI would
+  refuse, so that a test can check that a hint works when pasted.
 - ``DestinationTests``: the standard test suite of a destination's contract with the
   host. A plugin's test module subclasses it, naming the destination, its settings, a
   credential and sample rows; pytest then runs every check. docs/plugins.md ("Testing
@@ -23,6 +25,7 @@ from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, 
 from pathlib import Path
 from typing import Any, ClassVar, NoReturn
 
+import click
 import httpx
 import keyring.backend
 import keyring.errors
@@ -31,6 +34,8 @@ from marshmallow import Schema
 
 from ._base import Credential, CredentialType, Destination
 from ._batching import Batcher
+from ._cli import build_cli
+from ._cli_hints import quoted_commands, usage_error
 from ._delivery import BatchSender, RetryPolicy, Throttle
 from ._errors import InvalidFieldsError
 from ._hookspecs import hookimpl
@@ -51,7 +56,7 @@ from ._results import (
 from ._schemas import load_with
 from ._secrets import SecretStore
 
-__all__ = ["DestinationTests", "MemoryKeyring", "make_batch", "prepare_row"]
+__all__ = ["DestinationTests", "MemoryKeyring", "make_batch", "prepare_row", "refused_commands"]
 
 
 def prepare_row(
@@ -81,6 +86,21 @@ def make_batch(destination: Destination, rows: Sequence[Mapping[str, Any]]) -> B
         items.append(item)
     key = destination.batch_key(items[0]) if items else None
     return Batch.from_parts(destination, key, [destination.encode_item(item) for item in items])
+
+
+def refused_commands(text: str, cli: click.Group | None = None) -> dict[str, str]:
+    """The ``amp-dest ...`` command lines that ``text`` (a hint, a message) quotes
+    between backticks and the CLI refuses, each with click's reason; ``{}`` when it
+    accepts them all. ``cli`` is the group to parse with
+    (``amp_destinations.cli.build_cli(registry)``), by default one with the installed
+    plugins. Commands are parsed as click parses them before running: commands,
+    options, arguments and their types; nothing runs."""
+    commands = quoted_commands(text)
+    if not commands:
+        return {}
+    cli = cli if cli is not None else build_cli()
+    refused = {command: usage_error(cli, command) for command in commands}
+    return {command: why for command, why in refused.items() if why is not None}
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
@@ -218,6 +238,12 @@ class DestinationTests:
     every string of at least five characters in the rows concerned, except those equal
     to a setting or a credential field (messages may name a setting). No check, outcome
     or row message may contain a secret of the credential either.
+
+    What "a hint that works when pasted" means: every ``amp-dest ...`` command line that
+    a check (its message or hint) or an outcome's message quotes between backticks is
+    one the ``amp-dest`` CLI, with the plugin's own commands, accepts as it parses a
+    command line: commands, options, arguments and their types (nothing runs). Write
+    ``NAME`` or ``FIELD`` where the operator fills something in.
 
     Every test builds a fresh destination with ``make_destination()``; ``tmp_path`` is
     a temporary directory for the test (settings may point into it: override
@@ -858,6 +884,7 @@ class DestinationTests:
                 )
             for text in (check.name, check.message, check.hint):
                 assert _quoted(text, secrets) is None, f"check {check.name!r} shows a secret"
+                self._check_commands(text, f"check {check.name!r}")
 
     def _check_outcome(self, outcome: object, batch: Batch) -> None:
         assert isinstance(outcome, BatchOutcome), (
@@ -896,6 +923,15 @@ class DestinationTests:
                 f"{text!r} (outcomes land in the run record and the rejects file)"
             )
             assert _quoted(text, secrets) is None, f"the {outcome.kind} outcome shows a secret"
+            self._check_commands(text, f"the {outcome.kind} outcome")
+
+    def _check_commands(self, text: str, where: str) -> None:
+        if not quoted_commands(text):
+            return
+        for command, problem in refused_commands(text, build_cli(self._registry())).items():
+            raise AssertionError(
+                f"{where} tells the operator to run `{command}`, which amp-dest refuses: {problem}"
+            )
 
     def _check_reason(self, reason: RecordError, what: str, kind: type[RecordError]) -> None:
         assert isinstance(reason, kind), f"{what} is a {type(reason).__name__}"

@@ -87,7 +87,8 @@ class Recorder(amp.Destination):
                 amp.Check.failed(
                     "token accepted",
                     "the token was refused",
-                    "update it with `amp-dest credentials update`",
+                    f"update it with `amp-dest credentials update {self.credential.name} "
+                    "--secret token`",
                     amp.FailureType.AUTH,
                 )
             ]

@@ -151,7 +151,7 @@ def test_a_refused_token_stops_the_run_with_the_fix(httpx_mock, session, status)
     assert outcome.kind == "fatal"
     assert outcome.failure is FailureType.AUTH
     assert "the webhook refused the token" in outcome.message
-    assert "`amp-dest credentials update hooks`" in outcome.message
+    assert "`amp-dest credentials update hooks --secret token`" in outcome.message
     assert_no_token(outcome)
 
 
@@ -211,7 +211,7 @@ def test_connection_test_reports_a_refused_token_with_the_fix(httpx_mock, sessio
     assert status.failure is FailureType.AUTH
     failed = status.first_failure
     assert failed.name == "token accepted"
-    assert failed.hint == "update it with `amp-dest credentials update hooks`"
+    assert failed.hint == "update it with `amp-dest credentials update hooks --secret token`"
     assert_no_token(failed)
 
 

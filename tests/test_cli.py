@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import keyring
+import pytest
 from click.testing import CliRunner
+from keyring.backends import fail
 
 from amp_destinations import _cli_support
 
@@ -32,6 +35,56 @@ def test_credentials_add_prompts_for_secrets_with_hidden_input(run, monkeypatch,
     assert result.exit_code == 0, result.output
     assert "typed-secret" not in result.output
     assert memory_keyring.entries[("amp-destinations", "cred/token")] == "typed-secret"
+
+
+@pytest.fixture
+def no_keyring(monkeypatch):
+    """A terminal on a machine without a usable keyring backend (a headless server)."""
+    monkeypatch.setattr(_cli_support, "stdin_is_interactive", lambda: True)
+    keyring.set_keyring(fail.Keyring())  # conftest's memory_keyring puts its own back
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("credentials", "add", "cred", "--type", "echo-token"),
+        ("credentials", "add", "cred", "--type", "echo-token", "--set", "account=acme"),
+        ("credentials", "update", "cred", "--secret", "token"),
+    ],
+)
+def test_no_secret_is_asked_for_that_the_keyring_cannot_keep(run, no_keyring, args):
+    if args[1] == "update":
+        run(
+            "credentials",
+            "add",
+            "cred",
+            "--type",
+            "echo-token",
+            env={"AMP_DEST_SECRET_CRED_TOKEN": "x"},
+        )
+    result = run(*args, input="typed-secret\n")
+    assert result.exit_code == 1
+    assert "(hidden)" not in result.output  # no prompt: the operator typed nothing in vain
+    assert result.output.startswith("amp-dest: error: no usable keyring backend to store secrets")
+    assert "AMP_DEST_SECRET_CRED_TOKEN" in result.output and result.output.count("\n") == 1
+
+
+def test_without_a_keyring_a_secret_from_the_environment_is_not_asked_for(run, no_keyring):
+    env = {"AMP_DEST_SECRET_CRED_TOKEN": "from-env"}
+    added = run("credentials", "add", "cred", "--type", "echo-token", env=env)
+    assert added.exit_code == 0, added.output
+    assert "(hidden)" not in added.output and "token: set (environment)" in added.output
+
+
+def test_a_taken_name_is_refused_before_the_secret_is_asked_for(configured, monkeypatch):
+    monkeypatch.setattr(_cli_support, "stdin_is_interactive", lambda: True)
+    result = configured("credentials", "add", "cred", "--type", "echo-token", input="again\n")
+    assert result.exit_code == 1
+    assert "(hidden)" not in result.output
+    assert result.output == (
+        "amp-dest: error: a credential named 'cred' exists; "
+        "use `amp-dest credentials update cred`\n"
+    )
 
 
 def test_credentials_add_without_a_terminal_says_how_to_pass_secrets(run):

@@ -6,12 +6,16 @@ from __future__ import annotations
 import ast
 import inspect
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
 import amp_destinations
 from amp_destinations import _hookspecs
+
+sys.path.insert(0, str(Path(__file__).parent))
+from doc_support import blocks, sections
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOKS_DOC = ROOT / "docs" / "hooks.md"
@@ -25,43 +29,33 @@ def hook_names():
     )
 
 
-def sections():
-    text = HOOKS_DOC.read_text()
-    found = {}
-    for match in re.finditer(r"^## (\w+)\n(.*?)(?=^## |\Z)", text, re.M | re.S):
-        found[match.group(1)] = match.group(2)
-    return found
-
-
 def test_there_are_hooks_to_document():
     assert {"register_credential_types", "register_destinations"} <= set(hook_names())
 
 
+def run_example(block):
+    exec(compile(block.at_its_lines(), str(HOOKS_DOC), "exec"), {"__name__": "docs_example"})
+
+
 @pytest.mark.parametrize("hook", hook_names())
 def test_every_hook_has_a_documented_section_with_a_runnable_example(hook):
-    section = sections().get(hook)
+    text = HOOKS_DOC.read_text()
+    section = sections(text).get(hook)
     assert section is not None, f"docs/hooks.md has no '## {hook}' section"
     assert f"{hook}(" in section, "the section should show the hook's signature"
-    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
-    assert blocks, f"the {hook} section has no python example"
-    for block in blocks:
-        exec(compile(block, f"docs/hooks.md#{hook}", "exec"), {"__name__": "docs_example"})
+    examples = blocks(text, section=hook)
+    assert examples, f"the {hook} section has no python example"
+    for block in examples:
+        run_example(block)
 
 
 def test_the_examples_outside_the_hook_sections_run_too():
     text = HOOKS_DOC.read_text()
-    hooks = sections()
-    inside = {
-        block
-        for name in hook_names()
-        for block in re.findall(r"```python\n(.*?)```", hooks.get(name, ""), re.S)
-    }
-    outside = [
-        block for block in re.findall(r"```python\n(.*?)```", text, re.S) if block not in inside
-    ]
+    inside = {block for name in hook_names() for block in blocks(text, section=name)}
+    outside = [block for block in blocks(text) if block not in inside]
     assert outside, "docs/hooks.md has examples beyond the hooks' own"
     for block in outside:
-        exec(compile(block, "docs/hooks.md", "exec"), {"__name__": "docs_example"})
+        run_example(block)
 
 
 def test_public_api_is_curated():

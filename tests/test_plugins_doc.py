@@ -23,9 +23,11 @@ from marshmallow import Schema, fields
 
 import amp_destinations as amp
 
+sys.path.insert(0, str(Path(__file__).parent))
+from doc_support import blocks
+
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "plugins.md"
-_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 _HEADER = re.compile(r"# (\S+\.py)\b")
 
 
@@ -34,16 +36,14 @@ def tangle(text: str) -> dict[str, str]:
     between left blank), so that a traceback points into docs/plugins.md."""
     lines: dict[str, list[str]] = {}
     current = None
-    for number, match in enumerate(_BLOCK.finditer(text), 1):
-        block = match.group(1)
-        header = _HEADER.match(block)
+    for number, block in enumerate(blocks(text), 1):
+        header = _HEADER.match(block.code)
         if header:
             current = header.group(1)
         assert current, f"python block {number} of docs/plugins.md names no file"
         source = lines.setdefault(current, [])
-        first = text.count("\n", 0, match.start(1))
-        source.extend([""] * (first - len(source)))
-        source.extend(block.splitlines())
+        source.extend([""] * (block.line - 1 - len(source)))
+        source.extend(block.code.splitlines())
     return {name: "\n".join(source) + "\n" for name, source in lines.items()}
 
 
@@ -216,6 +216,24 @@ class ShowsTheKey(acme.AcmeCrm):
         return outcome
 
 
+class HintMissesTheName(acme.AcmeCrm):
+    def test_connection(self, session):
+        hint = "set a valid key with `amp-dest credentials update --secret api_key`"
+        checks = super().test_connection(session).checks
+        return amp.ConnectionStatus(
+            [c if c.ok else dataclasses.replace(c, hint=hint) for c in checks]
+        )
+
+
+class MisspelledCommand(acme.AcmeCrm):
+    def deliver(self, batch, session):
+        outcome = super().deliver(batch, session)
+        if outcome.kind == "fatal":
+            message = "Acme refused the key; run `amp-dest credential update acme`"
+            return amp.BatchOutcome.fatal(message, outcome.failure)
+        return outcome
+
+
 class RefusedBatchIsFatal(acme.AcmeCrm):
     def deliver(self, batch, session):
         outcome = super().deliver(batch, session)
@@ -268,6 +286,8 @@ DEFECTS = [
     (RateLimitNotThrottled, "test_deliver_retries_a_rate_limit_slowing_the_run", "throttled"),
     (RetriesARefusedKey, "test_deliver_stops_the_run_when_the_credential_is_refused", "AUTH"),
     (ShowsTheKey, "test_deliver_stops_the_run_when_the_credential_is_refused", "secret"),
+    (HintMissesTheName, "test_connection_reports_a_refused_credential_as_auth", "Missing arg"),
+    (MisspelledCommand, "test_deliver_stops_the_run_when_the_credential_is_refused", "refuses"),
     (RefusedBatchIsFatal, "test_deliver_reports_a_refused_batch_as_rejected", "not rejected"),
     (IgnoresRefusedItems, "test_deliver_reports_items_refused_one_by_one", "rejected_items"),
     (RowNumbersAsIndexes, "test_outcomes_add_up", "outside the batch"),

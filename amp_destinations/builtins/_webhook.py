@@ -99,7 +99,8 @@ class WebhookDestination(Destination):
         return {"Authorization": f"Bearer {self._token_credential()['token']}"}
 
     def _credential_hint(self) -> str:
-        return f"update it with `amp-dest credentials update {self._token_credential().name}`"
+        name = self._token_credential().name
+        return f"update it with `amp-dest credentials update {name} --secret token`"
 
     # -- connection test ----------------------------------------------------------
 

@@ -10,8 +10,9 @@ import httpx
 import orjson
 import pytest
 
-from amp_destinations import Batch, FailureType, ItemRejection, RecordWarning
-from amp_destinations.testing import prepare_row
+from amp_destinations import AmpDestError, Batch, FailureType, ItemRejection, RecordWarning
+from amp_destinations.testing import prepare_row, refused_commands
+from tiktok_ads_events import TikTokAdsEvents
 from tiktok_ads_events._constants import (
     INVALID_PARAMETER,
     PARTNER_NAME,
@@ -342,3 +343,14 @@ def test_tiktoks_request_id_is_kept_for_support(tt, send):
 def test_a_multi_line_message_from_tiktok_becomes_one_line(tt, send):
     outcome = send(json=tt.answer(40002, "line one\nline two\r\n  line three"))
     assert "\n" not in outcome.message and "line one line two line three" in outcome.message
+
+
+def test_without_a_credential_deliver_names_the_command_that_adds_one(
+    make_settings, make_destination, make_batch, session
+):
+    destination = TikTokAdsEvents(make_settings(), None)
+    with pytest.raises(AmpDestError) as raised:
+        destination.deliver(make_batch(make_destination()), session)
+    message = str(raised.value)
+    assert "`amp-dest credentials add NAME --type tiktok-offline-events`" in message
+    assert refused_commands(message) == {}

@@ -3,8 +3,10 @@ this environment (``AMP_DEST_VENV``) instead of building a virtual environment."
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -19,27 +21,48 @@ import e2e_support as e2e
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def fresh_env(**more: str) -> dict[str, str]:
+    """A headless machine's environment: no keyring backend, no AMP_DEST_ variable."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AMP_DEST_")}
+    env.update(PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring", **more)
+    return env
+
+
+def run_demo(home: Path) -> subprocess.CompletedProcess:
     venv = Path(sys.prefix)
     if not (venv / "bin" / "amp-dest").exists():
         # The script would build a virtual environment from the network: not in a test.
         pytest.skip(f"{venv} has no amp-dest script for demo.sh to reuse")
-    home = tmp_path_factory.mktemp("demo-home")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AMP_DEST_")}
-    env.update(
-        AMP_DEST_VENV=str(venv),
-        AMP_DEST_HOME=str(home),
-        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
-    )
-    completed = subprocess.run(
+    return subprocess.run(
         ["bash", str(e2e.EXAMPLES / "demo.sh")],
-        env=env,
+        env=fresh_env(AMP_DEST_VENV=str(venv), AMP_DEST_HOME=str(home)),
         capture_output=True,
         text=True,
         timeout=e2e.PROCESS_TIMEOUT,
     )
-    return completed, home
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    home = tmp_path_factory.mktemp("demo-home")
+    return run_demo(home), home
+
+
+def printed_commands(stdout: str) -> list[list[str]]:
+    """The commands the demo printed after "$ ", as a shell splits them."""
+    return [shlex.split(line[2:]) for line in stdout.splitlines() if line.startswith("$ ")]
+
+
+def shown_run(home: Path, run_id: int) -> dict:
+    completed = subprocess.run(
+        [str(Path(sys.prefix) / "bin" / "amp-dest"), "runs", "show", str(run_id), "--json"],
+        env=fresh_env(AMP_DEST_HOME=str(home)),
+        capture_output=True,
+        text=True,
+        timeout=e2e.PROCESS_TIMEOUT,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout)
 
 
 def test_demo_completes_the_main_job(demo):
@@ -65,7 +88,7 @@ def test_demo_leaves_a_rejects_file_in_its_home(demo):
 
 def test_demo_lists_the_run(demo):
     completed, _ = demo
-    listing = completed.stdout.split("== amp-dest runs list\n", 1)[1].splitlines()
+    listing = completed.stdout.split(" runs list\n", 1)[1].splitlines()
     assert listing[0].split() == [
         "ID",
         "DESTINATION",
@@ -83,8 +106,65 @@ def test_demo_lists_the_run(demo):
 
 def test_demo_stops_its_emulator(demo):
     completed, home = demo
-    assert completed.stdout.rstrip().endswith("== emulator stopped")
+    assert "\n== emulator stopped\n" in completed.stdout
     address = urlsplit((home / "emulator.url").read_text().strip())
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection((address.hostname, address.port), timeout=5).close()
     assert "stopped" in (home / "emulator.log").read_text()
+
+
+def test_demo_prints_the_send_it_really_runs(demo):
+    completed, home = demo
+    commands = printed_commands(completed.stdout)
+    (send,) = [c for c in commands if c[1:3] == ["send", "tiktok-store-sales"]]
+    (refresh,) = [c for c in commands if "--refresh" in c]
+    # The copy with refreshed timestamps, made by the printed command, is what was sent.
+    assert send[3] == "--input" and send[4] == refresh[refresh.index("--out") + 1]
+    assert shown_run(home, 1)["input"] == send[4]
+    assert Path(send[4]).is_relative_to(home)
+
+
+def test_the_printed_commands_run_again_as_printed(demo):
+    completed, _ = demo
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("$ ")]
+    # Where it ran, the environment it set and its last command: the same listing again.
+    replay = [line[2:] for line in lines if line.startswith(("$ cd ", "$ export "))]
+    replay.append(lines[-1][2:])
+    assert lines[-1].endswith(" runs list")
+    again = subprocess.run(
+        ["bash", "-euc", "\n".join(replay)],
+        env=fresh_env(),
+        capture_output=True,
+        text=True,
+        timeout=e2e.PROCESS_TIMEOUT,
+    )
+    assert again.returncode == 0, again.stderr
+    printed = completed.stdout.split(lines[-1] + "\n", 1)[1]
+    assert printed.startswith(again.stdout)
+
+
+def test_demo_ends_with_the_command_that_shows_its_state(demo):
+    completed, home = demo
+    *_, says, last = completed.stdout.splitlines()
+    assert says.startswith(f"== the demo's state stays in {home} ")
+    shown = subprocess.run(
+        ["bash", "-euc", last],
+        cwd=home,  # any folder: the command names where amp-dest is
+        env=fresh_env(),
+        capture_output=True,
+        text=True,
+        timeout=e2e.PROCESS_TIMEOUT,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[1].split()[:3] == ["1", "tiktok-store-sales", "succeeded"]
+    kept = {path.name for path in home.iterdir()}
+    assert {"amp-destinations.sqlite3", "runs", "events.csv", "emulator.log"} <= kept
+
+
+def test_demo_run_again_in_its_home_sends_again(demo):
+    _, home = demo
+    again = run_demo(home)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "holds them from an earlier demo" in again.stdout
+    assert "run 2 succeeded: 1,200 rows read, 1,156 delivered" in again.stdout
+    assert shown_run(home, 2)["status"] == "succeeded"

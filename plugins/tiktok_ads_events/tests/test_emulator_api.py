@@ -474,6 +474,40 @@ def test_a_bad_fault_configuration_is_http_400_naming_the_field(client, config, 
     assert answer.json()["error"].startswith(error)
 
 
+@pytest.mark.parametrize("config", [{}, {"paths": "*"}, {"count": None, "fraction": None}])
+def test_a_fault_with_neither_count_nor_fraction_is_refused_saying_how_to_arm_it(client, config):
+    client.post("/_emulator/faults", json={"server_error": {"count": 1}})
+    answer = client.post("/_emulator/faults", json={"rate_limit": config})
+    assert answer.status_code == 400
+    assert answer.json()["error"] == (
+        "faults.rate_limit: needs count (the next N matching requests), fraction (the "
+        "chance that each matching request is hit; 1 for every one) or both, "
+        'e.g. {"count": 1}'
+    )
+    # Nothing changed: the fault armed before is still armed.
+    assert client.get("/_emulator/faults").json()["server_error"]["count"] == 1
+
+
+def test_the_echo_of_an_armed_fault_shows_every_field_and_can_be_posted_back(client):
+    armed = client.post(
+        "/_emulator/faults",
+        json={"http_error": {"count": 2}, "slow": {"fraction": 0.5, "seconds": 0.01}},
+    ).json()
+    assert armed == {
+        "http_error": {
+            "count": 2,
+            "fraction": 1.0,
+            "paths": ["event/track/"],
+            "status": 503,
+            "retry_after": None,
+        },
+        "slow": {"count": None, "fraction": 0.5, "paths": ["event/track/"], "seconds": 0.01},
+        "seed": 0,
+    }
+    assert client.post("/_emulator/faults", json=armed).json() == armed
+    assert client.get("/_emulator/faults").json() == armed
+
+
 def test_unknown_admin_paths_are_404(client):
     assert client.get("/_emulator/nothing").status_code == 404
     assert client.post("/_emulator/stats").status_code == 405
@@ -524,7 +558,7 @@ def test_a_seed_file_is_read_from_a_path(tmp_path):
         ),
         (
             {"faults": {"drop": {"after_accept": True}}},
-            "seed.faults.drop: needs count, fraction or both",
+            "seed.faults.drop: needs count (the next N matching requests), fraction",
         ),
     ],
 )

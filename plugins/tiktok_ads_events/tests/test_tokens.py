@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from amp_destinations import AmpDestError, FailureType, SecretStoreError
+from amp_destinations.testing import refused_commands
 
 NEW_REFRESH_TOKEN = "rt-token-rotated-ffeeddccbbaa"
 SECOND_ACCESS_TOKEN = "at-token-second-11112222"
@@ -194,6 +195,7 @@ def test_a_failed_exchange_is_classified(
     assert (outcome.kind, outcome.failure) == (kind, failure)
     assert words in outcome.message
     assert outcome.throttled is (answer["code"] == 40100)
+    assert refused_commands(outcome.message) == {}  # each command it names works when pasted
 
 
 def test_a_timeout_during_the_exchange_is_retried(

@@ -316,7 +316,7 @@ class TikTokAdsEvents(Destination):
         if self._client is None:
             raise AmpDestError(
                 f"destination {NAME} needs a credential of type {NAME}; add one with "
-                "`amp-dest credentials add`."
+                f"`amp-dest credentials add NAME --type {NAME}`."
             )
         return self._client
 

@@ -2,7 +2,10 @@
 
 A fault answers (or delays, or drops) the next ``count`` matching requests, or, with a
 ``fraction``, each matching request with that probability drawn from a generator seeded
-by ``seed`` (default 0), so every run of a test sees the same sequence.
+by ``seed`` (default 0), so every run of a test sees the same sequence. A fault with
+neither is refused rather than guessed at: "fire always" and "fire once" are both
+plausible readings, and a test that meant the other would pass for the wrong reason.
+``{"fraction": 1}`` fires always.
 """
 
 from __future__ import annotations
@@ -64,13 +67,14 @@ class Fault:
     message: str = DEFAULT_PARTIAL_MESSAGE
 
     def describe(self) -> dict:
-        """The fault in the configuration format, with the count still to come."""
+        """The fault in the configuration format, every field shown, defaults included:
+        ``count`` is what is still to come (None when only ``fraction`` limits it)."""
         names = sorted(path.removeprefix(API_PREFIX + "/") for path in self.paths)
-        described: dict[str, Any] = {"paths": names}
-        if self.remaining is not None:
-            described["count"] = self.remaining
-        if self.fraction < 1.0:
-            described["fraction"] = self.fraction
+        described: dict[str, Any] = {
+            "count": self.remaining,
+            "fraction": self.fraction,
+            "paths": names,
+        }
         described.update({name: getattr(self, name) for name in _KIND_OPTIONS[self.kind]})
         return described
 
@@ -106,12 +110,21 @@ def parse_faults(raw: Any, where: str = "faults") -> ParsedFaults:
 
 def _fault(kind: str, raw: Any, where: str) -> Fault:
     read_object(raw, where, optional=(*_COMMON_OPTIONS, *_KIND_OPTIONS[kind]))
-    if "count" not in raw and "fraction" not in raw:
-        raise EmulatorConfigError(f"{where}: needs count, fraction or both")
+    # null is the same as leaving a field out, so that an echo can be posted back as it is.
+    count, fraction = raw.get("count"), raw.get("fraction")
+    if count is None and fraction is None:
+        raise EmulatorConfigError(
+            f"{where}: needs count (the next N matching requests), fraction (the chance "
+            'that each matching request is hit; 1 for every one) or both, e.g. {"count": 1}'
+        )
     fault = Fault(
         kind=kind,
-        remaining=read_int(raw["count"], f"{where}.count") if "count" in raw else None,
-        fraction=read_number(raw.get("fraction", 1.0), f"{where}.fraction", low=0.0, high=1.0),
+        remaining=None if count is None else read_int(count, f"{where}.count"),
+        fraction=(
+            1.0
+            if fraction is None
+            else read_number(fraction, f"{where}.fraction", low=0.0, high=1.0)
+        ),
         paths=_paths(raw.get("paths", ["event/track/"]), f"{where}.paths"),
     )
     if kind == "slow":
