@@ -182,7 +182,7 @@ ROLE = "Ad Account Operator or Admin role on this ad account (Analyst cannot sen
 
 TABLE = [
     *[
-        (code, "token accepted", FailureType.AUTH, "amp-dest credentials update prod-tiktok")
+        (code, "token accepted", FailureType.AUTH, "re-authorize credential prod-tiktok")
         for code in sorted(TOKEN_INVALID) + [40107]
     ],
     (40001, "advertiser reachable", FailureType.AUTH, ROLE),
@@ -290,7 +290,7 @@ def test_a_refused_exchange_fails_the_token_check(tt, httpx_mock, make_destinati
     assert names(status) == ["api reachable", "token accepted"]
     failed = status.first_failure
     assert failed.failure is FailureType.AUTH
-    assert "re-authorize in TikTok" in failed.hint
+    assert "re-authorize credential prod-tiktok in TikTok" in failed.hint
 
 
 def test_an_exchange_tiktok_cannot_do_now_is_transient(tt, httpx_mock, make_destination, session):

@@ -348,17 +348,16 @@ class AccessTokens:
         return TokenError(
             f"TikTok refused to exchange the refresh token of credential {name} ({what})",
             FailureType.AUTH,
-            hint="check app_id and app_secret against the app in TikTok's developer portal "
-            f"(`amp-dest credentials update {name} --set app_id=ID --secret app_secret`), "
-            "or " + reauthorize_hint(name),
+            hint=f"check credential {name}'s app_id and app_secret against the app in "
+            "TikTok's developer portal, or " + reauthorize_hint(name),
         )
 
 
 def reauthorize_hint(credential_name: str) -> str:
+    # In the API's terms: the CLI adds its command for a refused credential (auth).
     return (
-        "re-authorize in TikTok (with an account that holds the Ad Account Operator or "
-        "Admin role) and update the credential with "
-        f"`amp-dest credentials update {credential_name} --secret refresh_token`."
+        f"re-authorize credential {credential_name} in TikTok with an account that holds "
+        "the Ad Account Operator or Admin role on the ad account."
     )
 
 
