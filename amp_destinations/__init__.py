@@ -33,6 +33,7 @@ if typing.TYPE_CHECKING:
     from ._plugins import PluginInfo, load_plugins
     from ._records import (
         AttemptInfo,
+        AuthorizeResult,
         CredentialInfo,
         DestinationInfo,
         RunInfo,
@@ -60,6 +61,7 @@ __all__ = [
     "Authorization",
     "AuthorizationFlow",
     "AuthorizationRefused",
+    "AuthorizeResult",
     "Batch",
     "BatchOutcome",
     "Check",
@@ -139,6 +141,7 @@ _LAZY = {
     "PluginInfo": "_plugins",
     "load_plugins": "_plugins",
     "AttemptInfo": "_records",
+    "AuthorizeResult": "_records",
     "CredentialInfo": "_records",
     "DestinationInfo": "_records",
     "RunInfo": "_records",

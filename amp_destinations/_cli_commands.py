@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ._cli_completion import credential_names, destination_names, run_ids, type_names
+from ._cli_hints import renewal_hint
 from ._cli_support import (
     EXIT_FAILED,
     EXIT_INCOMPLETE,
@@ -108,6 +109,11 @@ def _show_credential(record: CredentialInfo) -> None:
         echo(f"    {key}: {value}")
     for field, source in sorted(record.secrets.items()):
         echo(f"    {field}: {'set (' + source + ')' if source else 'not set'}")
+    if record.facts:  # what an authorization said about the account
+        echo("    facts:")
+        for key, value in sorted(record.facts.items()):
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+            echo(f"        {key}: {shown}")
 
 
 @credentials.command("add")
@@ -286,6 +292,9 @@ def destinations_add(ctx, name, type_name, credential, sets, no_test, as_json):
     from ._schemas import parse_assignments  # marshmallow: not for --help
 
     settings = parse_assignments(destination_cls.settings_schema, sets, f"settings for {name}")
+    from ._cli_choices import complete_choices
+
+    settings = complete_choices(host, destination_cls, credential, settings)
     result = host.add_destination(name, type_name, credential, settings, test=not no_test)
     _report_save("added", name, result, as_json)
 
@@ -357,13 +366,17 @@ def destinations_remove(ctx, name):
 @click.pass_context
 def destinations_test(ctx, name, as_json):
     """Test a destination's connection; exit 0 only when every check passed."""
-    status = _state(ctx).host.test_destination(name)
+    host = _state(ctx).host
+    status = host.test_destination(name)
     if as_json:
         _print_json(status.to_dict())
     else:
         echo(f"connection test for {name}: {'passed' if status.ok else 'FAILED'}")
         _print_status(status)
     if not status.ok:
+        renew = renewal_hint(host, name, status.failure)
+        if renew:
+            echo(f"amp-dest: error: {renew}", err=True)
         ctx.exit(EXIT_FAILED)
 
 
@@ -507,9 +520,12 @@ def send(
         resume = f"amp-dest send --resume {result.id}"
         if result.rejects_path and result.rejects_path in (result.error or ""):
             resume += " --rejects OTHER_FILE"  # the rejects file itself failed
+        # The configured destination: on a resume, no name may have been given.
+        sent_to = host.run(result.id).destination
+        renew = renewal_hint(host, sent_to, result.summary.get("failure"))
         echo(
             f"amp-dest: error: run {result.id} {result.status}: {result.error}; "
-            f"resume with `{resume}`",
+            + (f"{renew}, then resume with `{resume}`" if renew else f"resume with `{resume}`"),
             err=True,
         )
     if result.summary.get("stopped_by") == "SIGTERM" and result.status is RunStatus.INTERRUPTED:

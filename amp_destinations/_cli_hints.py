@@ -15,6 +15,7 @@ import contextlib
 import io
 import re
 import shlex
+from typing import TYPE_CHECKING
 
 import click
 
@@ -28,7 +29,10 @@ from ._errors import (
 from ._names import env_var_name
 from ._userinfo import USERINFO_RULE
 
-__all__ = ["cli_message", "quoted_commands", "usage_error"]
+if TYPE_CHECKING:
+    from ._host import Host
+
+__all__ = ["cli_message", "quoted_commands", "renewal_hint", "usage_error"]
 
 # What to list when a name is not found.
 _LISTS = {"credential": "credentials", "destination": "destinations", "run": "runs"}
@@ -52,10 +56,14 @@ def cli_message(error: AmpDestError) -> str:
             return f"{message}; run `amp-dest plugins list` to see what loaded"
         if error.kind == "suffix":
             return f"{message}: pass --format"
+        if error.kind == "authorization flow" and error.name:
+            return f"{message}; add one with `amp-dest credentials add NAME --type {error.name}`"
     elif isinstance(error, AlreadyExistsError):
         if error.kind in ("credential", "destination") and error.name:
             return f"{message}; use `amp-dest {error.kind}s update {shlex.quote(error.name)}`"
     elif isinstance(error, ConnectionTestFailed):
+        if error.status.failure == "auth" and error.renewable and error.credential:
+            return f"{message}; {_reauthorize(error.credential)}"
         return f"{message} (use --no-test to save anyway)"
     elif isinstance(error, InvalidFieldsError):
         if error.needs_credential:
@@ -108,3 +116,27 @@ def usage_error(cli: click.Group, command_line: str) -> str | None:
         return None
     except click.UsageError as exc:
         return exc.format_message()
+
+
+def renewal_hint(host: Host, destination: str, failure: str | None) -> str | None:
+    """What to do when the remote system refused the credential of ``destination``
+    (``failure`` is "auth", a ``FailureType.AUTH``): renew it, when its type declares an
+    authorization flow; None otherwise."""
+    if failure != "auth":
+        return None
+    try:
+        credential = host.store.destination(destination)["credential"]
+        type_name = host.store.credential(credential)["type"] if credential else None
+    except NotFoundError:
+        return None
+    credential_type = host.registry.credential_types.get(type_name or "")
+    if credential is None or credential_type is None or credential_type.authorization is None:
+        return None
+    return _reauthorize(credential)
+
+
+def _reauthorize(credential: str) -> str:
+    return (
+        f"the remote system refused credential {credential!r}: renew it with "
+        f"`amp-dest credentials reauthorize {credential}`"
+    )

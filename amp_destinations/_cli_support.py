@@ -95,6 +95,7 @@ def read_secrets(
     from_stdin: bool,
     ask: tuple[str, ...],
     required_only: bool = True,
+    one_line: bool = False,
 ) -> dict[str, str]:
     """Secret values come from stdin JSON or a hidden prompt, never from argv; a prompt
     only when the secret store can keep the answer."""
@@ -111,10 +112,13 @@ def read_secrets(
     if from_stdin:
         import orjson
 
+        # ``one_line``: the JSON is the first line, and what follows is for the command.
+        if one_line:
+            raw: str | bytes = sys.stdin.readline()
+        else:
+            raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
         try:
-            data = orjson.loads(
-                sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
-            )
+            data = orjson.loads(raw)
         except orjson.JSONDecodeError:
             raise CliError(
                 '--secrets-stdin expects one JSON object such as {"token": "..."} on standard input'

@@ -37,7 +37,7 @@ from ._errors import InputError, StorageError
 from ._local_failures import file_failure
 from ._private_files import make_private_dirs, write_private_bytes
 from ._records import RunResult, RunStatus
-from ._results import Batch, RecordError
+from ._results import Batch, FailureType, RecordError
 from ._row_plan import RowPlan, covered
 from ._run import RunRecorder, SettledRows
 from ._stop_signals import StopSignals
@@ -112,6 +112,8 @@ class _Delivery:
         self.stop = threading.Event()
         self.status: RunStatus | None = None
         self.error: str | None = None
+        # Why a fatal outcome stopped the run (auth: the credential was refused).
+        self.failure: FailureType | None = None
         self.requests_written = 0
         self.batcher = Batcher(destination, self.emit, options.batch_size)
         self.inflight: set[Future] = set()
@@ -178,6 +180,7 @@ class _Delivery:
         self.progress.refresh()
         if result.fatal is not None and self.status is not RunStatus.FAILED:
             self.status, self.error = RunStatus.FAILED, result.fatal.message
+            self.failure = result.fatal.failure
             self.stop.set()
         elif result.gave_up and self.status is None:
             self.status, self.error = RunStatus.INCOMPLETE, result.gave_up
@@ -257,6 +260,8 @@ def run_delivery(
     extra: dict[str, Any] = {"dry_run": options.dry_run, **options.input_facts}
     if signals.received is not None:
         extra["stopped_by"] = signals.received.name
+    if delivery.failure is not None:
+        extra["failure"] = delivery.failure.value
     if options.dry_run:
         extra["requests_written"] = delivery.requests_written
     else:

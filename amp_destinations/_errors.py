@@ -141,10 +141,23 @@ class StorageError(AmpDestError):
 @public
 class ConnectionTestFailed(AmpDestError):
     """A save refused because the connection test failed; nothing was saved.
-    ``status`` is the ``ConnectionStatus`` with the failed check."""
+    ``status`` is the ``ConnectionStatus`` with the failed check; ``credential`` the
+    name of the credential tested (None when the destination needs none). A refused
+    token is a check failed with ``FailureType.AUTH`` (``status.failure``);
+    ``renewable`` says whether ``Host.reauthorize_credential`` can renew that
+    credential (its type declares an authorization flow)."""
 
-    def __init__(self, message: str, status: ConnectionStatus):
+    def __init__(
+        self,
+        message: str,
+        status: ConnectionStatus,
+        *,
+        credential: str | None = None,
+        renewable: bool = False,
+    ):
         self.status = status
+        self.credential = credential
+        self.renewable = renewable
         super().__init__(message)
 
 

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-from marshmallow import Schema
 
+from ._authorize import Choice
+from ._authorizing import authorize, reauthorize
 from ._base import Credential, CredentialType, Destination, Reader
 from ._defaults import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
 from ._delivery import RetryPolicy
@@ -33,6 +34,7 @@ from ._errors import (
     InputError,
     InvalidFieldsError,
     NotFoundError,
+    PluginError,
     SecretStoreError,
 )
 from ._http import make_session
@@ -40,10 +42,18 @@ from ._names import check_name, env_var_name
 from ._plugins import PluginInfo, Registry, load_plugins
 from ._preflight import checked_input, open_reader
 from ._public import public
-from ._records import AttemptInfo, CredentialInfo, DestinationInfo, RunInfo, RunStatus
+from ._records import (
+    AttemptInfo,
+    AuthorizeResult,
+    CredentialInfo,
+    DestinationInfo,
+    RunInfo,
+    RunStatus,
+)
+from ._redirect import Browser
 from ._results import ConnectionStatus
 from ._run import SettledRows
-from ._schemas import json_schema, load_with
+from ._schemas import json_schema, load_with, provided
 from ._secrets import SecretStore
 from ._store import Store
 from ._userinfo import redact_userinfo
@@ -100,20 +110,6 @@ class _Input:
     def close(self) -> None:
         if self.reader is not None:
             self.reader.close()
-
-
-def _provided(
-    schema_cls: type[Schema], loaded: Mapping[str, Any], keys: Iterable[str]
-) -> dict[str, Any]:
-    """The typed (dumped) values of the keys the operator gave, secrets left out, so
-    that stored settings keep their types and do not freeze today's defaults."""
-    dumped = schema_cls().dump(loaded)
-    declared = schema_cls._declared_fields
-    return {
-        key: dumped[key]
-        for key in keys
-        if key in dumped and not declared[key].metadata.get("secret")
-    }
 
 
 def _run_info(record: dict[str, Any], attempts: Iterable[dict[str, Any]] | None = None) -> RunInfo:
@@ -208,7 +204,7 @@ class Host:
         self.store.refuse_taken("credential", name)
         values = {**fields, **secrets, **self._env_secrets(name, credential_type, secrets)}
         loaded = load_with(credential_type.schema, values, f"credential {name}")
-        stored_fields = _provided(credential_type.schema, loaded, fields)
+        stored_fields = provided(credential_type.schema, loaded, fields)
         written: list[str] = []
         try:
             for field, value in secrets.items():
@@ -252,8 +248,86 @@ class Host:
                 self.secrets.set(name, field, value)
             else:
                 self.secrets.delete(name, field)
-        self.store.update_credential(name, _provided(credential_type.schema, loaded, merged))
+        self.store.update_credential(name, provided(credential_type.schema, loaded, merged))
         return self.credential(name)
+
+    def authorize_credential(
+        self,
+        name: str,
+        type: str,
+        fields: Mapping[str, Any] | None = None,
+        secrets: Mapping[str, str] | None = None,
+        *,
+        redirect_uri: str | None = None,
+        browser: Browser = True,
+        read_redirect: Callable[[str], str] | None = None,
+        timeout: float | None = None,
+    ) -> AuthorizeResult:
+        """Create the credential ``name`` of credential type ``type`` through the type's
+        authorization flow (``CredentialType.authorization``): a person approves in a
+        browser, and the code that comes back is exchanged for the credential's secrets,
+        which go straight to the keyring, and its account facts, kept in the database.
+
+        ``fields`` and ``secrets`` give what the flow needs first (its ``app_fields``:
+        an app id and secret, say). The redirect comes back to a listener on
+        127.0.0.1 at a free port, unless the flow takes no loopback redirect,
+        ``redirect_uri`` (the app's registered one) points elsewhere, or ``browser`` is
+        False: then ``read_redirect(url)`` is called and returns what the person pasted,
+        the address the browser was sent to or the bare code. ``browser`` True opens
+        the system's browser on the authorization page; a callable is called with its
+        URL instead (print it, then open it). ``timeout`` replaces the flow's
+        ``time_limit`` in seconds. Returns the credential as stored, with the flow's
+        warnings (a permission that was not granted, say).
+
+        Everything about the name, the type and the secret store is checked before a
+        browser opens. Raises InvalidFieldsError (a bad name, a missing app field,
+        values its schema refuses), NotFoundError (no such type, or it declares no
+        flow), AlreadyExistsError, SecretStoreError (no usable keyring),
+        AuthorizationRefused (denied, a state that does not match, no answer in time,
+        the code exchange refused) and PluginError (a flow that broke its contract);
+        nothing is stored then."""
+        return authorize(
+            self,
+            name,
+            type,
+            fields,
+            secrets,
+            redirect_uri=redirect_uri,
+            browser=browser,
+            read_redirect=read_redirect,
+            timeout=timeout,
+        )
+
+    def reauthorize_credential(
+        self,
+        name: str,
+        fields: Mapping[str, Any] | None = None,
+        secrets: Mapping[str, str] | None = None,
+        *,
+        redirect_uri: str | None = None,
+        browser: Browser = True,
+        read_redirect: Callable[[str], str] | None = None,
+        timeout: float | None = None,
+    ) -> AuthorizeResult:
+        """Renew the credential ``name`` in place through its type's authorization flow,
+        when the remote system stopped accepting its token (revoked, expired, the
+        authorizing person lost access). The name stays, so every destination that uses
+        it keeps working; its fields stay unless ``fields`` changes them (None clears
+        one) and its app secrets unless ``secrets`` replaces them; the secrets and facts
+        the new authorization brings replace the old ones, all or none. The other
+        arguments, the result and the errors are those of ``authorize_credential``
+        (NotFoundError too when there is no such credential); on an error the
+        credential is left as it was."""
+        return reauthorize(
+            self,
+            name,
+            fields,
+            secrets,
+            redirect_uri=redirect_uri,
+            browser=browser,
+            read_redirect=read_redirect,
+            timeout=timeout,
+        )
 
     def remove_credential(self, name: str) -> None:
         """Remove the credential ``name`` and its keyring entries.
@@ -286,6 +360,7 @@ class Host:
             secrets={field: self.secrets.source(record["name"], field) for field in names},
             created_at=record["created_at"],
             updated_at=record["updated_at"],
+            facts=record["facts"],
         )
 
     def _reject_misplaced(
@@ -347,7 +422,9 @@ class Host:
                     field,
                 )
         loaded = load_with(schema, {**record["fields"], **secrets}, f"credential {name}")
-        return Credential(name, credential_type(), loaded, persist=self._persist_rotation)
+        return Credential(
+            name, credential_type(), loaded, persist=self._persist_rotation, facts=record["facts"]
+        )
 
     def _persist_rotation(self, name: str, new_secrets: dict[str, str]) -> None:
         for field, value in new_secrets.items():
@@ -392,7 +469,7 @@ class Host:
             name,
             type,
             credential,
-            _provided(destination_cls.settings_schema, instance.settings, settings),
+            provided(destination_cls.settings_schema, instance.settings, settings),
         )
         return result
 
@@ -426,7 +503,7 @@ class Host:
         self.store.update_destination(
             name,
             credential,
-            _provided(destination_cls.settings_schema, instance.settings, merged),
+            provided(destination_cls.settings_schema, instance.settings, merged),
         )
         return result
 
@@ -437,33 +514,40 @@ class Host:
         credential: str | None,
         settings: Mapping[str, Any],
     ) -> Destination:
-        needed = destination_cls.credential_type
-        credential_obj = None
-        if needed:
-            if not credential:
-                raise InvalidFieldsError(
-                    f"destination {name}",
-                    {
-                        "credential": [
-                            f"is required: {destination_cls.name} needs a {needed} credential."
-                        ]
-                    },
-                    needs_credential=needed,
-                )
-            record = self.store.credential(credential)
-            if record["type"] != needed:
-                raise InvalidFieldsError(
-                    f"destination {name}",
-                    {
-                        "credential": [
-                            f"{credential!r} is a {record['type']} credential; "
-                            f"{destination_cls.name} needs a {needed} credential."
-                        ]
-                    },
-                )
-            credential_obj = self._credential_object(credential)
+        credential_obj = self._destination_credential(destination_cls, name, credential)
         loaded = load_with(destination_cls.settings_schema, settings, f"settings for {name}")
         return destination_cls(loaded, credential_obj)
+
+    def _destination_credential(
+        self, destination_cls: type[Destination], name: str, credential: str | None
+    ) -> Credential | None:
+        """The credential ``credential`` built for a destination ``name`` of
+        ``destination_cls``, once it is known to be of the type that one needs."""
+        needed = destination_cls.credential_type
+        if not needed:
+            return None
+        if not credential:
+            raise InvalidFieldsError(
+                f"destination {name}",
+                {
+                    "credential": [
+                        f"is required: {destination_cls.name} needs a {needed} credential."
+                    ]
+                },
+                needs_credential=needed,
+            )
+        record = self.store.credential(credential)
+        if record["type"] != needed:
+            raise InvalidFieldsError(
+                f"destination {name}",
+                {
+                    "credential": [
+                        f"{credential!r} is a {record['type']} credential; "
+                        f"{destination_cls.name} needs a {needed} credential."
+                    ]
+                },
+            )
+        return self._credential_object(credential)
 
     def _save_checks(
         self, name: str, instance: Destination, previous: Mapping[str, Any] | None, test: bool
@@ -475,11 +559,51 @@ class Host:
             if not status.ok:
                 check = status.first_failure
                 where = f" at '{check.name}': {check.message} ({check.hint})" if check else ""
+                credential = instance.credential
                 raise ConnectionTestFailed(
-                    f"connection test failed{where}; nothing was saved", status
+                    f"connection test failed{where}; nothing was saved",
+                    status,
+                    credential=credential.name if credential else None,
+                    renewable=bool(credential and credential.type.authorization),
                 )
             messages = instance.on_save(session, previous)
         return SaveResult(name, status, list(messages))
+
+    def choices(
+        self,
+        type: str,
+        setting: str,
+        credential: str | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> list[Choice]:
+        """The values the setting ``setting`` of destination type ``type`` may take, as
+        the remote system lists them for the credential named ``credential`` and the
+        ``settings`` chosen so far (the event sets of the advertiser given, say); each
+        a ``Choice`` of value and label. Read-only.
+
+        Raises NotFoundError (no such type or credential, or the type lists no choices
+        for that setting: the message names those it lists), InvalidFieldsError (no
+        credential, or one of the wrong type), SecretStoreError and PluginError (a
+        plugin that answered something other than a list of Choice)."""
+        destination_cls = self.registry.destination(type)
+        if setting not in destination_cls.choosable:
+            listed = ", ".join(destination_cls.choosable) or "none"
+            raise NotFoundError(
+                f"destination type {type} lists no choices for {setting!r} "
+                f"(settings it lists choices for: {listed})",
+                "choosable setting",
+                setting,
+            )
+        credential_obj = self._destination_credential(destination_cls, type, credential)
+        chosen = {k: v for k, v in dict(settings or {}).items() if v is not None}
+        with self.session() as session:
+            found = destination_cls.choices(setting, credential_obj, chosen, session)
+        if not isinstance(found, list) or not all(isinstance(c, Choice) for c in found):
+            raise PluginError(
+                f"{destination_cls.__name__}.choices did not return a list of Choice; "
+                "report this to the plugin's authors"
+            )
+        return found
 
     def remove_destination(self, name: str) -> None:
         """Remove the destination ``name``; its run history stays.

@@ -20,6 +20,7 @@ __all__ = [
     "RunStatus",
     "RunResult",
     "CredentialInfo",
+    "AuthorizeResult",
     "DestinationInfo",
     "RunInfo",
     "AttemptInfo",
@@ -60,7 +61,9 @@ class RunResult:
                     rejected_by_code, warnings_by_code, retries, batches, requests,
                     attempts, elapsed_seconds, rows_per_second, identifier_coverage,
                     remote_notes, dry_run and, as they apply, requests_written,
-                    rate_limit_pauses, lowest_concurrency, stopped_by
+                    rate_limit_pauses, lowest_concurrency, stopped_by, and failure:
+                    the ``FailureType`` value of the fatal outcome that stopped the
+                    run ("auth" when the remote system refused the credential)
     ``rejects_path`` the rejects file; ``output_path`` the dry run's request folder
     ``error``       why it did not succeed, or None
     """
@@ -101,6 +104,9 @@ class CredentialInfo:
     ``secrets``     each secret field of the type, with where its value comes from:
                     "keyring", "environment", or None when it is not set
     ``created_at``, ``updated_at``  seconds since the epoch
+    ``facts``       what an authorization said about the account the credential acts
+                    for (``Authorization.facts``: advertiser ids, granted scopes...);
+                    empty for a credential added with its secrets
     """
 
     name: str
@@ -109,9 +115,27 @@ class CredentialInfo:
     secrets: dict[str, str | None]
     created_at: float
     updated_at: float
+    facts: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return _fields_dict(self)
+
+
+@public
+@dataclasses.dataclass(frozen=True)
+class AuthorizeResult:
+    """What ``Host.authorize_credential`` and ``reauthorize_credential`` did.
+
+    ``credential``  the credential as stored, facts included
+    ``warnings``    one line each for the operator: a permission the provider did not
+                    grant, a secret that an environment variable overrides...
+    """
+
+    credential: CredentialInfo
+    warnings: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"credential": self.credential.to_dict(), "warnings": list(self.warnings)}
 
 
 @public

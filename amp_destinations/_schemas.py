@@ -13,7 +13,7 @@ from marshmallow import fields, validate
 from ._errors import InvalidFieldsError
 from ._userinfo import USERINFO_RULE, carries_userinfo
 
-__all__ = ["load_with", "parse_assignments", "json_schema"]
+__all__ = ["load_with", "provided", "parse_assignments", "json_schema"]
 
 
 def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -29,11 +29,15 @@ def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def load_with(
-    schema_cls: type[marshmallow.Schema], data: Mapping[str, Any], what: str, partial: bool = False
+    schema_cls: type[marshmallow.Schema],
+    data: Mapping[str, Any],
+    what: str,
+    partial: bool | tuple[str, ...] = False,
 ) -> dict:
     """Load ``data``; unknown keys and rule violations raise one InvalidFieldsError that
     names every field and rule (never a value: messages come from the schema). A URL
-    with user info is refused in every non-secret field, whatever its type."""
+    with user info is refused in every non-secret field, whatever its type.
+    ``partial`` names fields that may be missing although required (True: any)."""
     try:
         loaded = schema_cls(unknown=marshmallow.RAISE).load(dict(data), partial=partial)
     except marshmallow.ValidationError as exc:
@@ -58,6 +62,20 @@ def load_with(
     if leaks:
         raise InvalidFieldsError(what, leaks)
     return loaded
+
+
+def provided(
+    schema_cls: type[marshmallow.Schema], loaded: Mapping[str, Any], keys: Iterable[str]
+) -> dict[str, Any]:
+    """The typed (dumped) values of the keys the operator gave, secrets left out, so
+    that stored settings keep their types and do not freeze today's defaults."""
+    dumped = schema_cls().dump(loaded)
+    declared = schema_cls._declared_fields
+    return {
+        key: dumped[key]
+        for key in keys
+        if key in dumped and not declared[key].metadata.get("secret")
+    }
 
 
 def parse_assignments(

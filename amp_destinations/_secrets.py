@@ -12,6 +12,7 @@ use a plaintext backend anyway; ``insecure_warning`` then says so.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 
 import keyring
 import keyring.backend
@@ -118,6 +119,36 @@ class SecretStore:
                 "unlock it or provide the secret through the environment variable "
                 f"{env_var_name(credential, field)}"
             ) from None
+
+    def replace(self, credential: str, values: Mapping[str, str]) -> Callable[[], None]:
+        """Store several secrets of one credential, all or none: when the keyring refuses
+        one, those already written get their former values back and the error is raised.
+        Returns the undo, for a caller whose next step (the database) fails."""
+        usable = self.usable  # when not, the first set() raises the refusal
+        former = {
+            field: self._read_keyring(credential, field) if usable else None for field in values
+        }
+        written: list[str] = []
+
+        def undo() -> None:
+            for field in reversed(written):
+                previous = former[field]
+                try:
+                    if previous is None:
+                        self.delete(credential, field)
+                    else:
+                        self.set(credential, field, previous)
+                except SecretStoreError:  # the keyring refuses even that: nothing left to do
+                    pass
+
+        try:
+            for field, value in values.items():
+                self.set(credential, field, value)
+                written.append(field)
+        except SecretStoreError:
+            undo()
+            raise
+        return undo
 
     def delete(self, credential: str, field: str) -> None:
         # A refused plaintext backend may still hold an entry written before: deleting

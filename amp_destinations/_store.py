@@ -118,6 +118,11 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (run_id, attempt)
     );
     """,
+    """
+    -- What an authorization said about the account a credential acts for (advertiser
+    -- ids, granted scopes): JSON, never a secret (those live in the keyring).
+    ALTER TABLE credentials ADD COLUMN facts TEXT NOT NULL DEFAULT '{}';
+    """,
 ]
 
 RUN_COLUMNS = (
@@ -307,23 +312,33 @@ class Store:
 
     # credentials ------------------------------------------------------------------
 
-    def insert_credential(self, name: str, type_name: str, fields: dict) -> None:
+    def insert_credential(
+        self, name: str, type_name: str, fields: dict, facts: dict | None = None
+    ) -> None:
         now = _now()
         try:
             self.db.execute(
-                "INSERT INTO credentials VALUES (?, ?, ?, ?, ?)",
-                (name, type_name, _dumps(fields), now, now),
+                "INSERT INTO credentials (name, type, fields, facts, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (name, type_name, _dumps(fields), _dumps(facts or {}), now, now),
             )
         except sqlite3.IntegrityError:
             raise AlreadyExistsError(
                 f"a credential named {name!r} exists", "credential", name
             ) from None
 
-    def update_credential(self, name: str, fields: dict) -> None:
-        self.db.execute(
-            "UPDATE credentials SET fields = ?, updated_at = ? WHERE name = ?",
-            (_dumps(fields), _now(), name),
-        )
+    def update_credential(self, name: str, fields: dict, facts: dict | None = None) -> None:
+        """Replace the credential's fields, and its facts when given (None keeps them)."""
+        if facts is None:
+            self.db.execute(
+                "UPDATE credentials SET fields = ?, updated_at = ? WHERE name = ?",
+                (_dumps(fields), _now(), name),
+            )
+        else:
+            self.db.execute(
+                "UPDATE credentials SET fields = ?, facts = ?, updated_at = ? WHERE name = ?",
+                (_dumps(fields), _dumps(facts), _now(), name),
+            )
 
     def credential(self, name: str) -> dict:
         row = self.db.execute("SELECT * FROM credentials WHERE name = ?", (name,)).fetchone()
@@ -540,6 +555,9 @@ def _credential_dict(row: sqlite3.Row) -> dict:
         "name": row["name"],
         "type": row["type"],
         "fields": orjson.loads(row["fields"]),
+        # A read-only database from before facts has no such column. (``in row`` would
+        # look among the values: a sqlite3.Row iterates over them.)
+        "facts": orjson.loads(row["facts"]) if "facts" in row.keys() else {},  # noqa: SIM118
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
     }

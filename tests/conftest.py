@@ -8,8 +8,10 @@ fail fatally) so that the engine's behaviour can be asserted without a network.
 from __future__ import annotations
 
 import gzip
+import sys
 import threading
 import time
+from pathlib import Path
 
 import keyring
 import orjson
@@ -264,3 +266,32 @@ def ready_host(host):
     host.add_credential("cred", "echo-token", {"account": "acme"}, {"token": "good"})
     host.add_destination("rec", "recorder", "cred", {"label": "one"})
     return host
+
+
+# -- Larch: a throw-away plugin with an OAuth provider of its own (oauth_support) ------
+
+
+def _oauth_support():
+    sys.path.insert(0, str(Path(__file__).parent))
+    import oauth_support
+
+    return oauth_support
+
+
+@pytest.fixture
+def larch():
+    """Larch's provider, serving on a free port of 127.0.0.1 for this test."""
+    provider = _oauth_support().LarchProvider().start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def larch_registry():
+    return amp.load_plugins(entry_points=False, extra=[_oauth_support().LarchPlugin()])
+
+
+@pytest.fixture
+def larch_host(home, larch_registry):
+    with amp.Host(home, registry=larch_registry) as host:
+        yield host
