@@ -264,6 +264,12 @@ class EmulatorState:
             )
         return token
 
+    def tokens_issued_to(self, app_id: str) -> list[str]:
+        """The access tokens authorizations issued to an app, for tests that check where
+        a token must never appear."""
+        with self._lock:
+            return [value for value, found in self._tokens.items() if found.app_id == app_id]
+
     def revoke(self, *, token: str | None = None, app_id: str | None = None) -> int:
         """Revoke one access token, or every token an authorization issued to an app
         (what a person's revoking the app does); returns how many were revoked."""
