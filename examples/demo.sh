@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job end to end, on a fresh machine, against the local TikTok emulator:
-# set up, start the emulator, add a credential and a destination (its connection is
-# tested on save), test it, send examples/events.csv, show the run, stop the emulator.
+# set up, start the emulator, authorize the TikTok app (the demo plays the person at
+# the browser), add a destination from the advertisers and event sets the account
+# lists (its connection is tested on save), test it, send examples/events.csv, show
+# the run, stop the emulator.
 # Each command is printed, after "$ ", as it runs, so that any of them can be pasted;
 # all state stays in AMP_DEST_HOME, which the last line says how to look at.
 set -euo pipefail
@@ -14,6 +16,9 @@ if [ ! -x "$VENV/bin/amp-dest" ] || [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
     "$VENV/bin/python" -m pip install --quiet --upgrade pip
     "$VENV/bin/python" -m pip install --quiet -e ".[parquet]" -e plugins/tiktok_ads_events
+fi
+if ! "$VENV/bin/python" -c "import keyrings.alt" 2> /dev/null; then
+    "$VENV/bin/python" -m pip install --quiet "keyrings.alt>=5"  # the demo's own keyring, below
 fi
 PY="$VENV/bin/python"
 AMP="$VENV/bin/amp-dest"
@@ -51,24 +56,81 @@ for _ in $(seq 1 100); do [ -s "$READY" ] && break; sleep 0.1; done
 BASE_URL="$(cat "$READY")"
 echo "   listening on $BASE_URL"
 
-# Headless machines have no keyring daemon: the secret comes from the environment
-# (AMP_DEST_SECRET_<CREDENTIAL>_<FIELD>), never from argv or a file.
-run export AMP_DEST_SECRET_TIKTOK_DEMO_REFRESH_TOKEN=emulator-token
+# The token an authorization brings goes to a keyring. The demo keeps its own, a file
+# in its home (keyrings.alt's, readable: allowed by the opt-in, for this demo's
+# emulator token only), so that it runs on a headless machine and never touches yours.
+run export PYTHON_KEYRING_BACKEND=keyrings.alt.file.PlaintextKeyring
+run export AMP_DEST_ALLOW_INSECURE_KEYRING=1
+run export XDG_DATA_HOME="$AMP_DEST_HOME/keyring"
+APP_ID=7200000000000000001  # the emulator's app (see its README); its secret is piped
+APP_SECRET=emulator-secret
 
-SETTINGS=(--set advertiser_id=7000000000000000001 --set event_set_id=7100000000000000001
-    --set "event_set_name=Store sales" --set auto_tracking=true --set "api_base_url=$BASE_URL")
-# A home kept from an earlier demo holds them already: the destination then only needs
-# this emulator's address.
-echo "== adding a credential and a destination (its connection is tested first)"
-if ! "$AMP" credentials show tiktok-demo > /dev/null 2>&1; then
-    run "$AMP" credentials add tiktok-demo --type tiktok-offline-events
-fi
-if "$AMP" destinations show tiktok-store-sales > /dev/null 2>&1; then
-    echo "   $AMP_DEST_HOME holds them from an earlier demo: pointing the destination at this emulator"
-    run "$AMP" destinations update tiktok-store-sales "${SETTINGS[@]}"
+# Run an authorization as its operator would with --no-browser: print the command,
+# pipe the app secret (first line), open the page it prints and press Authorize
+# (`amp-dest tiktok approve`, the emulator's stand-in for a browser), then paste the
+# address the browser was sent to. Every wait is bounded.
+authorize() {
+    printf '$'
+    printf ' %q' "$@"
+    printf '\n'
+    coproc AUTHORIZING { "$@" 2>&1; }
+    local pid=$AUTHORIZING_PID out in line url="" redirected
+    exec {out}<&"${AUTHORIZING[0]}" {in}>&"${AUTHORIZING[1]}"
+    case " $* " in *" --secrets-stdin "*) printf '{"app_secret": "%s"}\n' "$APP_SECRET" >&"$in" ;; esac
+    while IFS= read -r -t 60 line <&"$out"; do
+        printf '%s\n' "$line"
+        case "$line" in *"/portal/auth?"*) url="${line#"${line%%[![:space:]]*}"}"; break ;; esac
+    done
+    if [ -n "$url" ]; then
+        printf '$ %q tiktok approve %q\n' "$AMP" "$url"
+        redirected="$("$AMP" tiktok approve "$url")"
+        printf '%s\n' "$redirected"
+        printf '%s\n' "$redirected" >&"$in"  # pasted where it asks
+    fi
+    exec {in}>&-
+    timeout 60 cat <&"$out"
+    exec {out}<&-
+    wait "$pid"
+}
+
+# A home kept from an earlier demo holds the credential and the destination already:
+# the credential is then renewed at this emulator (a new one knows no earlier token),
+# and the destination only needs this emulator's address.
+if "$AMP" credentials show tiktok-demo > /dev/null 2>&1; then
+    echo "== renewing the credential at this emulator ($AMP_DEST_HOME holds it from an earlier demo)"
+    authorize "$AMP" credentials reauthorize tiktok-demo --set "api_base_url=$BASE_URL" --no-browser
 else
+    echo "== authorizing the TikTok app for the emulator's ad accounts"
+    authorize "$AMP" credentials authorize tiktok-demo --type tiktok-offline-events \
+        --set "app_id=$APP_ID" --set "api_base_url=$BASE_URL" --no-browser --secrets-stdin
+fi
+
+# Print a listing command, run it, show what it lists, and keep the first value.
+first_choice() {
+    printf '$'
+    printf ' %q' "$@"
+    printf '\n'
+    local listed
+    listed="$("$@")"
+    printf '%s\n' "$listed"
+    CHOICE="$(printf '%s\n' "$listed" | awk 'NR == 2 { print $1 }')"
+}
+
+if "$AMP" destinations show tiktok-store-sales > /dev/null 2>&1; then
+    echo "   $AMP_DEST_HOME holds the destination from an earlier demo: pointing it at this emulator"
+    run "$AMP" destinations update tiktok-store-sales --set "api_base_url=$BASE_URL"
+else
+    echo "== choosing the advertiser and the event set from what the account lists"
+    first_choice "$AMP" destinations options tiktok-offline-events advertiser_id --credential tiktok-demo
+    ADVERTISER_ID="$CHOICE"
+    first_choice "$AMP" destinations options tiktok-offline-events event_set_id \
+        --credential tiktok-demo --set "advertiser_id=$ADVERTISER_ID"
+    EVENT_SET_ID="$CHOICE"
+    echo "== adding the destination (its connection is tested first)"
     run "$AMP" destinations add tiktok-store-sales --type tiktok-offline-events \
-        --credential tiktok-demo "${SETTINGS[@]}"
+        --credential tiktok-demo --set "advertiser_id=$ADVERTISER_ID" \
+        --set "event_set_id=$EVENT_SET_ID" --set "event_set_name=Store sales" \
+        --set auto_tracking=true --set "api_base_url=$BASE_URL"
 fi
 
 echo "== testing the connection"

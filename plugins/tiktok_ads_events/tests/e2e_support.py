@@ -14,9 +14,12 @@ import csv
 import hashlib
 import importlib.util
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from amp_destinations import Host, RetryPolicy, SecretStore
@@ -65,9 +68,10 @@ def write_refreshed_events(path: Path) -> Path:
     return path
 
 
-def write_generated_events(path: Path, count: int) -> Path:
+def write_generated_events(path: Path, count: int, seed: int = 7) -> Path:
+    """``count`` rows of examples/make_events.py; another ``seed``, other event ids."""
     with open(path, "w", newline="", encoding="utf-8") as out:
-        make_events.write_rows(make_events.make_rows(count, time.time()), out)
+        make_events.write_rows(make_events.make_rows(count, time.time(), seed), out)
     return path
 
 
@@ -196,6 +200,94 @@ def amp_dest(
     return subprocess.run(
         amp_dest_command(*args), env=env, capture_output=True, text=True, timeout=timeout, cwd=REPO
     )
+
+
+def keyring_env(home: Path, keyring_dir: Path, **secrets: str) -> dict:
+    """``cli_env`` with a keyring that keeps secrets from one command to the next, as an
+    authorization needs: keyrings.alt's file backend in ``keyring_dir`` (outside the
+    home), which the host allows on a test machine that opts in. ``BROWSER=true``: no
+    real browser is ever opened; the test plays it."""
+    env = cli_env(home, **secrets)
+    env.update(
+        PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring",
+        AMP_DEST_ALLOW_INSECURE_KEYRING="1",
+        XDG_DATA_HOME=str(keyring_dir),
+        BROWSER="true",
+    )
+    return env
+
+
+def authorizing(
+    env: dict,
+    *args: str,
+    respond: Callable[[str], str | None],
+    first_line: str | None = None,
+) -> subprocess.CompletedProcess:
+    """Run ``amp-dest credentials authorize|reauthorize ...`` as a person meets it: write
+    ``first_line`` (piped secrets) to its stdin, read the authorization page's address
+    from its stderr and call ``respond(url)``, the person at the browser; what it returns
+    is pasted on stdin with ``--no-browser``; without it stdin ends after ``first_line``,
+    as the command reads piped secrets to the end. Bounded by PROCESS_TIMEOUT."""
+    pasting = "--no-browser" in args
+    process = subprocess.Popen(
+        amp_dest_command(*args),
+        env=env,
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out: list[str] = []
+    err: list[str] = []
+    seen: queue.Queue[str | None] = queue.Queue()
+
+    def read(stream, lines: list[str], tell: bool) -> None:
+        for line in stream:
+            lines.append(line)
+            if tell:
+                seen.put(line)
+        if tell:
+            seen.put(None)
+
+    readers = [
+        threading.Thread(target=read, args=(process.stdout, out, False), daemon=True),
+        threading.Thread(target=read, args=(process.stderr, err, True), daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
+    try:
+        if first_line is not None:
+            process.stdin.write(first_line + "\n")
+            process.stdin.flush()
+        if not pasting:
+            process.stdin.close()
+        deadline = time.monotonic() + PROCESS_TIMEOUT
+        while (line := seen.get(timeout=max(0.1, deadline - time.monotonic()))) is not None:
+            if "/portal/auth?" in line:
+                pasted = respond(line.strip())
+                if pasting and pasted is not None:
+                    process.stdin.write(pasted + "\n")
+                break
+        if pasting:
+            process.stdin.close()
+        process.wait(timeout=PROCESS_TIMEOUT)
+    finally:
+        stop_process(process)
+        for reader in readers:
+            reader.join(timeout=PROCESS_TIMEOUT)
+    return subprocess.CompletedProcess(process.args, process.returncode, "".join(out), "".join(err))
+
+
+def the_error(completed: subprocess.CompletedProcess) -> str:
+    """The one error line a failed command ends its stderr with (after the flow's own
+    instructions and the test keyring's warning), checked to be the only one."""
+    assert completed.returncode != 0, completed.stdout + completed.stderr
+    assert "Traceback" not in completed.stderr
+    lines = completed.stderr.splitlines()
+    errors = [line for line in lines if line.startswith("amp-dest: error:")]
+    assert errors == lines[-1:], completed.stderr
+    return errors[0].removeprefix("amp-dest: error: ")
 
 
 def stop_process(process: subprocess.Popen) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from amp_destinations import FailureType
+from amp_destinations import Credential, FailureType
+from tiktok_ads_events import TikTokCredentialType
 from tiktok_ads_events._constants import RATE_LIMITED, SERVER_ERROR, TOKEN_INVALID, TRACK_PATH
 
 OFFLINE_CHECKS = [
@@ -181,7 +182,7 @@ ROLE = "Ad Account Operator or Admin role on this ad account (Analyst cannot sen
 
 TABLE = [
     *[
-        (code, "token accepted", FailureType.AUTH, "amp-dest credentials update prod-tiktok")
+        (code, "token accepted", FailureType.AUTH, "re-authorize credential prod-tiktok")
         for code in sorted(TOKEN_INVALID) + [40107]
     ],
     (40001, "advertiser reachable", FailureType.AUTH, ROLE),
@@ -290,7 +291,7 @@ def test_a_refused_exchange_fails_the_token_check(tt, httpx_mock, make_destinati
     assert names(status) == ["api reachable", "token accepted"]
     failed = status.first_failure
     assert failed.failure is FailureType.AUTH
-    assert "re-authorize in TikTok" in failed.hint
+    assert "re-authorize credential prod-tiktok in TikTok" in failed.hint
 
 
 def test_an_exchange_tiktok_cannot_do_now_is_transient(tt, httpx_mock, make_destination, session):
@@ -326,3 +327,47 @@ def test_the_connection_test_never_sends_an_event(tt, httpx_mock, make_destinati
     assert TRACK_PATH not in paths
     assert "/open_api/v1.3/offline/update/" not in paths
     assert [r.method for r in httpx_mock.get_requests()] == ["POST", "GET", "GET"]
+
+
+# -- a credential authorized here knows its advertisers -----------------------------------
+
+
+def authorized_credential(tt, advertiser_ids):
+    return Credential(
+        tt.CREDENTIAL_NAME,
+        TikTokCredentialType(),
+        {"refresh_token": tt.LONG_TERM_TOKEN, "app_id": tt.APP_ID, "app_secret": tt.APP_SECRET},
+        facts={"advertiser_ids": advertiser_ids, "long_term_token": True},
+    )
+
+
+def test_an_authorized_advertiser_is_checked_first_then_tiktok(
+    tt, httpx_mock, make_destination, session
+):
+    httpx_mock.add_response(
+        url=tt.OFFLINE_GET_URL, json=tt.answer(data={"event_set_list": [event_set(tt)]})
+    )
+    credential = authorized_credential(tt, ["7000000000000000009", tt.ADVERTISER_ID])
+    status = make_destination(credential=credential).test_connection(session)
+    assert status.ok
+    assert names(status) == ["advertiser authorized", *OFFLINE_CHECKS]
+    assert status.checks[0].message == (
+        f"credential {tt.CREDENTIAL_NAME} was authorized for advertiser {tt.ADVERTISER_ID}"
+    )
+    # The authorized token is used as it is: no refresh exchange before the lookup.
+    assert [request.url.path for request in httpx_mock.get_requests()] == [tt.OFFLINE_GET_URL.path]
+
+
+def test_an_advertiser_the_authorization_did_not_name_fails_without_asking_tiktok(
+    tt, make_destination, session
+):
+    credential = authorized_credential(tt, ["7000000000000000009", "7000000000000000008"])
+    status = make_destination(credential=credential).test_connection(session)
+    assert names(status) == ["advertiser authorized"]
+    failed = status.first_failure
+    assert failed.failure is FailureType.CONFIG
+    assert failed.message == (
+        f"credential {tt.CREDENTIAL_NAME} was not authorized for advertiser {tt.ADVERTISER_ID} "
+        "(it may act for 7000000000000000009, 7000000000000000008)"
+    )
+    assert failed.hint.startswith("set advertiser_id to one it may act for (its listed choices)")

@@ -70,6 +70,13 @@ def test_demo_completes_the_main_job(demo):
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "== setting up" not in completed.stdout
     assert "Traceback" not in completed.stdout + completed.stderr
+    # The credential comes from an authorization, not a preset token, and the
+    # destination from the advertisers and event sets the account lists.
+    assert "authorized credential tiktok-demo" in completed.stdout
+    assert "emulator-token" not in completed.stdout
+    assert "emulator-secret" not in completed.stdout + completed.stderr
+    assert "7000000000000000001  Emulator advertiser (7000000000000000001)" in completed.stdout
+    assert "7100000000000000001  Store sales (7100000000000000001)" in completed.stdout
     assert "connection test passed for tiktok-store-sales" in completed.stdout
     assert "applied: auto tracking turned on for event set" in completed.stdout
     assert "connection test for tiktok-store-sales: passed" in completed.stdout
@@ -165,6 +172,8 @@ def test_demo_run_again_in_its_home_sends_again(demo):
     _, home = demo
     again = run_demo(home)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "holds them from an earlier demo" in again.stdout
+    # The new emulator knows no earlier token: the credential is renewed there.
+    assert "holds it from an earlier demo" in again.stdout
+    assert "reauthorized credential tiktok-demo" in again.stdout
     assert "run 2 succeeded: 1,200 rows read, 1,156 delivered" in again.stdout
     assert shown_run(home, 2)["status"] == "succeeded"

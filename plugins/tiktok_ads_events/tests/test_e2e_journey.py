@@ -271,6 +271,6 @@ def test_wrong_token_gives_the_reauthorize_hint(journey, emulator):
     lines = added.stderr.splitlines()
     assert len(lines) == 1, added.stderr
     assert "connection test failed at 'token accepted'" in lines[0]
-    assert "re-authorize in TikTok" in lines[0]
-    assert "amp-dest credentials update tiktok-stale --secret refresh_token" in lines[0]
+    assert "re-authorize credential tiktok-stale in TikTok" in lines[0]
+    assert "`amp-dest credentials reauthorize tiktok-stale`" in lines[0]
     assert "revoked-long-ago" not in added.stderr + added.stdout

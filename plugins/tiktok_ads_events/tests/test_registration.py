@@ -50,4 +50,4 @@ def test_the_tiktok_command_group_is_added_to_the_cli():
     group = cli.commands["tiktok"]
     assert isinstance(group, click.Group)
     assert group.help == "TikTok Ads Events tools"
-    assert list(group.commands) == ["emulator"]
+    assert list(group.commands) == ["emulator", "approve"]

@@ -85,5 +85,5 @@ def test_a_timeout_while_saving_raises(tt, httpx_mock, make_destination, session
 
 def test_a_failed_lookup_raises(tt, httpx_mock, make_destination, session):
     httpx_mock.add_response(url=tt.OFFLINE_GET_URL, json=tt.answer(40105, "token revoked"))
-    with pytest.raises(AmpDestError, match="amp-dest credentials update prod-tiktok"):
+    with pytest.raises(AmpDestError, match="re-authorize credential prod-tiktok in TikTok"):
         make_destination(auto_tracking=True).on_save(session, None)

@@ -299,7 +299,16 @@ def test_a_refresh_token_alone_is_a_complete_credential(tt):
         "refresh_token": tt.LONG_TERM_TOKEN,
         "app_id": None,
         "app_secret": None,
+        "api_base_url": None,
     }
+
+
+def test_the_credentials_api_base_url_is_https_except_on_loopback(tt):
+    loaded = load_credential(refresh_token="t", api_base_url="http://127.0.0.1:8765/")
+    assert loaded["api_base_url"] == "http://127.0.0.1:8765"
+    with pytest.raises(ValidationError) as caught:
+        load_credential(refresh_token="t", api_base_url="http://business-api.tiktok.com")
+    assert caught.value.messages["api_base_url"][0].startswith("must be an https:// URL")
 
 
 def test_the_refresh_token_is_required_and_not_empty():

@@ -143,8 +143,7 @@ def test_a_token_refused_again_after_renewal_stops_the_run(
     destination = make_destination(app=True)
     outcome = destination.deliver(make_batch(destination), session)
     assert (outcome.kind, outcome.failure) == ("fatal", FailureType.AUTH)
-    update = f"`amp-dest credentials update {tt.CREDENTIAL_NAME} --secret refresh_token`"
-    assert update in outcome.message
+    assert f"re-authorize credential {tt.CREDENTIAL_NAME} in TikTok" in outcome.message
     assert len(httpx_mock.get_requests(url=tt.REFRESH_URL)) == 2
     assert len(httpx_mock.get_requests(url=tt.TRACK_URL)) == 2
 
@@ -168,13 +167,13 @@ def test_a_40107_on_track_switches_to_the_long_term_token(
             {"code": 40105, "message": "refresh token revoked"},
             "fatal",
             FailureType.AUTH,
-            "re-authorize in TikTok",
+            "re-authorize credential prod-tiktok in TikTok",
         ),
         (
             {"code": 40001, "message": "app secret invalid"},
             "fatal",
             FailureType.AUTH,
-            "check app_id and app_secret",
+            "check credential prod-tiktok's app_id and app_secret",
         ),
         ({"code": 50000, "message": "system busy"}, "retry", None, "right now"),
         ({"code": 40100, "message": "too many requests"}, "retry", None, "right now"),

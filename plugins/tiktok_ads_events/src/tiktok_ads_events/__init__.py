@@ -50,11 +50,14 @@ def register_destinations(register):
 
 @hookimpl
 def register_commands(cli):
-    from .emulator.cli import emulator  # click only: the server loads when it runs
+    # click only: the server and the HTTP client load when a command runs.
+    from .emulator._approve import approve_command
+    from .emulator.cli import emulator
 
     @click.group("tiktok", help="TikTok Ads Events tools")
     def tiktok():
         pass
 
     tiktok.add_command(emulator)
+    tiktok.add_command(approve_command)
     cli.add_command(tiktok)

@@ -12,7 +12,7 @@ import enum
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,7 @@ __all__ = [
     "TokenError",
     "TikTokClient",
     "reauthorize_hint",
+    "redact",
 ]
 
 # An access token is renewed this long before TikTok says it expires, so that a
@@ -108,6 +109,14 @@ class Answer:
         details = f"{status}, request id {self.request_id}" if self.request_id else status
         message = self.message.rstrip(". ")
         return f"{message} ({details})" if message else details
+
+
+def redact(text: str, secrets: Iterable[str | None]) -> str:
+    """``text`` with every secret in it (of at least four characters) replaced."""
+    for secret in secrets:
+        if secret and len(secret) >= 4 and secret in text:
+            text = text.replace(secret, _REDACTED)
+    return text
 
 
 def _one_line(text: Any) -> str:
@@ -219,7 +228,11 @@ class AccessTokens:
         self._url = base_url + tt.REFRESH_TOKEN_PATH
         self._lock = threading.Lock()
         self._cached: tuple[str, float] | None = None  # (access token, renew after)
-        self._long_term = not (credential.get("app_id") and credential.get("app_secret"))
+        # An authorized credential's token is long-term (the authorization says so), so
+        # trying a refresh exchange for it would only be answered 40107.
+        self._long_term = credential.facts.get(tt.LONG_TERM_FACT) is True or not (
+            credential.get("app_id") and credential.get("app_secret")
+        )
 
     @property
     def refresh_token(self) -> str:
@@ -234,10 +247,7 @@ class AccessTokens:
         cached = self._cached
         if cached:
             secrets.append(cached[0])
-        for secret in secrets:
-            if secret and len(secret) >= 4 and secret in text:
-                text = text.replace(secret, _REDACTED)
-        return text
+        return redact(text, secrets)
 
     def current(self, session: httpx.Client) -> str:
         """The token to send now: cached, freshly exchanged, or the long-term one."""
@@ -338,17 +348,16 @@ class AccessTokens:
         return TokenError(
             f"TikTok refused to exchange the refresh token of credential {name}: {what}",
             FailureType.AUTH,
-            hint="check app_id and app_secret against the app in TikTok's developer portal "
-            f"(`amp-dest credentials update {name} --set app_id=ID --secret app_secret`), "
-            "or " + reauthorize_hint(name),
+            hint=f"check credential {name}'s app_id and app_secret against the app in "
+            "TikTok's developer portal, or " + reauthorize_hint(name),
         )
 
 
 def reauthorize_hint(credential_name: str) -> str:
+    # In the API's terms: the CLI adds its command for a refused credential (auth).
     return (
-        "re-authorize in TikTok (with an account that holds the Ad Account Operator or "
-        "Admin role) and update the credential with "
-        f"`amp-dest credentials update {credential_name} --secret refresh_token`."
+        f"re-authorize credential {credential_name} in TikTok with an account that holds "
+        "the Ad Account Operator or Admin role on the ad account."
     )
 
 

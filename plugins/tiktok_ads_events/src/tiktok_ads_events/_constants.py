@@ -13,6 +13,28 @@ OFFLINE_GET_PATH = f"{API_PREFIX}/offline/get/"
 OFFLINE_UPDATE_PATH = f"{API_PREFIX}/offline/update/"
 PIXEL_LIST_PATH = f"{API_PREFIX}/pixel/list/"
 REFRESH_TOKEN_PATH = f"{API_PREFIX}/oauth2/refresh_token/"
+ACCESS_TOKEN_PATH = f"{API_PREFIX}/oauth2/access_token/"
+ADVERTISER_GET_PATH = f"{API_PREFIX}/oauth2/advertiser/get/"
+# Where an ad account's Operator or Admin approves an app (on the API's host).
+PORTAL_AUTH_PATH = "/portal/auth"
+# The credential fact saying that its token is long-term (it came from an authorization),
+# so it is sent as the Access-Token as it is, never through a refresh exchange.
+LONG_TERM_FACT = "long_term_token"
+# An authorization code is valid this long, and once.
+AUTH_CODE_LIFETIME_SECONDS = 3600
+
+# The permission scopes the destination needs, as this plugin and the emulator name
+# them: reporting conversion events, reading and managing offline event sets, reading
+# ad accounts. TikTok reports an authorization's scopes as numeric permission ids whose
+# table is not published where we could read it; see the plugin README.
+SCOPE_EVENTS = "event.report"
+SCOPE_EVENT_SETS = "offline_event_set.manage"
+SCOPE_AD_ACCOUNTS = "ad_account.read"
+REQUIRED_SCOPES = {
+    SCOPE_EVENTS: "report conversion events",
+    SCOPE_EVENT_SETS: "read and manage offline event sets",
+    SCOPE_AD_ACCOUNTS: "read ad accounts",
+}
 
 MAX_EVENTS_PER_REQUEST = 1000
 # TikTok documents no byte limit; we cap request bodies well below what proxies refuse.
@@ -63,3 +85,9 @@ RATE_LIMITED = frozenset({40016, 40100, 40132, 40133})
 DUPLICATE_REQUEST = 40050
 WRITE_CONFLICT = 40202
 SERVER_ERROR = frozenset({50000, 50002, 51305, 60001})
+# The code exchange's refusals, as peers' clients and developers' reports give them
+# (TikTok's code table is not reachable from here): an app id and secret that do not
+# match, a code that is not valid (unknown, or used already), a code that expired.
+APP_NOT_MATCHED = 40101
+AUTH_CODE_INVALID = 40110
+AUTH_CODE_EXPIRED = 40131

@@ -5,7 +5,6 @@ encoding and delivery. Rows become events in ``_prepare``; HTTP details live in
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
@@ -17,6 +16,7 @@ from amp_destinations import (
     Batch,
     BatchOutcome,
     Check,
+    Choice,
     ConnectionStatus,
     Credential,
     Destination,
@@ -24,6 +24,7 @@ from amp_destinations import (
     RecordWarning,
 )
 
+from ._choices import CHOOSABLE, list_choices
 from ._client import (
     TRANSIENT_KINDS,
     Answer,
@@ -31,7 +32,6 @@ from ._client import (
     TikTokClient,
     TokenError,
     event_rejections,
-    reauthorize_hint,
 )
 from ._constants import (
     DEFAULT_API_BASE_URL,
@@ -46,49 +46,24 @@ from ._constants import (
     TRACK_PATH,
 )
 from ._prepare import FIELDS, EventPreparer
+from ._problems import (
+    ADVERTISER,
+    API,
+    AUTHORIZED,
+    AUTO_TRACKING,
+    EVENT_SET_HINT,
+    NAME_MATCHES,
+    PIXEL_HINT,
+    TOKEN,
+    Problem,
+    Target,
+    answer_problem,
+    token_problem,
+    transport_problem,
+)
 from ._settings import OFFLINE, TikTokSettingsSchema
 
 __all__ = ["TikTokAdsEvents"]
-
-API = "api reachable"
-TOKEN = "token accepted"
-ADVERTISER = "advertiser reachable"
-EVENT_SET = "event set found"
-PIXEL = "pixel found"
-NAME_MATCHES = "name matches"
-AUTO_TRACKING = "auto tracking state"
-
-ROLE_ADVICE = (
-    "the account that authorized the credential needs the Ad Account Operator or Admin "
-    "role on this ad account (Analyst cannot send); ask an admin in TikTok Business "
-    "Center, then re-authorize"
-)
-ADVERTISER_HINT = (
-    "check advertiser_id: TikTok Ads Manager shows the ad account id (about 19 digits) "
-    "in the account menu at the top right"
-)
-EVENT_SET_HINT = (
-    "check event_set_id: in TikTok Ads Manager open Assets > Events > Offline > Manage; "
-    "each event set has its own card and its id (about 19 digits) is under its name"
-)
-PIXEL_HINT = (
-    "check event_set_id: for web events it is the pixel code (about 20 upper-case letters "
-    "and digits) shown under the pixel's name in Assets > Events > Web Events > Manage"
-)
-TRANSIENT_HINT = "try again in a few minutes; nothing was changed."
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Why a call failed: the check it fails, what happened and what to do."""
-
-    check: str
-    message: str
-    hint: str
-    failure: FailureType
-
-    def one_line(self) -> str:
-        return f"{self.message}; {self.hint.rstrip('.')}"
 
 
 class TikTokAdsEvents(Destination):
@@ -110,6 +85,20 @@ class TikTokAdsEvents(Destination):
         "ip with user agent": (("ip", "agent"),),
     }
 
+    choosable = CHOOSABLE
+
+    @classmethod
+    def choices(
+        cls,
+        setting: str,
+        credential: Credential | None,
+        settings: Mapping[str, Any],
+        session: httpx.Client,
+    ) -> list[Choice]:
+        """Advertisers the credential reaches, or the offline event sets (web: pixels) of
+        the advertiser in ``settings``; see ``_choices``."""
+        return list_choices(setting, credential, settings, session)
+
     def __init__(self, settings: Mapping[str, Any], credential: Credential | None = None):
         super().__init__(settings, credential)
         self._advertiser_id = self.settings["advertiser_id"]
@@ -117,6 +106,12 @@ class TikTokAdsEvents(Destination):
         self._offline = self.settings.get("event_source", OFFLINE) == OFFLINE
         self._base_url = self.settings.get("api_base_url") or DEFAULT_API_BASE_URL
         self._client = TikTokClient(self._base_url, credential) if credential is not None else None
+        self._target = Target(
+            self._base_url,
+            credential.name if credential is not None else "",
+            self._advertiser_id,
+            self._offline,
+        )
         test_event_code = self.settings.get("test_event_code")
         self._body_head = (
             b'{"event_source":'
@@ -167,19 +162,49 @@ class TikTokAdsEvents(Destination):
     # -- connection test ----------------------------------------------------------------
 
     def test_connection(self, session: httpx.Client) -> ConnectionStatus:
+        authorized = self._authorized_check()
+        if authorized is None:
+            return self._remote_checks(session)
+        if not authorized.ok:
+            return ConnectionStatus([authorized])
+        return ConnectionStatus([authorized, *self._remote_checks(session).checks])
+
+    def _authorized_check(self) -> Check | None:
+        """Whether the credential's authorization named the advertiser (None when the
+        credential was not authorized here, so nothing is known): a local check that
+        says more than TikTok's 40300 would."""
+        granted = self.credential.facts.get("advertiser_ids") if self.credential else None
+        if not isinstance(granted, list):
+            return None
+        name = self._target.credential_name
+        if self._advertiser_id in granted:
+            return Check.passed(
+                AUTHORIZED, f"credential {name} was authorized for advertiser {self._advertiser_id}"
+            )
+        reach = ", ".join(map(str, granted)) or "none"
+        return Check.failed(
+            AUTHORIZED,
+            f"credential {name} was not authorized for advertiser {self._advertiser_id} "
+            f"(it may act for {reach})",
+            "set advertiser_id to one it may act for (its listed choices), or re-authorize "
+            f"the credential with an account that can reach advertiser {self._advertiser_id}.",
+            FailureType.CONFIG,
+        )
+
+    def _remote_checks(self, session: httpx.Client) -> ConnectionStatus:
         try:
             answer = self._lookup(session)
         except TokenError as exc:
-            return ConnectionStatus(self._checks_until(self._token_problem(exc)))
+            return ConnectionStatus(self._checks_until(token_problem(exc)))
         except httpx.HTTPError as exc:
-            return ConnectionStatus(self._checks_until(self._transport_problem(exc)))
+            return ConnectionStatus(self._checks_until(transport_problem(exc, self._base_url)))
         if answer.kind is not Kind.OK:
-            return ConnectionStatus(self._checks_until(self._problem(answer)))
-        checks = self._checks_before(self._found_check)
+            return ConnectionStatus(self._checks_until(answer_problem(answer, self._target)))
+        checks = self._checks_before(self._target.found_check)
         entry = self._find_entry(answer)
         if isinstance(entry, Problem):
             return ConnectionStatus(checks + [self._failed(entry)])
-        checks.append(Check.passed(self._found_check, self._found_message(entry)))
+        checks.append(Check.passed(self._target.found_check, self._found_message(entry)))
         expected_name = self.settings.get("event_set_name")
         if expected_name:
             actual_name = entry.get("name" if self._offline else "pixel_name")
@@ -198,10 +223,6 @@ class TikTokAdsEvents(Destination):
         if self._offline:
             checks.append(self._auto_tracking_check(entry))
         return ConnectionStatus(checks)
-
-    @property
-    def _found_check(self) -> str:
-        return EVENT_SET if self._offline else PIXEL
 
     @property
     def _what(self) -> str:
@@ -226,7 +247,7 @@ class TikTokAdsEvents(Destination):
         entries = answer.data.get(list_key, [])
         if not isinstance(entries, list):
             return Problem(
-                self._found_check,
+                self._target.found_check,
                 f"TikTok's answer has no readable {list_key}: {answer.describe()}",
                 "report it with the request id; nothing was changed.",
                 FailureType.SYSTEM,
@@ -235,7 +256,7 @@ class TikTokAdsEvents(Destination):
             if isinstance(entry, dict) and str(entry.get(id_key)) == self._event_set_id:
                 return entry
         return Problem(
-            self._found_check,
+            self._target.found_check,
             f"advertiser {self._advertiser_id} has no {self._what} {self._event_set_id}",
             (EVENT_SET_HINT if self._offline else PIXEL_HINT)
             + f", and that it belongs to advertiser {self._advertiser_id}.",
@@ -291,93 +312,6 @@ class TikTokAdsEvents(Destination):
     def _failed(problem: Problem) -> Check:
         return Check.failed(problem.check, problem.message, problem.hint, problem.failure)
 
-    # -- classifying failures -------------------------------------------------------------
-
-    def _problem(self, answer: Answer) -> Problem:
-        """What a failed answer means to an operator, for checks, saves and runs alike."""
-        what = answer.describe()
-        kind = answer.kind
-        if kind is Kind.RATE_LIMITED:
-            return Problem(
-                API,
-                f"TikTok is rate-limiting this app: {what}",
-                TRANSIENT_HINT,
-                FailureType.TRANSIENT,
-            )
-        if kind in TRANSIENT_KINDS:
-            return Problem(
-                API, f"TikTok is busy or down: {what}", TRANSIENT_HINT, FailureType.TRANSIENT
-            )
-        if kind is Kind.MALFORMED:
-            return Problem(
-                API,
-                f"{self._base_url} did not answer like TikTok's API: {what}",
-                f"check api_base_url (normally {DEFAULT_API_BASE_URL}) and any proxy in between.",
-                FailureType.SYSTEM,
-            )
-        if kind in (Kind.TOKEN_INVALID, Kind.TOKEN_NOT_REFRESHABLE):
-            assert self.credential is not None  # answers come through the client, built with it
-            name = self.credential.name
-            return Problem(
-                TOKEN,
-                f"TikTok refused the token of credential {name}: {what}",
-                reauthorize_hint(name),
-                FailureType.AUTH,
-            )
-        if kind is Kind.PERMISSION:
-            return Problem(
-                ADVERTISER,
-                f"the credential may not act for advertiser {self._advertiser_id}: {what}",
-                f"{ROLE_ADVICE}; if the role is right, {ADVERTISER_HINT}.",
-                FailureType.AUTH,
-            )
-        if kind is Kind.ADVERTISER_NOT_MATCHED:
-            return Problem(
-                ADVERTISER,
-                f"TikTok does not match advertiser {self._advertiser_id} to this credential: "
-                f"{what}",
-                f"{ADVERTISER_HINT}; if it is right, {ROLE_ADVICE}.",
-                FailureType.CONFIG,
-            )
-        if kind is Kind.INVALID_PARAMETER:
-            # TikTok's message names the parameter; point at the setting behind it.
-            if any(word in answer.message.lower() for word in ("event_set", "pixel")):
-                return Problem(
-                    self._found_check,
-                    f"TikTok refused event_set_id: {what}",
-                    (EVENT_SET_HINT if self._offline else PIXEL_HINT) + ".",
-                    FailureType.CONFIG,
-                )
-            return Problem(
-                ADVERTISER,
-                f"TikTok refused the request's parameters: {what}",
-                f"{ADVERTISER_HINT}; and {EVENT_SET_HINT}.",
-                FailureType.CONFIG,
-            )
-        return Problem(
-            API,
-            f"TikTok gave an answer this plugin does not expect: {what}",
-            "report it with the request id; nothing was changed.",
-            FailureType.SYSTEM,
-        )
-
-    @staticmethod
-    def _token_problem(exc: TokenError) -> Problem:
-        check = TOKEN if exc.failure is FailureType.AUTH else API
-        return Problem(check, str(exc), exc.hint, exc.failure)
-
-    def _transport_problem(self, exc: httpx.HTTPError) -> Problem:
-        if isinstance(exc, httpx.TimeoutException):
-            reason = "TikTok did not answer in time"
-        else:
-            reason = f"could not reach {self._base_url} ({type(exc).__name__})"
-        failure = (
-            FailureType.TRANSIENT if isinstance(exc, httpx.TransportError) else FailureType.SYSTEM
-        )
-        return Problem(
-            API, reason, "check the network, any proxy and api_base_url, then try again.", failure
-        )
-
     def _require_client(self) -> TikTokClient:
         if self._client is None:
             raise AmpDestError(
@@ -398,7 +332,7 @@ class TikTokAdsEvents(Destination):
         try:
             answer = self._lookup(session)
             if answer.kind is not Kind.OK:
-                raise AmpDestError(f"{failed}: {self._problem(answer).one_line()}")
+                raise AmpDestError(f"{failed}: {answer_problem(answer, self._target).one_line()}")
             entry = self._find_entry(answer)
             if isinstance(entry, Problem):
                 raise AmpDestError(f"{failed}: {entry.one_line()}")
@@ -415,11 +349,13 @@ class TikTokAdsEvents(Destination):
                 },
             )
         except TokenError as exc:
-            raise AmpDestError(f"{failed}: {self._token_problem(exc).one_line()}") from None
+            raise AmpDestError(f"{failed}: {token_problem(exc).one_line()}") from None
         except httpx.HTTPError as exc:
-            raise AmpDestError(f"{failed}: {self._transport_problem(exc).one_line()}") from None
+            raise AmpDestError(
+                f"{failed}: {transport_problem(exc, self._base_url).one_line()}"
+            ) from None
         if answer.kind is not Kind.OK:
-            raise AmpDestError(f"{failed}: {self._problem(answer).one_line()}")
+            raise AmpDestError(f"{failed}: {answer_problem(answer, self._target).one_line()}")
         return [f"auto tracking turned {_on_off(wanted)} for event set {event_set}"]
 
     # -- delivering ---------------------------------------------------------------------
@@ -440,7 +376,7 @@ class TikTokAdsEvents(Destination):
         except httpx.TransportError as exc:
             return BatchOutcome.retry(f"could not reach {self._base_url} ({type(exc).__name__})")
         except httpx.HTTPError as exc:
-            problem = self._transport_problem(exc)
+            problem = transport_problem(exc, self._base_url)
             return BatchOutcome.fatal(problem.one_line(), problem.failure)
         return self._outcome(answer, batch)
 
@@ -472,7 +408,7 @@ class TikTokAdsEvents(Destination):
             return BatchOutcome.retry(
                 f"TikTok is busy or down: {answer.describe()}", answer.retry_after
             )
-        problem = self._problem(answer)
+        problem = answer_problem(answer, self._target)
         return BatchOutcome.fatal(problem.one_line(), problem.failure)
 
 

@@ -11,6 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from amp_destinations import CredentialType, Secret, SecureUrl
 
+from ._authorization import TikTokAuthorization
 from ._constants import DEFAULT_API_BASE_URL, MAX_EVENT_AGE_DAYS, NAME, STANDARD_EVENTS, TITLE
 from ._money import CURRENCY_CODES
 
@@ -113,6 +114,17 @@ class TikTokCredentialSchema(Schema):
         allow_none=True,
         metadata={"description": "TikTok developer app secret, given together with app_id."},
     )
+    api_base_url = SecureUrl(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": (
+                "Where this credential is authorized and its advertisers are listed: leave it "
+                "out for TikTok; set it only to point at the local emulator (plain http is "
+                "allowed only for 127.0.0.1 or localhost)."
+            )
+        },
+    )
 
     @validates_schema
     def _app_credentials_together(self, data, **kwargs):
@@ -132,6 +144,7 @@ class TikTokCredentialType(CredentialType):
     name = NAME
     title = TITLE
     schema = TikTokCredentialSchema
+    authorization = TikTokAuthorization
 
 
 class TikTokSettingsSchema(Schema):

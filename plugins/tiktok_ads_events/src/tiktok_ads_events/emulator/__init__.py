@@ -3,6 +3,7 @@
     with Emulator() as emu:                      # packaged default seed
         httpx.post(emu.url(TRACK_PATH), ...)
         emu.state.events("7100000000000000001")
+        approve(authorization_url)               # the browser's part: the redirected URL
 
 Or from a shell: ``python -m tiktok_ads_events.emulator --port 0 --seed seed.json``.
 See README.md beside this file for the seed format, faults and admin endpoints.
@@ -12,15 +13,26 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ._approve import ApprovalFailed, approve
     from ._config import EmulatorConfigError
     from ._emulator import Emulator
     from ._seed import Seed, load_seed
     from ._state import EmulatorState
 
-__all__ = ["Emulator", "EmulatorConfigError", "EmulatorState", "Seed", "load_seed"]
+__all__ = [
+    "ApprovalFailed",
+    "Emulator",
+    "EmulatorConfigError",
+    "EmulatorState",
+    "Seed",
+    "approve",
+    "load_seed",
+]
 
 # Imported on first use, so that the CLI command in .cli loads without the server.
 _LAZY = {
+    "ApprovalFailed": "_approve",
+    "approve": "_approve",
     "Emulator": "_emulator",
     "EmulatorConfigError": "_config",
     "EmulatorState": "_state",

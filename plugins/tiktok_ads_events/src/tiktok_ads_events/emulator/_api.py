@@ -1,4 +1,4 @@
-"""TikTok's answers: routing, authentication, the five endpoints and the fault pipeline.
+"""TikTok's answers: routing, authentication, the endpoints and the fault pipeline.
 
 Independent of the HTTP layer: ``EmulatorApi.handle`` takes a parsed request and
 returns what to answer (or to drop, or to delay). HTTP 200 even for API errors, as TikTok.
@@ -6,8 +6,6 @@ returns what to answer (or to drop, or to delay). HTTP 200 even for API errors, 
 
 from __future__ import annotations
 
-import itertools
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +15,8 @@ from urllib.parse import parse_qs
 import orjson
 
 from .._constants import (
+    ACCESS_TOKEN_PATH,
+    ADVERTISER_GET_PATH,
     OFFLINE_GET_PATH,
     OFFLINE_UPDATE_PATH,
     OK,
@@ -26,44 +26,28 @@ from .._constants import (
     TOKEN_NOT_REFRESHABLE,
     TRACK_PATH,
 )
+from ._envelope import (
+    INVALID_PARAMETER,
+    NO_PERMISSION,
+    NOT_AUTHORISED_FOR_ADVERTISER,
+    ROLE_CANNOT_WRITE,
+    TOKEN_EXPIRED,
+    TOKEN_INVALID,
+    TOKEN_MISSING,
+    ApiError,
+    envelope,
+)
 from ._messages import Request, Response, plain
+from ._oauth import OAuthEndpoints
+from ._parsing import first, json_body, json_object, no_unknown_fields, string_fields
 from ._state import AccessToken, EmulatorState, RefreshOutcome, TokenStatus
 from ._validate import InvalidRequest, check_body, check_events
-
-INVALID_PARAMETER = 40002
-NO_PERMISSION = 40001
-ROLE_CANNOT_WRITE = 40106
-NOT_AUTHORISED_FOR_ADVERTISER = 40300
-TOKEN_EXPIRED = 40102
-TOKEN_MISSING = 40104
-TOKEN_INVALID = 40105
 
 _TOKEN_ANSWERS = {
     TokenStatus.UNKNOWN: (TOKEN_INVALID, "Access token is invalid or has been revoked."),
     TokenStatus.REVOKED: (TOKEN_INVALID, "Access token is invalid or has been revoked."),
     TokenStatus.EXPIRED: (TOKEN_EXPIRED, "Access token has expired."),
 }
-
-
-class ApiError(Exception):
-    """An answer with a non-zero code; the message names the field, never its value."""
-
-    def __init__(self, code: int, message: str):
-        super().__init__(message)
-        self.code = code
-
-
-# TikTok's request ids are a timestamp and 18 hex digits; a counter after a random start
-# keeps them unique without a system call per request.
-_request_numbers = itertools.count(secrets.randbits(64))
-
-
-def envelope(code: int, message: str, data: dict | None = None) -> Response:
-    data = {} if data is None else data
-    number = next(_request_numbers) & (1 << 72) - 1
-    request_id = f"{time.strftime('%Y%m%d%H%M%S', time.gmtime())}{number:018X}"
-    body = orjson.dumps({"code": code, "message": message, "request_id": request_id, "data": data})
-    return Response(200, body, code=code, data=data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +61,15 @@ class _Endpoint:
 class EmulatorApi:
     def __init__(self, state: EmulatorState):
         self.state = state
+        oauth = OAuthEndpoints(state)
         self._endpoints = {
             TRACK_PATH: _Endpoint("POST", True, self._track),
             OFFLINE_GET_PATH: _Endpoint("GET", True, self._offline_get),
             OFFLINE_UPDATE_PATH: _Endpoint("POST", True, self._offline_update),
             PIXEL_LIST_PATH: _Endpoint("GET", True, self._pixel_list),
             REFRESH_TOKEN_PATH: _Endpoint("POST", False, self._refresh_token),
+            ACCESS_TOKEN_PATH: _Endpoint("POST", False, oauth.access_token),
+            ADVERTISER_GET_PATH: _Endpoint("GET", True, oauth.advertiser_get),
         }
 
     def handle(self, request: Request) -> Response:
@@ -139,7 +126,7 @@ class EmulatorApi:
     # Endpoints.
 
     def _track(self, request: Request, token: AccessToken) -> Response:
-        event_source, source_id, data = check_body(_json_body(request))
+        event_source, source_id, data = check_body(json_body(request))
         owner = self.state.owner_of(event_source, source_id)
         if owner is None:
             kind = "offline event set" if event_source == "offline" else "pixel"
@@ -163,8 +150,8 @@ class EmulatorApi:
 
     def _offline_get(self, request: Request, token: AccessToken) -> Response:
         params = parse_qs(request.query, keep_blank_values=True)
-        advertiser_id = self._authorised_advertiser(_first(params, "advertiser_id"), token)
-        wanted = _first(params, "event_set_ids")
+        advertiser_id = self._authorised_advertiser(first(params, "advertiser_id"), token)
+        wanted = first(params, "event_set_ids")
         event_sets = self.state.event_sets_of(advertiser_id)
         if wanted is not None:
             ids = _id_list(wanted)
@@ -176,10 +163,8 @@ class EmulatorApi:
         return envelope(OK, "OK", {"event_set_list": listed, "page_info": _page_info(len(listed))})
 
     def _offline_update(self, request: Request, token: AccessToken) -> Response:
-        body = _json_body(request)
-        if type(body) is not dict:
-            raise InvalidRequest("request body", "must be a JSON object")
-        _no_unknown_fields(body, ("advertiser_id", "event_set_id", "auto_tracking", "name"))
+        body = json_object(request)
+        no_unknown_fields(body, ("advertiser_id", "event_set_id", "auto_tracking", "name"))
         advertiser_id = self._authorised_advertiser(body.get("advertiser_id"), token)
         _require_write_role(token)
         event_set_id = _digits(body.get("event_set_id"), "event_set_id")
@@ -200,8 +185,8 @@ class EmulatorApi:
 
     def _pixel_list(self, request: Request, token: AccessToken) -> Response:
         params = parse_qs(request.query, keep_blank_values=True)
-        advertiser_id = self._authorised_advertiser(_first(params, "advertiser_id"), token)
-        code = _first(params, "code")
+        advertiser_id = self._authorised_advertiser(first(params, "advertiser_id"), token)
+        code = first(params, "code")
         pixels = [
             {"pixel_id": p.pixel_id, "pixel_code": p.code, "pixel_name": p.name}
             for p in self.state.pixels_of(advertiser_id)
@@ -210,16 +195,7 @@ class EmulatorApi:
         return envelope(OK, "OK", {"pixels": pixels, "page_info": _page_info(len(pixels))})
 
     def _refresh_token(self, request: Request, token: None) -> Response:
-        body = _json_body(request)
-        if type(body) is not dict:
-            raise InvalidRequest("request body", "must be a JSON object")
-        fields = ("app_id", "secret", "refresh_token", "grant_type")
-        _no_unknown_fields(body, fields)
-        for field in fields:
-            value = body.get(field)
-            if type(value) is not str or not value:
-                rule = "required" if value is None else "must be a non-empty string"
-                raise InvalidRequest(field, rule)
+        body = string_fields(request, ("app_id", "secret", "refresh_token", "grant_type"))
         if body["grant_type"] != "refresh_token":
             raise InvalidRequest("grant_type", "must be refresh_token")
         outcome, data = self.state.refresh(body["app_id"], body["secret"], body["refresh_token"])
@@ -246,33 +222,12 @@ class EmulatorApi:
         return advertiser_id
 
 
-def _json_body(request: Request) -> Any:
-    content_type = request.headers.get("Content-Type", "")
-    if content_type.split(";", 1)[0].strip().lower() != "application/json":
-        raise InvalidRequest("Content-Type", "must be application/json")
-    try:
-        return orjson.loads(request.body)
-    except orjson.JSONDecodeError:
-        raise InvalidRequest("request body", "must be valid JSON") from None
-
-
 def _require_write_role(token: AccessToken) -> None:
     if token.role == "analyst":
         raise ApiError(
             ROLE_CANNOT_WRITE,
             "No permission: the Analyst role cannot send events or edit event sets.",
         )
-
-
-def _no_unknown_fields(body: dict, known: tuple[str, ...]) -> None:
-    unknown = body.keys() - set(known)
-    if unknown:
-        raise InvalidRequest(sorted(unknown)[0], "unknown field")
-
-
-def _first(params: dict[str, list[str]], name: str) -> str | None:
-    values = params.get(name)
-    return values[0] if values else None
 
 
 def _digits(value: Any, field: str) -> str:

@@ -1,4 +1,5 @@
-"""The seed: which tokens, apps, advertisers, event sets and pixels exist at start."""
+"""The seed: which tokens, apps, advertisers, event sets and pixels exist at start, and
+who is signed in to the authorization page."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 
+from .._constants import REQUIRED_SCOPES
 from ._config import (
     EmulatorConfigError,
     read_bool,
@@ -40,6 +43,20 @@ class SeedApp:
     app_id: str
     secret: str = field(repr=False)
     refresh_tokens: tuple[SeedToken, ...]
+    # Where the authorization page may send the person back to, and the permission
+    # scopes an authorization of this app grants.
+    redirect_uris: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = tuple(REQUIRED_SCOPES)
+
+
+@dataclass(frozen=True)
+class SeedUser:
+    """The person signed in to the authorization page: the ad accounts they can
+    authorize, with their role on them."""
+
+    name: str
+    advertiser_ids: frozenset[str]
+    role: str
 
 
 @dataclass(frozen=True)
@@ -70,6 +87,7 @@ class Seed:
     apps: tuple[SeedApp, ...]
     advertisers: tuple[SeedAdvertiser, ...]
     faults: dict
+    portal_user: SeedUser
     store_events: bool = True
     idle_timeout: int = 30
 
@@ -93,7 +111,11 @@ def load_seed(source: dict | str | os.PathLike | None = None) -> Seed:
 
 
 def parse_seed(raw: Any) -> Seed:
-    read_object(raw, "seed", optional=("access_tokens", "apps", "advertisers", "faults", "options"))
+    read_object(
+        raw,
+        "seed",
+        optional=("access_tokens", "apps", "advertisers", "portal_user", "faults", "options"),
+    )
     advertisers = tuple(
         _advertiser(item, f"seed.advertisers[{i}]")
         for i, item in enumerate(read_list(raw.get("advertisers", []), "seed.advertisers"))
@@ -118,6 +140,7 @@ def parse_seed(raw: Any) -> Seed:
         apps=apps,
         advertisers=advertisers,
         faults=faults,
+        portal_user=_portal_user(raw.get("portal_user", {}), every_advertiser),
         store_events=read_bool(options.get("store_events", True), "seed.options.store_events"),
         idle_timeout=read_int(
             options.get("idle_timeout_seconds", 30), "seed.options.idle_timeout_seconds", minimum=1
@@ -130,25 +153,34 @@ def _token(
 ) -> SeedToken:
     optional = ("advertiser_ids", "role", "status") if with_status else ("advertiser_ids", "role")
     read_object(raw, where, required=("token",), optional=optional)
-    if "advertiser_ids" in raw:
-        ids = read_list(raw["advertiser_ids"], f"{where}.advertiser_ids")
-        advertiser_ids = frozenset(
-            read_str(value, f"{where}.advertiser_ids[{i}]", digits=True)
-            for i, value in enumerate(ids)
-        )
-    else:
-        advertiser_ids = every_advertiser
     return SeedToken(
         token=read_str(raw["token"], f"{where}.token"),
-        advertiser_ids=advertiser_ids,
+        advertiser_ids=_advertiser_ids(raw, where, every_advertiser),
         role=read_choice(raw.get("role", "admin"), f"{where}.role", ROLES),
         status=read_choice(raw.get("status", "active"), f"{where}.status", TOKEN_STATUSES),
     )
 
 
+def _advertiser_ids(raw: dict, where: str, every_advertiser: frozenset[str]) -> frozenset[str]:
+    """The ``advertiser_ids`` listed, or every seeded advertiser when none are."""
+    if "advertiser_ids" not in raw:
+        return every_advertiser
+    ids = read_list(raw["advertiser_ids"], f"{where}.advertiser_ids")
+    return frozenset(
+        read_str(value, f"{where}.advertiser_ids[{i}]", digits=True) for i, value in enumerate(ids)
+    )
+
+
 def _app(raw: Any, where: str, every_advertiser: frozenset[str]) -> SeedApp:
-    read_object(raw, where, required=("app_id", "secret"), optional=("refresh_tokens",))
+    read_object(
+        raw,
+        where,
+        required=("app_id", "secret"),
+        optional=("refresh_tokens", "redirect_uris", "scopes"),
+    )
     refresh_tokens = read_list(raw.get("refresh_tokens", []), f"{where}.refresh_tokens")
+    redirect_uris = read_list(raw.get("redirect_uris", []), f"{where}.redirect_uris")
+    scopes = read_list(raw.get("scopes", list(REQUIRED_SCOPES)), f"{where}.scopes")
     return SeedApp(
         app_id=read_str(raw["app_id"], f"{where}.app_id"),
         secret=read_str(raw["secret"], f"{where}.secret"),
@@ -156,6 +188,29 @@ def _app(raw: Any, where: str, every_advertiser: frozenset[str]) -> SeedApp:
             _token(item, f"{where}.refresh_tokens[{i}]", every_advertiser, with_status=False)
             for i, item in enumerate(refresh_tokens)
         ),
+        redirect_uris=tuple(
+            _redirect_uri(item, f"{where}.redirect_uris[{i}]")
+            for i, item in enumerate(redirect_uris)
+        ),
+        scopes=tuple(read_str(item, f"{where}.scopes[{i}]") for i, item in enumerate(scopes)),
+    )
+
+
+def _redirect_uri(raw: Any, where: str) -> str:
+    value = read_str(raw, where)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
+        raise EmulatorConfigError(f"{where}: must be an http or https URL without a fragment")
+    return value
+
+
+def _portal_user(raw: Any, every_advertiser: frozenset[str]) -> SeedUser:
+    where = "seed.portal_user"
+    read_object(raw, where, optional=("name", "advertiser_ids", "role"))
+    return SeedUser(
+        name=read_str(raw.get("name", "Emulator operator"), f"{where}.name"),
+        advertiser_ids=_advertiser_ids(raw, where, every_advertiser),
+        role=read_choice(raw.get("role", "admin"), f"{where}.role", ROLES),
     )
 
 

@@ -14,10 +14,11 @@ import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from .._constants import MAX_REQUEST_BYTES
+from .._constants import MAX_REQUEST_BYTES, PORTAL_AUTH_PATH
 from ._admin import ADMIN_PREFIX, handle_admin
 from ._api import EmulatorApi
 from ._messages import Request, Response, plain
+from ._portal import handle_portal
 
 logger = logging.getLogger("tiktok_ads_events.emulator")
 
@@ -122,6 +123,8 @@ class _Handler(BaseHTTPRequestHandler):
         request = Request(self.command, path, query, self.headers, body)
         if path.startswith(ADMIN_PREFIX):
             response = handle_admin(self.server.api.state, request)
+        elif path == PORTAL_AUTH_PATH:
+            response = handle_portal(self.server.api.state, request)
         else:
             response = self.server.api.handle(request)
         if response.delay and self.server.stopping.wait(response.delay):

@@ -12,7 +12,8 @@ from operator import itemgetter
 import orjson
 
 from ._faults import FaultPlan
-from ._seed import Seed, SeedToken
+from ._grants import AuthCodes, Grant
+from ._seed import Seed, SeedApp, SeedToken
 
 ACCESS_TOKEN_EXPIRE_IN = 86_400
 REFRESH_TOKEN_EXPIRE_IN = 31_536_000
@@ -35,6 +36,8 @@ class AccessToken:
     status: TokenStatus = TokenStatus.ACTIVE
     uses: int = 0
     fault_generation: int = 0
+    # The app an authorization issued it to; None for seeded and refreshed tokens.
+    app_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class EmulatorState:
         self._advertisers = {a.advertiser_id: a for a in seed.advertisers}
         self._pixel_owners = {p.code: a.advertiser_id for a in seed.advertisers for p in a.pixels}
         self._apps = {app.app_id: app for app in seed.apps}
+        self.portal_user = seed.portal_user
         self.reset()
 
     def reset(self) -> None:
@@ -96,6 +100,7 @@ class EmulatorState:
             self._accepted: Counter[str] = Counter()
             self._requests: Counter[str] = Counter()
             self._duplicates = 0
+            self.auth_codes = AuthCodes()
 
     # What tests read.
 
@@ -235,10 +240,52 @@ class EmulatorState:
                 positions.append(position)
         return positions
 
-    def refresh(self, app_id: str, secret: str, refresh_token: str) -> tuple[RefreshOutcome, dict]:
-        """Exchange a refresh token: a new access token, and the refresh token rotated."""
+    def app(self, app_id: str) -> SeedApp | None:
+        return self._apps.get(app_id)
+
+    def check_app(self, app_id: str, secret: str) -> SeedApp | None:
+        """The app with this id, if ``secret`` is its secret."""
         app = self._apps.get(app_id)
         if app is None or not secrets.compare_digest(app.secret.encode(), secret.encode()):
+            return None
+        return app
+
+    def advertiser_name(self, advertiser_id: str) -> str:
+        found = self._advertisers.get(advertiser_id)
+        return found.name if found is not None else f"Advertiser {advertiser_id}"
+
+    def issue_access_token(self, grant: Grant) -> str:
+        """A long-term access token for an approved authorization, as TikTok gives
+        advertiser accounts."""
+        token = "act." + secrets.token_hex(20)
+        with self._lock:
+            self._tokens[token] = AccessToken(
+                grant.advertiser_ids, grant.role, long_term=True, app_id=grant.app_id
+            )
+        return token
+
+    def tokens_issued_to(self, app_id: str) -> list[str]:
+        """The access tokens authorizations issued to an app, for tests that check where
+        a token must never appear."""
+        with self._lock:
+            return [value for value, found in self._tokens.items() if found.app_id == app_id]
+
+    def revoke(self, *, token: str | None = None, app_id: str | None = None) -> int:
+        """Revoke one access token, or every token an authorization issued to an app
+        (what a person's revoking the app does); returns how many were revoked."""
+        with self._lock:
+            revoked = 0
+            for value, found in self._tokens.items():
+                if found.status is TokenStatus.REVOKED:
+                    continue
+                if value == token or (app_id is not None and found.app_id == app_id):
+                    found.status = TokenStatus.REVOKED
+                    revoked += 1
+            return revoked
+
+    def refresh(self, app_id: str, secret: str, refresh_token: str) -> tuple[RefreshOutcome, dict]:
+        """Exchange a refresh token: a new access token, and the refresh token rotated."""
+        if self.check_app(app_id, secret) is None:
             return RefreshOutcome.BAD_CLIENT, {}
         with self._lock:
             grant = self._refresh_grants.pop((app_id, refresh_token), None)
