@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from . import _display as fmt
 from ._cli_completion import credential_names, type_names
 from ._cli_support import CliError, _print_json, _state, json_option, stdin_is_interactive
 from ._terminal import echo, printable
@@ -108,14 +109,15 @@ def _options_command(
     credential: str | None,
     settings: Mapping[str, Any],
 ) -> str:
-    """The command that lists ``setting``'s values, with the choosable settings given
-    so far (the values of one may depend on another: an account's event sets)."""
+    """The command that lists ``setting``'s values, with every setting given so far:
+    what is listed may depend on any of them (an account's event sets, or its pixels
+    rather than its offline event sets when ``event_source`` is web)."""
     words = ["amp-dest", "destinations", "options", destination_cls.name, setting]
     if credential:
         words += ["--credential", credential]
-    for key in destination_cls.choosable:
-        if settings.get(key) is not None:
-            words += ["--set", f"{key}={settings[key]}"]
+    for key, value in settings.items():
+        if value is not None:
+            words += ["--set", f"{key}={fmt.value(value)}"]
     return shlex.join(words)
 
 

@@ -141,6 +141,19 @@ def test_a_choice_out_of_range_is_asked_again(amp_dest, authorized, monkeypatch)
     assert authorized.destination_info("events").settings["list_id"] == "L-11"
 
 
+def test_the_listing_command_carries_every_setting_given_not_only_the_choosable(amp_dest):
+    """What a destination lists may depend on any setting (TikTok lists pixels rather
+    than offline event sets when event_source is web)."""
+    add = ("destinations", "add", "events", "--type", "larch-events", "--credential", "larch")
+    result = amp_dest(*add, "--set", "label=spring sale", "--set", "account_id=acc-1")
+    command = (
+        "amp-dest destinations options larch-events list_id --credential larch "
+        "--set 'label=spring sale' --set account_id=acc-1"
+    )
+    assert f"`{command}`" in result.output
+    assert amp_dest(*shlex.split(command)[1:]).exit_code == 0
+
+
 def test_destinations_add_in_a_script_names_the_command_that_lists_the_choices(amp_dest):
     add = ("destinations", "add", "events", "--type", "larch-events", "--credential", "larch")
     result = amp_dest(*add, "--set", "account_id=acc-1")
