@@ -100,9 +100,8 @@ def plugins_list(ctx, verify, as_json):
 @click.pass_context
 def credentials(ctx):
     """Credentials: secrets go to the system keyring, the rest to the database."""
-    warning = _state(ctx).host.secrets.insecure_warning
-    if warning:
-        echo(f"amp-dest: warning: {warning}", err=True)
+    # Said when a credentials command opens the host: not for --help, which opens none.
+    _state(ctx).warn_insecure_keyring = True
 
 
 def _unset_secret(record: CredentialInfo, field: str) -> str:

@@ -60,6 +60,9 @@ class CliState:
         self.home = home
         self.debug = debug
         self._host: Host | None = None
+        # Set by commands that handle secrets: opening the host then warns of a keyring
+        # backend that keeps them readable (one the operator allowed anyway).
+        self.warn_insecure_keyring = False
 
     @property
     def host(self) -> Host:
@@ -67,6 +70,9 @@ class CliState:
             from ._host import Host
 
             self._host = Host(self.home, registry=self.registry)
+            warning = self._host.secrets.insecure_warning if self.warn_insecure_keyring else None
+            if warning:
+                click.echo(printable(f"amp-dest: warning: {warning}"), err=True)
         return self._host
 
     def close(self) -> None:

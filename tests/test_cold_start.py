@@ -69,6 +69,8 @@ def loaded_by(argv, home):
         ("plugins list --json", ["orjson"]),  # it prints JSON
         ("send --help", []),
         ("destinations --help", []),
+        ("credentials add --help", []),
+        ("credentials authorize --help", []),
         ("destinations options --help", []),
         ("tiktok emulator --help", []),
     ],

@@ -148,6 +148,14 @@ def test_every_credential_command_warns_once_with_the_opt_in(cli, plaintext, mon
     assert "warning" not in runner.invoke(cli, ["destinations", "list"]).output
 
 
+def test_credentials_help_opens_no_host_and_warns_of_nothing(cli, plaintext, monkeypatch, home):
+    keyring.set_keyring(plaintext)
+    monkeypatch.setenv("AMP_DEST_ALLOW_INSECURE_KEYRING", "1")
+    result = CliRunner().invoke(cli, ["credentials", "add", "--help"])
+    assert result.exit_code == 0 and "warning" not in result.output
+    assert not home.exists()  # --help created no database
+
+
 def test_the_cli_refuses_a_plaintext_backend_chosen_with_python_keyring_backend(tmp_path):
     env = {
         **os.environ,
