@@ -147,6 +147,14 @@ def test_a_resumed_summary_adds_up_every_attempt(ready_host, failed_file_run, sc
     assert s["warnings_by_code"] == {"extra.ignored": 3}
     assert (s["delivered"], s["rejected"], s["pending"]) == (58, 2, 0)
     assert s["identifier_coverage"]["email"] == pytest.approx(58 / 58)
+    # Every prepared row carries its email alone (the file has no phone column); each
+    # attempt counts the rows it prepared, and the summary adds the attempts up.
+    attempts = ready_host.run(first.id).attempts
+    assert [a.match_keys for a in attempts] == [
+        {"0": 0, "1": a.prepared, "2": 0, "3+": 0} for a in attempts
+    ]
+    assert s["match_keys"] == {"0": 0, "1": sum(a.prepared for a in attempts), "2": 0, "3+": 0}
+    assert f["match_keys"]["1"] == attempts[0].prepared > 0
 
 
 def test_runs_show_lists_each_attempt(ready_host, failed_file_run):
