@@ -374,6 +374,7 @@ def _pump(
     heartbeat = recorder.heartbeat
     counted = recorder.coverage
     carrying = [0] * (len(single) + len(combined) + 1)  # prepared rows by keys carried
+    counted_upto = recorder.counted_upto  # rows an earlier attempt counted already
     stop = delivery.stop
     warnings: list = []
     row_no = 0
@@ -415,18 +416,19 @@ def _pump(
             if refused:
                 reject(row_no, record_id, item.code, item.field, item.message)
                 continue
-            prepared += 1
-            keys = 0  # the match keys this row carries, counted with the coverage
-            for label, position in single:
-                value = data[position]
-                if value is not None and value != "":
-                    counted[label] += 1
-                    keys += 1
-            for label, alternatives in combined:
-                if covered(data, alternatives):
-                    counted[label] += 1
-                    keys += 1
-            carrying[keys] += 1
+            if row_no > counted_upto:
+                prepared += 1
+                keys = 0  # the match keys this row carries, counted with the coverage
+                for label, position in single:
+                    value = data[position]
+                    if value is not None and value != "":
+                        counted[label] += 1
+                        keys += 1
+                for label, alternatives in combined:
+                    if covered(data, alternatives):
+                        counted[label] += 1
+                        keys += 1
+                carrying[keys] += 1
             if not add(key, row_no, record_id, part):
                 reject(
                     row_no,

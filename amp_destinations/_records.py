@@ -184,7 +184,9 @@ class AttemptInfo:
                     runs; for a stopped attempt, when it last recorded a batch)
     ``last_seen_at``  when it last recorded a batch
     ``rows_read``, ``delivered``, ``rejected``  rows this attempt read and settled
-    ``prepared``    rows it prepared (counted when it ends)
+    ``prepared``    rows it prepared that no earlier attempt had counted (recorded when
+                    it ends; a row prepared but left unsettled counts in the attempt
+                    that first prepared it, and the figures below with it)
     ``batches``, ``requests``, ``retries``  batches it sent, requests it made, retries
     ``warnings``    warnings by reason code, for the rows it settled
     ``coverage``    identifier coverage: rows carrying each identifier, by label

@@ -101,6 +101,13 @@ class RunRecorder:
         self.prepared = 0
         self.match_keys: dict[str, int] = {}  # prepared rows by bucket, see _match_keys
         self.earlier = [a for a in store.attempts(run_id) if a["attempt"] != attempt]
+        # An attempt that recorded its end counted (prepared, coverage, match keys) every
+        # row it read, settled or not; a resume prepares its unsettled rows again and
+        # must not count them twice. One that died recorded no counts at all.
+        self.counted_upto = max(
+            (a["rows_read"] for a in self.earlier if a["status"] not in ("running", "stopped")),
+            default=0,
+        )
         self._buffer: list[tuple] = []
         self._resumed = resumed
         self._file: IO[str] | None = None
