@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import _display as fmt
+from . import _match_keys as match_keys
 from ._cli_completion import (
     RegisteredChoice,
     credential_names,
@@ -442,6 +443,11 @@ def _print_summary(result: RunResult) -> None:
         )
     if s["identifier_coverage"]:
         echo(f"  identifier coverage: {_coverage(s['identifier_coverage'])}")
+    if any(s.get("match_keys", {}).values()):
+        echo(f"  match keys per event: {match_keys.shares(s['match_keys'])}")
+    advice = match_keys.warning(s)
+    if advice:
+        echo(f"  warning: {advice}")
     for note in s.get("remote_notes", []):
         echo(f"  remote said: {note}")
     if result.rejects_path:
@@ -628,6 +634,7 @@ _FIGURES: dict[str, Callable[[Any], str]] = {
     "rejected_by_code": fmt.counts,
     "warnings_by_code": fmt.counts,
     "identifier_coverage": _coverage,
+    "match_keys": match_keys.shares,
     "retries": fmt.count,
     "batches": fmt.count,
     "requests": fmt.count,
@@ -663,6 +670,9 @@ def runs_show(ctx, run_id, as_json):
             key != "lowest_concurrency" or summary.get("rate_limit_pauses")
         ):
             echo(f"{key}: {shown(summary[key])}")
+    advice = match_keys.warning(summary)
+    if advice:
+        echo(f"warning: {advice}")
     for note in summary.get("remote_notes", []):
         echo(f"remote said: {note}")
     if record.attempts:

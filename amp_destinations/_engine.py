@@ -36,6 +36,7 @@ from ._delivery import (
 from ._display import count, counted
 from ._errors import InputError, StorageError
 from ._local_failures import file_failure
+from ._match_keys import buckets as match_key_buckets
 from ._private_files import make_private_dirs, write_private_bytes
 from ._records import RunResult, RunStatus
 from ._results import Batch, FailureType, RecordError
@@ -372,6 +373,8 @@ def _pump(
     warned = recorder.warned
     heartbeat = recorder.heartbeat
     counted = recorder.coverage
+    carrying = [0] * (len(single) + len(combined) + 1)  # prepared rows by keys carried
+    counted_upto = recorder.counted_upto  # rows an earlier attempt counted already
     stop = delivery.stop
     warnings: list = []
     row_no = 0
@@ -413,14 +416,19 @@ def _pump(
             if refused:
                 reject(row_no, record_id, item.code, item.field, item.message)
                 continue
-            prepared += 1
-            for label, position in single:
-                value = data[position]
-                if value is not None and value != "":
-                    counted[label] += 1
-            for label, alternatives in combined:
-                if covered(data, alternatives):
-                    counted[label] += 1
+            if row_no > counted_upto:
+                prepared += 1
+                keys = 0  # the match keys this row carries, counted with the coverage
+                for label, position in single:
+                    value = data[position]
+                    if value is not None and value != "":
+                        counted[label] += 1
+                        keys += 1
+                for label, alternatives in combined:
+                    if covered(data, alternatives):
+                        counted[label] += 1
+                        keys += 1
+                carrying[keys] += 1
             if not add(key, row_no, record_id, part):
                 reject(
                     row_no,
@@ -431,3 +439,4 @@ def _pump(
                 )
     finally:
         recorder.prepared = prepared
+        recorder.match_keys = match_key_buckets(carrying)

@@ -60,7 +60,9 @@ class RunResult:
     ``summary``     the run's figures: rows_read, delivered, rejected, pending,
                     rejected_by_code, warnings_by_code, retries, batches, requests,
                     attempts, elapsed_seconds, rows_per_second, identifier_coverage,
-                    remote_notes, dry_run and, as they apply, requests_written,
+                    match_keys (rows prepared by how many identifiers each carries,
+                    bucketed "0", "1", "2", "3+"; empty when the destination declares
+                    none), remote_notes, dry_run and, as they apply, requests_written,
                     rate_limit_pauses, lowest_concurrency, stopped_by, and failure:
                     the ``FailureType`` value of the fatal outcome that stopped the
                     run ("auth" when the remote system refused the credential)
@@ -182,10 +184,13 @@ class AttemptInfo:
                     runs; for a stopped attempt, when it last recorded a batch)
     ``last_seen_at``  when it last recorded a batch
     ``rows_read``, ``delivered``, ``rejected``  rows this attempt read and settled
-    ``prepared``    rows it prepared (counted when it ends)
+    ``prepared``    rows it prepared that no earlier attempt had counted (recorded when
+                    it ends; a row prepared but left unsettled counts in the attempt
+                    that first prepared it, and the figures below with it)
     ``batches``, ``requests``, ``retries``  batches it sent, requests it made, retries
     ``warnings``    warnings by reason code, for the rows it settled
     ``coverage``    identifier coverage: rows carrying each identifier, by label
+    ``match_keys``  prepared rows by how many identifiers each carries: "0", "1", "2", "3+"
     """
 
     run_id: int
@@ -205,6 +210,7 @@ class AttemptInfo:
     warnings: dict[str, int]
     prepared: int
     coverage: dict[str, int]
+    match_keys: dict[str, int]
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", RunStatus(self.status))

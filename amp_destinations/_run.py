@@ -25,6 +25,7 @@ from typing import IO, TYPE_CHECKING
 from ._delivery import BatchResult
 from ._errors import StorageError
 from ._local_failures import file_failure
+from ._match_keys import BUCKETS
 from ._private_files import make_private_dirs, open_private
 from ._store import Store
 
@@ -98,7 +99,15 @@ class RunRecorder:
         self.notes: list[str] = []
         self.coverage: Counter[str] = Counter()
         self.prepared = 0
+        self.match_keys: dict[str, int] = {}  # prepared rows by bucket, see _match_keys
         self.earlier = [a for a in store.attempts(run_id) if a["attempt"] != attempt]
+        # An attempt that recorded its end counted (prepared, coverage, match keys) every
+        # row it read, settled or not; a resume prepares its unsettled rows again and
+        # must not count them twice. One that died recorded no counts at all.
+        self.counted_upto = max(
+            (a["rows_read"] for a in self.earlier if a["status"] not in ("running", "stopped")),
+            default=0,
+        )
         self._buffer: list[tuple] = []
         self._resumed = resumed
         self._file: IO[str] | None = None
@@ -251,6 +260,7 @@ class RunRecorder:
             ended_at=time.time(),
             prepared=self.prepared,
             coverage=dict(self.coverage),
+            match_keys=self.match_keys,
         )
 
     def summary(self, identifiers: Iterable[str], extra: dict | None = None) -> dict:
@@ -258,11 +268,13 @@ class RunRecorder:
         elapsed = max(time.monotonic() - self.started, 1e-9)
         warnings = self.warnings_by_code.copy()
         coverage = self.coverage.copy()
+        match_keys = Counter(self.match_keys)
         prepared = self.prepared
         retries, batches, requests = self.retries, self.batches, self.requests
         for attempt in self.earlier:
             warnings.update(attempt["warnings"])
             coverage.update(attempt["coverage"])
+            match_keys.update(attempt["match_keys"])
             prepared += attempt["prepared"]
             retries += attempt["retries"]
             batches += attempt["batches"]
@@ -287,6 +299,9 @@ class RunRecorder:
                 label: round(coverage[label] / prepared, 4) if prepared else 0.0
                 for label in identifiers
             },
+            # Only for a destination that declares match keys: otherwise every row
+            # would carry none, which says nothing about the input.
+            "match_keys": {bucket: match_keys[bucket] for bucket in BUCKETS} if identifiers else {},
             "remote_notes": self.notes,
         }
         if extra:

@@ -123,6 +123,11 @@ MIGRATIONS: list[str] = [
     -- ids, granted scopes): JSON, never a secret (those live in the keyring).
     ALTER TABLE credentials ADD COLUMN facts TEXT NOT NULL DEFAULT '{}';
     """,
+    """
+    -- Prepared rows by how many match keys (declared identifiers) each carries, bucketed
+    -- "0", "1", "2", "3+", recorded when the attempt ends: JSON.
+    ALTER TABLE run_attempts ADD COLUMN match_keys TEXT NOT NULL DEFAULT '{}';
+    """,
 ]
 
 RUN_COLUMNS = (
@@ -455,7 +460,7 @@ class Store:
 
     def update_attempt(self, run_id: int, attempt: int, **values: Any) -> None:
         values["last_seen_at"] = _now()
-        for column in ("warnings", "coverage"):
+        for column in ("warnings", "coverage", "match_keys"):
             if column in values:
                 values[column] = _dumps(values[column])
         assignments = ", ".join(f"{column} = ?" for column in values)
@@ -590,6 +595,8 @@ def _attempt_dict(row: sqlite3.Row) -> dict:
     data = dict(row)
     data["warnings"] = orjson.loads(data["warnings"] or "{}")
     data["coverage"] = orjson.loads(data["coverage"] or "{}")
+    # A database read as it is (read-only) from before schema 4 has no such column.
+    data["match_keys"] = orjson.loads(data.get("match_keys") or "{}")
     if data["status"] is None:
         if _process_alive(data["pid"]):
             data["status"] = "running"

@@ -147,6 +147,28 @@ def test_a_resumed_summary_adds_up_every_attempt(ready_host, failed_file_run, sc
     assert s["warnings_by_code"] == {"extra.ignored": 3}
     assert (s["delivered"], s["rejected"], s["pending"]) == (58, 2, 0)
     assert s["identifier_coverage"]["email"] == pytest.approx(58 / 58)
+    # Every prepared row carries its email alone (the file has no phone column), and
+    # counts once: the first attempt read all 60 rows and counted the 58 it prepared,
+    # the resume prepares the 38 left unsettled again without counting them twice.
+    assert f["match_keys"] == {"0": 0, "1": 58, "2": 0, "3+": 0}
+    assert s["match_keys"] == {"0": 0, "1": 58, "2": 0, "3+": 0}
+    assert [a.prepared for a in ready_host.run(first.id).attempts] == [58, 0]
+
+
+def test_a_resume_after_a_killed_attempt_counts_what_that_attempt_left(ready_host, failed_file_run):
+    """An attempt whose process died recorded no match keys: the resume counts its rows."""
+    first, _ = failed_file_run
+    ready_host.store.db.execute(
+        "UPDATE run_attempts SET status = NULL, ended_at = NULL, prepared = 0, "
+        "coverage = '{}', match_keys = '{}', pid = NULL WHERE run_id = ?",
+        (first.id,),
+    )
+    ready_host.store.db.execute("UPDATE runs SET status = 'running', pid = NULL")
+    ready_host.store.db.commit()
+    resumed = ready_host.send(resume=first.id, retry=FAST, concurrency=1)
+    assert resumed.status == "succeeded"
+    # The 20 rows the dead attempt delivered are skipped; the 38 it left are counted.
+    assert resumed.summary["match_keys"] == {"0": 0, "1": 38, "2": 0, "3+": 0}
 
 
 def test_runs_show_lists_each_attempt(ready_host, failed_file_run):

@@ -86,3 +86,20 @@ def test_a_database_read_as_it_is_before_facts_reads_empty_facts(tmp_path):
     row = db.execute("SELECT * FROM credentials").fetchone()
     db.close()
     assert _credential_dict(row)["facts"] == {}
+
+
+def test_attempts_recorded_before_match_keys_read_empty_figures(tmp_path):
+    db = _database_at_version(tmp_path, 3)
+    db.execute(
+        "INSERT INTO runs (destination, destination_type, status, started_at) "
+        "VALUES ('d', 'file', 'succeeded', 1.0)"
+    )
+    db.execute(
+        "INSERT INTO run_attempts (run_id, attempt, started_at, last_seen_at, "
+        "status) VALUES (1, 1, 1.0, 2.0, 'succeeded')"
+    )
+    db.commit()
+    db.close()
+    store = Store(tmp_path)
+    assert store.attempts(1)[0]["match_keys"] == {}
+    store.close()
