@@ -17,7 +17,7 @@ import pytest
 
 from amp_destinations import Batch
 from tiktok_ads_events._money import CURRENCY_CODES, line_value, parse_currency, parse_quantity
-from tiktok_ads_events._phones import PhoneHasher
+from tiktok_ads_events._phones import PhoneHasher, _valid_nanp
 
 NANP_REGIONS = phonenumbers.region_codes_for_country_code(1)
 # What PhoneHasher.hash strips before reading a number.
@@ -92,6 +92,26 @@ def test_the_nanp_shortcut_agrees_with_phonenumbers_on_20000_us_numbers():
 def test_the_nanp_shortcut_agrees_with_phonenumbers_in_every_nanp_region(region):
     seed = int.from_bytes(region.encode())
     assert_shortcut_agrees(PhoneHasher(region), nanp_like_numbers(400, seed=seed))
+
+
+def test_the_nanp_validity_check_agrees_with_phonenumbers_on_every_area_code():
+    """The shortcut's validity check against phonenumbers.is_valid_number: every area
+    code a pattern lets through, each with exchanges from 200 to 999."""
+    rng = random.Random(4)
+    for area in range(200, 1000):
+        for exchange in rng.sample(range(200, 1000), 12):
+            digits = f"{area}{exchange}{rng.randrange(10000):04d}"
+            number = phonenumbers.PhoneNumber(country_code=1, national_number=int(digits))
+            assert _valid_nanp(digits) == phonenumbers.is_valid_number(number), digits
+
+
+@pytest.mark.parametrize("region", ["US", "CA", "JM"])
+def test_a_number_that_cannot_exist_is_refused_on_both_paths(region):
+    hasher = PhoneHasher(region)
+    for text in ("1234567890", "2121234567", "9115550100"):
+        assert hasher.to_e164(text) is None and hasher.parse_to_e164(text) is None, text
+    for text in ("2133734253", "4165550123", "8765550100", "447911123456"):
+        assert hasher.to_e164(text) == hasher.parse_to_e164(text) is not None, text
 
 
 def test_the_same_digits_outside_the_nanp_are_read_in_that_region():
