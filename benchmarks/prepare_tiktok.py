@@ -18,6 +18,7 @@ import string
 import time
 from datetime import UTC, datetime
 
+from tiktok_ads_events._events import LEGACY_EVENTS
 from tiktok_ads_events._prepare import FIELDS, EventPreparer
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC).timestamp()
@@ -93,9 +94,12 @@ def main() -> None:
     preparer.start(COLUMNS)
     warnings: list = []
     rejected = sum(isinstance(preparer.prepare(row, warnings), tuple) is False for row in rows)
-    if rejected or warnings:
+    # CompletePayment and PlaceAnOrder rows are warned about (TikTok's legacy names).
+    legacy = {warning.code for warning in LEGACY_EVENTS.values()}
+    unexpected = [warning.code for warning in warnings if warning.code not in legacy]
+    if rejected or unexpected:
         raise SystemExit(
-            f"benchmark rows should all pass: {rejected} rejected, {len(warnings)} warnings"
+            f"benchmark rows should all pass: {rejected} rejected, {len(unexpected)} warnings"
         )
 
     if args.profile:
