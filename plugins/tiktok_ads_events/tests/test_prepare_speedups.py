@@ -17,7 +17,7 @@ import pytest
 
 from amp_destinations import Batch
 from tiktok_ads_events._money import CURRENCY_CODES, line_value, parse_currency, parse_quantity
-from tiktok_ads_events._phones import PhoneHasher, _valid_nanp
+from tiktok_ads_events._phones import _UNSURE, PhoneHasher, _international_shortcut, _valid_nanp
 
 NANP_REGIONS = phonenumbers.region_codes_for_country_code(1)
 # What PhoneHasher.hash strips before reading a number.
@@ -103,6 +103,41 @@ def test_the_nanp_validity_check_agrees_with_phonenumbers_on_every_area_code():
             digits = f"{area}{exchange}{rng.randrange(10000):04d}"
             number = phonenumbers.PhoneNumber(country_code=1, national_number=int(digits))
             assert _valid_nanp(digits) == phonenumbers.is_valid_number(number), digits
+
+
+def international_reading(digits: str) -> str | None:
+    """What phonenumbers alone makes of digits read as an international number."""
+    try:
+        number = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def test_the_international_shortcut_agrees_with_phonenumbers_for_every_country_code():
+    """Random digits after each country code, and every example number phonenumbers has
+    (one per region and kind of number, all valid), without their "+"."""
+    rng = random.Random(5)
+    samples = [
+        f"{code}{rng.randrange(10 ** rng.randrange(3, 13)):d}"
+        for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE
+        for _ in range(60)
+    ]
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        for kind in phonenumbers.PhoneNumberType.values():
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is not None:
+                formatted = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+                samples.append(formatted[1:])
+    settled = 0
+    for digits in samples:
+        got = _international_shortcut(digits)
+        if got != _UNSURE:
+            settled += 1
+            assert got == international_reading(digits), digits
+    assert settled > 0.7 * len(samples)
 
 
 @pytest.mark.parametrize("region", ["US", "CA", "JM"])

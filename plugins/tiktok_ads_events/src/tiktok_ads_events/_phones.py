@@ -6,9 +6,9 @@ written without "+" is a guess (read in the destination's default region), so it
 be *valid* there, or valid as an international number once a "+" is put in front
 (``447911123456`` is +44 7911 123456); a number that cannot exist (``1234567890`` in
 the US: no area code starts with 1) is dropped. Only national formats go through the
-library, except the common case of a ten-digit national number in a region of the
-North American Numbering Plan, which a pattern and phonenumbers' own validity patterns
-settle, with the library's answer.
+library, except two cases that a pattern and phonenumbers' own validity patterns
+settle, with the library's answer: a ten-digit national number in a region of the
+North American Numbering Plan, and the reading of digits as an international number.
 """
 
 from __future__ import annotations
@@ -79,34 +79,112 @@ def _kind_pattern(metadata, length: int) -> Callable[[str], object] | None:
     return lambda digits: general_match(digits) and kind_match(digits)
 
 
-def _nanp_validator() -> Callable[[str], bool]:
-    """``phonenumbers.is_valid_number`` for +1 and ten national digits, without a parse.
+class _Validity:
+    """``phonenumbers.is_valid_number`` for one country code and a national significant
+    number, without a parse, compiled per number length on first use.
 
-    It mirrors the library: the regions sharing +1 are tried in its order; one with
-    leading digits (an area code) claims the numbers they start, valid or not, and one
-    without claims the numbers valid in it. tests/test_prepare_speedups.py checks that
-    it agrees with the library."""
-    regions = []
-    for region in phonenumbers.region_codes_for_country_code(1):
-        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
-        if metadata is None:  # as the library does
-            continue
-        leading = re.compile(metadata.leading_digits).match if metadata.leading_digits else None
-        regions.append((leading, _kind_pattern(metadata, 10)))
+    It mirrors the library (phonenumberutil.region_code_for_number): a country code of
+    one region validates against it; of several, they are tried in the library's order,
+    and one with leading digits claims the numbers they start, valid or not, while one
+    without claims the numbers valid in it. A run of regions with leading digits is one
+    regex, whose first alternative to match names the region, as trying them one by
+    one would. tests/test_prepare_speedups.py compares it with the library."""
 
-    def valid(digits: str) -> bool:
-        for leading, kind in regions:
-            if leading is not None:
-                if leading(digits):
-                    return kind is not None and bool(kind(digits))
-            elif kind is not None and kind(digits):
-                return True
+    def __init__(self, country_code: int):
+        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[country_code]
+        self._metadata = [
+            metadata
+            for metadata in map(phonenumbers.PhoneMetadata.metadata_for_region, regions)
+            if metadata is not None  # as the library skips it
+        ]
+        self._by_length: dict[int, list] = {}
+        # The main region's national prefix, which a parse strips after the country code.
+        main = phonenumbers.PhoneMetadata.metadata_for_region(regions[0])
+        prefix = main.national_prefix_for_parsing if main is not None else None
+        self.geographic = main is not None
+        self.national_prefix = re.compile(prefix).match if prefix else None
+
+    def _steps(self, length: int) -> list:
+        """``(claim, kinds)`` pairs in region order: ``claim`` None for a region without
+        leading digits (``kinds`` is then its validity check), else a match whose
+        ``lastgroup`` keys ``kinds``, the checks of a run of regions with them."""
+        if len(self._metadata) == 1:  # the library does not look at leading digits then
+            return [(None, _kind_pattern(self._metadata[0], length))]
+        steps: list = []
+        run: list = []
+
+        def close_run() -> None:
+            if run:
+                alternatives = "|".join(
+                    f"(?P<r{n}>{leading})" for n, (leading, _) in enumerate(run)
+                )
+                kinds = {f"r{n}": kind for n, (_, kind) in enumerate(run)}
+                steps.append((re.compile(alternatives).match, kinds))
+                run.clear()
+
+        for metadata in self._metadata:
+            kind = _kind_pattern(metadata, length)
+            if metadata.leading_digits:
+                run.append((metadata.leading_digits, kind))
+            else:
+                close_run()
+                steps.append((None, kind))
+        close_run()
+        return steps
+
+    def __call__(self, digits: str) -> bool:
+        steps = self._by_length.get(len(digits))
+        if steps is None:
+            steps = self._by_length[len(digits)] = self._steps(len(digits))
+        if len(steps) == 1 and steps[0][0] is None:
+            kind = steps[0][1]
+            return kind is not None and bool(kind(digits))
+        for claim, kinds in steps:
+            if claim is None:
+                if kinds is not None and kinds(digits):
+                    return True
+                continue
+            claimed = claim(digits)
+            if claimed is not None:
+                kind = kinds[claimed.lastgroup]
+                return kind is not None and bool(kind(digits))
         return False
 
-    return valid
+
+_validity: dict[int, _Validity] = {}
+_valid_nanp = _validity[1] = _Validity(1)
+# Stands for "ask phonenumbers": a case the shortcut below does not mirror. (No E.164
+# number is empty.)
+_UNSURE = ""
+_is_digits = re.compile(r"[1-9][0-9]*").fullmatch
 
 
-_valid_nanp = _nanp_validator()
+def _international_shortcut(digits: str) -> str | None:
+    """What ``phonenumbers`` makes of "+" and ``digits`` (E.164 when valid, else None),
+    or _UNSURE for what only a parse settles: a national prefix after the country code
+    (which the library strips), a leading 0, a non-geographic code, odd lengths."""
+    if _is_digits(digits) is None:
+        return _UNSURE
+    # Country codes are prefix-free: at most one of the first 1 to 3 digits is one.
+    for size in (1, 2, 3):
+        country_code = int(digits[:size])
+        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country_code)
+        if regions is not None:
+            break
+    else:
+        return _UNSURE
+    national = digits[size:]
+    valid = _validity.get(country_code)
+    if valid is None:
+        valid = _validity[country_code] = _Validity(country_code)
+    if (
+        not 2 <= len(national) <= 17
+        or not valid.geographic
+        or national[0] == "0"
+        or (valid.national_prefix is not None and valid.national_prefix(national))
+    ):
+        return _UNSURE
+    return "+" + digits if valid(national) else None
 
 
 class PhoneHasher:
@@ -139,8 +217,11 @@ class PhoneHasher:
         faster for national numbers of the North American Numbering Plan."""
         if self._in_nanp:
             match = _nanp_national(text)
-            if match is not None and _valid_nanp(match[1]):
-                return "+1" + match[1]
+            if match is not None:
+                if _valid_nanp(match[1]):
+                    return "+1" + match[1]
+                # Invalid in the region, as a parse would find: only the second reading.
+                return _international(text)
         return self.parse_to_e164(text)
 
     def parse_to_e164(self, text: str) -> str | None:
@@ -155,12 +236,19 @@ class PhoneHasher:
         """
         number = _parse(text, self.default_region)
         if number is None or not _is_valid(number):
-            if text.startswith("+"):
-                return None
-            number = _parse("+" + text, None)
-            if number is None or not _is_valid(number):
-                return None
+            return None if text.startswith("+") else _international(text)
         return phonenumbers.format_number(number, _E164)
+
+
+def _international(text: str) -> str | None:
+    """E.164 for digits read as an international number, a "+" put in front; or None."""
+    shortcut = _international_shortcut(text)
+    if shortcut != _UNSURE:
+        return shortcut
+    number = _parse("+" + text, None)
+    if number is None or not _is_valid(number):
+        return None
+    return phonenumbers.format_number(number, _E164)
 
 
 def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
