@@ -139,6 +139,13 @@ def test_bad_phones_and_ids_among_good_ones_are_dropped_with_one_warning(dry_sen
     assert warnings == {"phone.invalid": 1, "external_id.invalid": 1}
 
 
+def test_a_zero_or_a_boolean_in_a_numbered_column_is_read_not_skipped(dry_send):
+    row = {**ROW, "external_id": "crm-1", "external_id_2": 0, "phone": "", "phone_2": False}
+    event, warnings = one_event(dry_send, [row])
+    assert event["user"]["external_id"] == [h("crm-1"), h("0")]
+    assert "phone" not in event["user"] and warnings == {"phone.invalid": 1}
+
+
 def test_a_column_beyond_the_fifth_value_stops_the_run(dry_send, tmp_path):
     header = ["event", "event_id", "timestamp", "email"] + [f"email_{n}" for n in range(2, 7)]
     path = write_csv(tmp_path / "events.csv", header, ["Purchase", "e1", NOW] + ["a@b.co"] * 6)

@@ -14,7 +14,8 @@ and an unusable one is dropped with a warning.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from amp_destinations import InputError, RecordError, RecordWarning
@@ -30,6 +31,7 @@ __all__ = [
     "MATCH_KEY_COLUMNS",
     "MAX_VALUES_PER_KEY",
     "MatchKeys",
+    "all_missing",
     "key_columns",
 ]
 
@@ -75,12 +77,32 @@ _EXTERNAL_ID_INVALID = RecordWarning(
 )
 
 
-def _texts(first: Any, values: tuple, positions: Sequence[int]) -> tuple[list[str], bool]:
+# Picks the values of a key's numbered columns out of a row, as a tuple.
+Extras = Callable[[tuple], tuple]
+
+
+def _picker(positions: Sequence[int]) -> Extras | None:
+    """None when the input has no numbered column for the key."""
+    if not positions:
+        return None
+    if len(positions) == 1:
+        position = positions[0]
+        return lambda values: (values[position],)
+    return itemgetter(*positions)
+
+
+def all_missing(extras: tuple) -> bool:
+    """Whether numbered columns' values are all missing (None or ""); a 0 or a False is
+    not missing, so they take the slow path, which reads or refuses them."""
+    return extras.count(None) + extras.count("") == len(extras)
+
+
+def _texts(first: Any, extras: tuple) -> tuple[list[str], bool]:
     """The trimmed texts of a key's values, in order (a list's items one by one, then the
     numbered columns), and whether any value had no text form."""
     texts: list[str] = []
     unusable = False
-    for value in (first, *[values[position] for position in positions]):
+    for value in (first, *extras):
         for item in value if isinstance(value, (list, tuple)) else (value,):
             try:
                 text = text_of(item)
@@ -102,9 +124,10 @@ class MatchKeys:
     def __init__(self, phones: PhoneHasher, phone_invalid: RecordWarning):
         self._phones = phones
         self._phone_invalid = phone_invalid
-        self.extra_emails: tuple[int, ...] = ()
-        self._extra_phones: tuple[int, ...] = ()
-        self._extra_external_ids: tuple[int, ...] = ()
+        # Each None when the input has no numbered column for the key.
+        self.extra_emails: Extras | None = None
+        self._extra_phones: Extras | None = None
+        self._extra_external_ids: Extras | None = None
 
     def start(self, position: Mapping[str, int], present: Iterable[str] | None) -> None:
         """Compile for the input's columns (None: every column may appear)."""
@@ -119,21 +142,24 @@ class MatchKeys:
                     "give more as a list in one column (JSON Lines, Parquet), or drop them"
                 )
 
-        def extra(key: str) -> tuple[int, ...]:
-            return tuple(
-                position[column]
-                for column in _numbered(key)
-                if columns is None or column in columns
+        def extra(key: str) -> Extras | None:
+            return _picker(
+                [
+                    position[column]
+                    for column in _numbered(key)
+                    if columns is None or column in columns
+                ]
             )
 
         self.extra_emails = extra("email")
         self._extra_phones = extra("phone")
         self._extra_external_ids = extra("external_id")
 
-    def emails(self, email: Any, values: tuple) -> tuple[str | list[str], bool] | RecordError:
+    def emails(self, email: Any, extras: tuple) -> tuple[str | list[str], bool] | RecordError:
         """The user's email hash(es) and whether some email was dropped, or the
-        rejection. The slow path: a list, a native value, or numbered columns."""
-        texts, unusable = _texts(email, values, self.extra_emails)
+        rejection, for the ``email`` value and those of its numbered columns. The slow
+        path: a list, a native value, or numbered columns."""
+        texts, unusable = _texts(email, extras)
         if not texts:
             return EMAIL_INVALID if unusable else EMAIL_MISSING
         digests: list[str] = []
@@ -151,7 +177,9 @@ class MatchKeys:
         self, phone: Any, external_id: Any, values: tuple, user: dict, warnings: list
     ) -> None:
         """Phones and external ids into ``user``; unusable ones dropped with a warning."""
-        if phone.__class__ is str and not self._extra_phones:
+        # Most rows: one text value and no numbered column, or only empty ones.
+        extras = () if self._extra_phones is None else self._extra_phones(values)
+        if phone.__class__ is str and (not extras or all_missing(extras)):
             if phone:
                 phone = phone.strip()
                 if phone:
@@ -160,18 +188,19 @@ class MatchKeys:
                         warnings.append(self._phone_invalid)
                     else:
                         user["phone"] = digest
-        elif phone is not None or self._extra_phones:
-            self._phones_of(phone, values, user, warnings)
-        if external_id.__class__ is str and not self._extra_external_ids:
+        elif phone is not None or not all_missing(extras):
+            self._phones_of(phone, extras, user, warnings)
+        extras = () if self._extra_external_ids is None else self._extra_external_ids(values)
+        if external_id.__class__ is str and (not extras or all_missing(extras)):
             if external_id:
                 external_id = external_id.strip()
                 if external_id:
                     user["external_id"] = hash_external_id(external_id)
-        elif external_id is not None or self._extra_external_ids:
-            self._external_ids_of(external_id, values, user, warnings)
+        elif external_id is not None or not all_missing(extras):
+            self._external_ids_of(external_id, extras, user, warnings)
 
-    def _phones_of(self, phone: Any, values: tuple, user: dict, warnings: list) -> None:
-        texts, unusable = _texts(phone, values, self._extra_phones)
+    def _phones_of(self, phone: Any, extras: tuple, user: dict, warnings: list) -> None:
+        texts, unusable = _texts(phone, extras)
         digests: list[str] = []
         for text in texts:
             digest = self._phones.hash(text)
@@ -184,8 +213,8 @@ class MatchKeys:
         if digests:
             user["phone"] = _one_or_many(digests)
 
-    def _external_ids_of(self, external_id: Any, values: tuple, user: dict, warnings: list) -> None:
-        texts, unusable = _texts(external_id, values, self._extra_external_ids)
+    def _external_ids_of(self, external_id: Any, extras: tuple, user: dict, warnings: list) -> None:
+        texts, unusable = _texts(external_id, extras)
         if unusable:
             warnings.append(_EXTERNAL_ID_INVALID)
         digests: list[str] = []

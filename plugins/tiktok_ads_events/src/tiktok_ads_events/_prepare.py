@@ -34,6 +34,7 @@ from ._keys import (
     EMAIL_PARTLY_INVALID,
     MATCH_KEY_COLUMNS,
     MatchKeys,
+    all_missing,
 )
 from ._money import line_value, parse_amount, parse_currency, parse_quantity
 from ._phones import PhoneHasher
@@ -378,7 +379,8 @@ class EventPreparer:
         if event_time > now + FUTURE_SKEW_SECONDS:
             return _TIMESTAMP_IN_FUTURE
 
-        if email.__class__ is str and not self._extra_emails:
+        extras = () if self._extra_emails is None else self._extra_emails(values)
+        if email.__class__ is str and (not extras or all_missing(extras)):
             email = email.strip()
             if not email:
                 return EMAIL_MISSING
@@ -387,7 +389,7 @@ class EventPreparer:
                 return EMAIL_INVALID
             email_dropped = False
         else:
-            emails = self._keys.emails(email, values)
+            emails = self._keys.emails(email, extras)
             if emails.__class__ is RecordError:
                 return emails
             email, email_dropped = emails  # type: ignore[misc]
