@@ -247,7 +247,9 @@ def test_invisible_characters_are_removed_from_an_email(dry_send, email):
     assert event["user"]["email"] == h("alice@example.com")
 
 
-@pytest.mark.parametrize("email", ["alice\x00@example.com", "alice@example.com\x07", "a\x85@b.co"])
+@pytest.mark.parametrize(
+    "email", ["alice\x00@example.com", "alice@example.com\x07", "a\x85@b.co", "a\ud800@b.co"]
+)
 def test_a_control_character_makes_an_email_invalid(dry_send, email):
     result, events = dry_send([{**ROW, "email": email}])
     assert events == [] and result.summary["rejected_by_code"] == {"email.invalid": 1}

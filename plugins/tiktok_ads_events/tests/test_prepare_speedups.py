@@ -117,14 +117,16 @@ def international_reading(digits: str) -> str | None:
 
 
 def test_the_international_shortcut_agrees_with_phonenumbers_for_every_country_code():
-    """Random digits after each country code, and every example number phonenumbers has
-    (one per region and kind of number, all valid), without their "+"."""
+    """Random digits after each country code (some after a 0), digits that start with
+    no country code, and every example number phonenumbers has (one per region and kind
+    of number, all valid), without their "+"."""
     rng = random.Random(5)
     samples = [
-        f"{code}{rng.randrange(10 ** rng.randrange(3, 13)):d}"
+        f"{code}{rng.choice(('', '0'))}{rng.randrange(10 ** rng.randrange(3, 13)):d}"
         for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE
         for _ in range(60)
     ]
+    samples += [f"{code}{rng.randrange(10**9):09d}" for code in (28, 42, 80, 83, 89, 969)]
     for region in phonenumbers.SUPPORTED_REGIONS:
         for kind in phonenumbers.PhoneNumberType.values():
             example = phonenumbers.example_number_for_type(region, kind)

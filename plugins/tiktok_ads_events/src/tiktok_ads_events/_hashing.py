@@ -46,7 +46,10 @@ def hash_email(text: str) -> str | None:
         return email
     if _looks_like_email(email) is None:
         return None
-    return sha256(email.encode()).hexdigest()
+    try:
+        return sha256(email.encode()).hexdigest()
+    except UnicodeEncodeError:  # a lone surrogate (Python rows only): not text at all
+        return None
 
 
 def hash_external_id(text: str) -> str:

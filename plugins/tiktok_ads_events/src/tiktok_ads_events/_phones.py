@@ -162,17 +162,17 @@ _is_digits = re.compile(r"[1-9][0-9]*").fullmatch
 def _international_shortcut(digits: str) -> str | None:
     """What ``phonenumbers`` makes of "+" and ``digits`` (E.164 when valid, else None),
     or _UNSURE for what only a parse settles: a national prefix after the country code
-    (which the library strips), a leading 0, a non-geographic code, odd lengths."""
+    (which the library strips), a non-geographic code, odd lengths. A leading 0 after
+    the country code stays in the number (the library's "Italian leading zero")."""
     if _is_digits(digits) is None:
         return _UNSURE
     # Country codes are prefix-free: at most one of the first 1 to 3 digits is one.
     for size in (1, 2, 3):
         country_code = int(digits[:size])
-        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country_code)
-        if regions is not None:
+        if country_code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
             break
     else:
-        return _UNSURE
+        return None  # the library cannot read the digits after the + either
     national = digits[size:]
     valid = _validity.get(country_code)
     if valid is None:
@@ -180,7 +180,6 @@ def _international_shortcut(digits: str) -> str | None:
     if (
         not 2 <= len(national) <= 17
         or not valid.geographic
-        or national[0] == "0"
         or (valid.national_prefix is not None and valid.national_prefix(national))
     ):
         return _UNSURE
