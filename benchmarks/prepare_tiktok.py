@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/prepare_tiktok.py [--rows N] [--profile]
 
 Rows look like a CSV export (every value a string, "" when empty): event, event_id,
-ISO timestamp, email, phone (E.164 for 90% of rows, US national format for 10%),
+ISO timestamp, email, phone (E.164 for 90% of rows, US national format for 10%, with
+random area codes: 43% of those are not assigned and are dropped as impossible),
 external_id on half the rows, value, currency and order_id. The seed and the clock are
 fixed, so every run prepares the same rows. Prints the best of three passes.
 """
@@ -18,6 +19,7 @@ import string
 import time
 from datetime import UTC, datetime
 
+from tiktok_ads_events._events import LEGACY_EVENTS
 from tiktok_ads_events._prepare import FIELDS, EventPreparer
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC).timestamp()
@@ -93,9 +95,14 @@ def main() -> None:
     preparer.start(COLUMNS)
     warnings: list = []
     rejected = sum(isinstance(preparer.prepare(row, warnings), tuple) is False for row in rows)
-    if rejected or warnings:
+    # Warned about, and kept so that figures compare with earlier ones: CompletePayment
+    # and PlaceAnOrder (TikTok's legacy names), and the national numbers whose random
+    # area code is not assigned (about 4% of rows), which cannot exist.
+    expected = {warning.code for warning in LEGACY_EVENTS.values()} | {"phone.invalid"}
+    unexpected = [warning.code for warning in warnings if warning.code not in expected]
+    if rejected or unexpected:
         raise SystemExit(
-            f"benchmark rows should all pass: {rejected} rejected, {len(warnings)} warnings"
+            f"benchmark rows should all pass: {rejected} rejected, {len(unexpected)} warnings"
         )
 
     if args.profile:

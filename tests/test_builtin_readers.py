@@ -279,6 +279,39 @@ def test_parquet_yields_python_values_by_schema_column(registry, tmp_path, pa, g
     ]
 
 
+def test_parquet_timestamps_in_nanoseconds_are_read_to_the_microsecond(registry, tmp_path, pa):
+    # pandas writes nanoseconds; pyarrow alone refuses to make a datetime of them.
+    at = 1772362800_123456789
+    table = pa.table(
+        {
+            "utc": pa.array([at, None], pa.timestamp("ns", tz="UTC")),
+            "naive": pa.array([at, None], pa.timestamp("ns")),
+            "lasted": pa.array([1_500, None], pa.duration("ns")),
+        }
+    )
+    _, records = read(registry, write_parquet(tmp_path / "ns.parquet", table))
+    moment = datetime.datetime(2026, 3, 1, 11, 0, 0, 123456)
+    assert records[0]["utc"] == moment.replace(tzinfo=datetime.UTC)
+    assert records[0]["naive"] == moment and records[0]["naive"].tzinfo is None
+    assert records[0]["lasted"] == datetime.timedelta(microseconds=1)
+    assert records[1] == {"utc": None, "naive": None, "lasted": None}
+
+
+def test_parquet_float32_reads_as_the_number_written(registry, tmp_path, pa):
+    values = [9.99, 0.1, 123456.79, None, float("inf")]
+    table = pa.table({"price": pa.array(values, pa.float32())})
+    _, records = read(registry, write_parquet(tmp_path / "f32.parquet", table))
+    # Not 9.989999771118164, float32's exact binary value of 9.99.
+    assert [record["price"] for record in records] == values
+
+
+def test_parquet_column_pyarrow_cannot_convert_is_named(registry, tmp_path, pa):
+    nested = pa.array([[1772362800_123456789]], pa.list_(pa.timestamp("ns")))
+    path = write_parquet(tmp_path / "nested.parquet", pa.table({"when": nested}))
+    with pytest.raises(InputError, match="column 'when' of .* holds values of type list"):
+        read(registry, path)
+
+
 def test_parquet_reads_every_batch_in_order(registry, tmp_path, pa):
     path = write_parquet(tmp_path / "many.parquet", pa.table({"n": list(range(10_000))}))
     _, records = read(registry, path)

@@ -1,15 +1,24 @@
 """Parquet input, read a record batch at a time through pyarrow (an optional extra).
 
 Values come as pyarrow turns them into Python: int, float, str, bool, None,
-datetime, date, Decimal, bytes, lists and dicts. A gzipped Parquet file works but is
-slow, because Parquet reads its footer first and gzip cannot seek cheaply; Parquet
-compresses its own pages, so there is rarely a reason to gzip it.
+datetime (with its time zone, or naive), date, Decimal, bytes, lists and dicts. Two
+column types are converted first, so that no value is lost or changed on the way:
+
+- timestamps (and times, durations) in nanoseconds, pandas' default, are truncated
+  to microseconds: pyarrow refuses to make a datetime of a value with nanoseconds,
+  which would stop the run, and no destination needs them;
+- 32-bit floats become the 64-bit float of their shortest decimal form: a price
+  written as float32 9.99 reads 9.99, not 9.989999771118164 (its exact binary value).
+
+A gzipped Parquet file works but is slow, because Parquet reads its footer first and
+gzip cannot seek cheaply; Parquet compresses its own pages, so there is rarely a
+reason to gzip it.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from amp_destinations import InputError, RecordError
@@ -64,6 +73,7 @@ class ParquetReader(FileReader):
                 )
         self._columns = names
         self._rows_done = 0
+        self._converters = [_converter(pyarrow, field.type) for field in self._parquet.schema_arrow]
 
     @property
     def columns(self) -> list[str]:
@@ -90,10 +100,24 @@ class ParquetReader(FileReader):
                     yield from ([] for _ in range(batch.num_rows))
                     continue
                 # A column at a time, then row lists: no dict per row.
-                yield from map(list, zip(*(column.to_pylist() for column in batch.columns)))
+                columns = [
+                    self._python_values(convert, column, name)
+                    for convert, column, name in zip(self._converters, batch.columns, self._columns)
+                ]
+                yield from map(list, zip(*columns))
         except self._arrow_error:
             raise InputError(
                 f"{self.path} is damaged: a part of it cannot be read as Parquet; export it again"
+            ) from None
+
+    def _python_values(self, convert: Callable, column: Any, name: str) -> list:
+        try:
+            return convert(column)
+        except ValueError:
+            # A type pyarrow cannot make Python values of (nanoseconds inside a list, say).
+            raise InputError(
+                f"column {name!r} of {self.path} holds values of type {column.type} that "
+                "cannot be read as Python values: export it with a simpler type"
             ) from None
 
     def close(self) -> None:
@@ -101,3 +125,30 @@ class ParquetReader(FileReader):
         if parquet is not None:
             parquet.close()
         super().close()
+
+
+def _to_pylist(column: Any) -> list:
+    return column.to_pylist()
+
+
+def _converter(pyarrow: Any, arrow_type: Any) -> Callable[[Any], list]:
+    """How a column of ``arrow_type`` becomes Python values (see the module's docstring)."""
+    types = pyarrow.types
+    unit = getattr(arrow_type, "unit", None)
+    if unit == "ns" and (
+        types.is_timestamp(arrow_type)
+        or types.is_time64(arrow_type)
+        or types.is_duration(arrow_type)
+    ):
+        if types.is_timestamp(arrow_type):
+            micro = pyarrow.timestamp("us", arrow_type.tz)
+        elif types.is_time64(arrow_type):
+            micro = pyarrow.time64("us")
+        else:
+            micro = pyarrow.duration("us")
+        return lambda column: column.cast(micro, safe=False).to_pylist()
+    if types.is_float32(arrow_type):
+        string, float64 = pyarrow.string(), pyarrow.float64()
+        # Arrow writes a float32 as the shortest text that reads back as that float32.
+        return lambda column: column.cast(string).cast(float64).to_pylist()
+    return _to_pylist

@@ -6,12 +6,15 @@ HTTP goes through pytest-httpx; nothing here reaches beyond the test process.
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
+import orjson
 import pytest
 
-from amp_destinations import Batch, Credential
+from amp_destinations import Batch, Credential, Host, RunResult, SecretStore
+from amp_destinations.testing import MemoryKeyring
 from tiktok_ads_events import (
     TikTokAdsEvents,
     TikTokCredentialType,
@@ -19,6 +22,7 @@ from tiktok_ads_events import (
     _constants,
 )
 
+NAME = _constants.NAME
 BASE = _constants.DEFAULT_API_BASE_URL
 ADVERTISER_ID = "7654321098765432109"
 EVENT_SET_ID = "7123456789012345678"
@@ -143,3 +147,39 @@ def make_batch():
 def session():
     with httpx.Client() as client:
         yield client
+
+
+@pytest.fixture
+def dry_send(tmp_path):
+    """Send a file (a path) or Python rows through a stored TikTok destination with the
+    given settings, in a dry run: the host reads, prepares and encodes as for a real
+    send and writes the request bodies out. Returns the run's result and the events of
+    its request bodies, in order."""
+    homes = iter(range(1_000))
+
+    def send(source, **settings) -> tuple[RunResult, list[dict]]:
+        home = tmp_path / f"dry-home-{next(homes)}"
+        event_set_id = PIXEL_CODE if settings.get("event_source") == "web" else EVENT_SET_ID
+        keyring = SecretStore(backend=MemoryKeyring(), environ={})
+        with Host(home, secrets=keyring) as host:
+            host.add_credential("tiktok", NAME, {}, {"refresh_token": LONG_TERM_TOKEN})
+            host.add_destination(
+                "dest",
+                NAME,
+                "tiktok",
+                {"advertiser_id": ADVERTISER_ID, "event_set_id": event_set_id, **settings},
+                test=False,
+            )
+            bodies = home / "bodies"
+            if isinstance(source, (str, Path)):
+                result = host.send("dest", input=source, dry_run=True, output=bodies)
+            else:
+                result = host.send("dest", source, dry_run=True, output=bodies)
+        events = [
+            event
+            for path in sorted(bodies.glob("request-*.json"))
+            for event in orjson.loads(path.read_bytes())["data"]
+        ]
+        return result, events
+
+    return send

@@ -76,14 +76,14 @@ def test_prepare_delegates_to_the_event_preparer_compiled_at_start_run(tt, make_
     destination.start_run(["event", "event_id", "timestamp", "email"])
     warnings: list[RecordWarning] = []
     row = {
-        "event": "CompletePayment",
+        "event": "Purchase",
         "event_id": "order-1",
         "timestamp": int(time.time()) - 60,
         "email": " ALICE_abc@gmail.com ",
     }
     event_source_id, event = prepare_row(destination, row, warnings)
     assert event_source_id == tt.EVENT_SET_ID
-    assert event["event"] == "CompletePayment"
+    assert event["event"] == "Purchase"
     assert event["user"]["email"] == (
         "848a771458438fc2ec420560d769fb9b9b86851ee338ec56517baabd79d3bb4f"
     )

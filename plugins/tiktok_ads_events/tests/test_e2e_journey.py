@@ -129,7 +129,14 @@ def test_send_prints_the_summary(journey):
     assert (
         f"run {journey.run_id} succeeded: 1,200 rows read, 1,156 delivered, 44 rejected, 0 pending"
     ) in journey.send.stdout
-    assert "warnings: phone.invalid 4" in journey.send.stdout
+    # The example file uses TikTok's legacy names CompletePayment and PlaceAnOrder: each
+    # sent row with one is warned about, naming the event to use instead.
+    sent = Counter(row["event"] for row in e2e.valid_rows(journey.rows).values())
+    assert sent["CompletePayment"] > 0 and sent["PlaceAnOrder"] > 0
+    assert (
+        f"warnings: event.renamed_to_purchase {sent['CompletePayment']}, "
+        f"event.retiring_use_purchase {sent['PlaceAnOrder']}, phone.invalid 4"
+    ) in journey.send.stdout
     assert journey.send.stderr == ""
 
 

@@ -6,6 +6,7 @@ The clock is fixed, so age and future bounds are exact. Rows are mostly CSV-like
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from hashlib import sha256
 
@@ -18,7 +19,7 @@ NOW = datetime(2026, 3, 1, 12, tzinfo=UTC).timestamp()
 EVENT_SET_ID = "7123456789012345678"
 PIXEL_CODE = "C4ABCDEFGH12IJKLMN90"
 ROW = {
-    "event": "CompletePayment",
+    "event": "Purchase",
     "event_id": "evt-0001",
     "timestamp": "2026-03-01T11:00:00Z",
     "email": "alice@example.com",
@@ -85,7 +86,7 @@ def test_minimal_row_becomes_the_event_tiktok_expects():
     assert result == (
         EVENT_SET_ID,
         {
-            "event": "CompletePayment",
+            "event": "Purchase",
             "event_time": int(NOW) - 3600,
             "event_id": "evt-0001",
             "user": {"email": EMAIL_HASH},
@@ -252,7 +253,7 @@ def test_national_phone_is_read_in_the_default_region():
         "call me",
         "+0 123 456 789",
         "+1234567890123456",
-        [2133734253],
+        {"number": 2133734253},
         True,
     ],
 )
@@ -376,6 +377,9 @@ def test_timestamp_is_required(timestamp):
         True,
         ["x"],
         str(HOUR_AGO * 1_000_000),  # microseconds are refused, not guessed at
+        f"{HOUR_AGO:_}",  # float() reads 1_772_362_800; a timestamp is not written so
+        float("nan"),
+        float("inf"),
     ],
 )
 def test_unreadable_timestamp_is_rejected(timestamp):
@@ -440,7 +444,7 @@ def test_email_is_required(email):
         "alice@exa mple.com",
         "N/A",
         "+12133734253",
-        ["alice@example.com"],
+        {"email": "alice@example.com"},
         42,
     ],
 )
@@ -578,6 +582,30 @@ def test_a_given_value_wins_over_price_times_quantity():
     )
 
 
+@pytest.mark.parametrize("price", ["1e308", 1e308, "1.7976931348623157e308"])
+def test_a_value_that_overflows_rejects_the_row(price):
+    result, warnings = prepare({"price": price, "quantity": "10", "currency": "USD"})
+    assert result.code == "value.invalid" and "too large" in result.message
+    assert warnings == []
+
+
+def test_an_overflowing_value_never_reaches_tiktok_as_null(dry_send):
+    # Through the host: a dry run writes the request bodies TikTok would get.
+    money = {"quantity": "10", "currency": "USD", "timestamp": int(time.time())}
+    rows = [
+        {**ROW, **money, "price": "1e308"},
+        {**ROW, **money, "event_id": "evt-2", "price": "1e307"},
+    ]
+    result, events = dry_send(rows)
+    assert result.summary["rejected_by_code"] == {"value.invalid": 1}
+    assert [event["properties"]["value"] for event in events] == [1e308]
+
+
+def test_the_largest_quantity_json_carries_exactly():
+    properties = event_of({"quantity": str(2**53 - 1)})["properties"]
+    assert properties["contents"] == [{"quantity": 2**53 - 1}]
+
+
 def test_quantity_written_as_a_whole_float_is_a_whole_number():
     assert event_of({"quantity": "3.0"})["properties"]["contents"] == [{"quantity": 3}]
 
@@ -590,6 +618,8 @@ def test_quantity_written_as_a_whole_float_is_a_whole_number():
         ("value", "NaN", "value.invalid"),
         ("value", "inf", "value.invalid"),
         ("value", "1,234.50", "value.invalid"),
+        ("value", "1_234.50", "value.invalid"),  # float() reads it; "1,234.50" is refused
+        ("value", "-0.01", "value.invalid"),
         ("value", True, "value.invalid"),
         ("value", [1], "value.invalid"),
         ("value", float("nan"), "value.invalid"),
@@ -597,10 +627,14 @@ def test_quantity_written_as_a_whole_float_is_a_whole_number():
         ("price", "-0.01", "price.invalid"),
         ("price", "free", "price.invalid"),
         ("price", "1e999", "price.invalid"),
+        ("price", "1_000", "price.invalid"),
         ("quantity", "2.5", "quantity.invalid"),
         ("quantity", "-1", "quantity.invalid"),
         ("quantity", "two", "quantity.invalid"),
         ("quantity", 1.5, "quantity.invalid"),
+        ("quantity", "1_000", "quantity.invalid"),
+        ("quantity", "1e300", "quantity.invalid"),  # whole, but no JSON integer carries it
+        ("quantity", 2**53, "quantity.invalid"),
         ("currency", "XYZ", "currency.invalid"),
         ("currency", "US Dollar", "currency.invalid"),
         ("currency", "$", "currency.invalid"),

@@ -17,7 +17,7 @@ import pytest
 
 from amp_destinations import Batch
 from tiktok_ads_events._money import CURRENCY_CODES, line_value, parse_currency, parse_quantity
-from tiktok_ads_events._phones import PhoneHasher
+from tiktok_ads_events._phones import _UNSURE, PhoneHasher, _international_shortcut, _valid_nanp
 
 NANP_REGIONS = phonenumbers.region_codes_for_country_code(1)
 # What PhoneHasher.hash strips before reading a number.
@@ -92,6 +92,63 @@ def test_the_nanp_shortcut_agrees_with_phonenumbers_on_20000_us_numbers():
 def test_the_nanp_shortcut_agrees_with_phonenumbers_in_every_nanp_region(region):
     seed = int.from_bytes(region.encode())
     assert_shortcut_agrees(PhoneHasher(region), nanp_like_numbers(400, seed=seed))
+
+
+def test_the_nanp_validity_check_agrees_with_phonenumbers_on_every_area_code():
+    """The shortcut's validity check against phonenumbers.is_valid_number: every area
+    code a pattern lets through, each with exchanges from 200 to 999."""
+    rng = random.Random(4)
+    for area in range(200, 1000):
+        for exchange in rng.sample(range(200, 1000), 12):
+            digits = f"{area}{exchange}{rng.randrange(10000):04d}"
+            number = phonenumbers.PhoneNumber(country_code=1, national_number=int(digits))
+            assert _valid_nanp(digits) == phonenumbers.is_valid_number(number), digits
+
+
+def international_reading(digits: str) -> str | None:
+    """What phonenumbers alone makes of digits read as an international number."""
+    try:
+        number = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def test_the_international_shortcut_agrees_with_phonenumbers_for_every_country_code():
+    """Random digits after each country code (some after a 0), digits that start with
+    no country code, and every example number phonenumbers has (one per region and kind
+    of number, all valid), without their "+"."""
+    rng = random.Random(5)
+    samples = [
+        f"{code}{rng.choice(('', '0'))}{rng.randrange(10 ** rng.randrange(3, 13)):d}"
+        for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE
+        for _ in range(60)
+    ]
+    samples += [f"{code}{rng.randrange(10**9):09d}" for code in (28, 42, 80, 83, 89, 969)]
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        for kind in phonenumbers.PhoneNumberType.values():
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is not None:
+                formatted = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+                samples.append(formatted[1:])
+    settled = 0
+    for digits in samples:
+        got = _international_shortcut(digits)
+        if got != _UNSURE:
+            settled += 1
+            assert got == international_reading(digits), digits
+    assert settled > 0.7 * len(samples)
+
+
+@pytest.mark.parametrize("region", ["US", "CA", "JM"])
+def test_a_number_that_cannot_exist_is_refused_on_both_paths(region):
+    hasher = PhoneHasher(region)
+    for text in ("1234567890", "2121234567", "9115550100"):
+        assert hasher.to_e164(text) is None and hasher.parse_to_e164(text) is None, text
+    for text in ("2133734253", "4165550123", "8765550100", "447911123456"):
+        assert hasher.to_e164(text) == hasher.parse_to_e164(text) is not None, text
 
 
 def test_the_same_digits_outside_the_nanp_are_read_in_that_region():

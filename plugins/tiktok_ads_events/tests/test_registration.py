@@ -35,9 +35,15 @@ def test_the_destination_declares_what_the_host_needs():
     assert TikTokAdsEvents.max_batch_bytes == MAX_REQUEST_BYTES
     assert TikTokAdsEvents.id_field == "event_id"
     assert TikTokAdsEvents.identifiers == {
-        "email": (("email",),),
-        "phone": (("phone",),),
-        "external_id": (("external_id",),),
+        "email": (("email",), ("email_2",), ("email_3",), ("email_4",), ("email_5",)),
+        "phone": (("phone",), ("phone_2",), ("phone_3",), ("phone_4",), ("phone_5",)),
+        "external_id": (
+            ("external_id",),
+            ("external_id_2",),
+            ("external_id_3",),
+            ("external_id_4",),
+            ("external_id_5",),
+        ),
         "ttclid or ttp": (("tiktok_click_id",), ("cookie_id",)),
         "ip with user agent": (("ip", "agent"),),
     }

@@ -34,6 +34,8 @@ def test_defaults_fill_every_optional_setting(tt):
         "default_currency": None,
         "api_base_url": DEFAULT_API_BASE_URL,
         "max_event_age_days": 28,
+        "event_name_map": {},
+        "event_id_columns": None,
     }
 
 

@@ -45,7 +45,8 @@ from ._constants import (
     TITLE,
     TRACK_PATH,
 )
-from ._prepare import FIELDS, EventPreparer
+from ._keys import key_columns
+from ._prepare import FIELDS, EventPreparer, fields_for
 from ._problems import (
     ADVERTISER,
     API,
@@ -78,9 +79,9 @@ class TikTokAdsEvents(Destination):
     fields = FIELDS
     id_field = "event_id"
     identifiers = {
-        "email": (("email",),),
-        "phone": (("phone",),),
-        "external_id": (("external_id",),),
+        "email": key_columns("email"),
+        "phone": key_columns("phone"),
+        "external_id": key_columns("external_id"),
         "ttclid or ttp": (("tiktok_click_id",), ("cookie_id",)),
         "ip with user agent": (("ip", "agent"),),
     }
@@ -101,6 +102,9 @@ class TikTokAdsEvents(Destination):
 
     def __init__(self, settings: Mapping[str, Any], credential: Credential | None = None):
         super().__init__(settings, credential)
+        # FIELDS and the columns event ids are derived from, which settings name: the
+        # host reads the instance's fields. (mypy: the base declares a ClassVar.)
+        self.fields = fields_for(self.settings)  # type: ignore[misc]
         self._advertiser_id = self.settings["advertiser_id"]
         self._event_set_id = self.settings["event_set_id"]
         self._offline = self.settings.get("event_source", OFFLINE) == OFFLINE
@@ -131,8 +135,10 @@ class TikTokAdsEvents(Destination):
         """The columns without which prepare rejects every row: the event (unless the
         destination names a fixed one), its id and time, and email, the audience key
         (the one identifier TikTok events must carry here; phone and external_id only
-        add to it)."""
-        required: list[tuple[str, ...]] = [("event_id",), ("timestamp",), ("email",)]
+        add to it). With event_id_columns, event_id or every column it is derived from."""
+        derived = self.settings.get("event_id_columns") or ()
+        event_id: list[tuple[str, ...]] = [("event_id", column) for column in derived]
+        required = (event_id or [("event_id",)]) + [("timestamp",), ("email",)]
         if not self.settings.get("fixed_event_name"):
             required.insert(0, ("event",))
         return required

@@ -2,15 +2,23 @@
 
 Money is strict: a wrong amount misreports revenue in TikTok's reports, so every
 function here raises ValueError rather than guessing, and the caller rejects the row.
+Amounts come as text, or as native numbers from Parquet or Python: int, float, Decimal
+(and other ``numbers.Real``); never a bool. What JSON cannot carry is refused: NaN,
+infinities, and (for quantities) whole numbers beyond what a JSON number holds exactly.
 """
 
 from __future__ import annotations
 
+import numbers
 from decimal import Decimal
 from functools import lru_cache
 from math import inf
 
 __all__ = ["CURRENCY_CODES", "parse_currency", "parse_amount", "parse_quantity", "line_value"]
+
+# The largest whole number a JSON number carries exactly everywhere (2^53 - 1): a
+# larger quantity would reach TikTok changed, or not be encodable at all.
+MAX_QUANTITY = 2**53 - 1
 
 # ISO 4217 codes of circulating national and regional currencies (list one, 2025).
 # Left out on purpose: fund codes (BOV, CHE, CHW, CLF, COU, MXV, USN, UYI, UYW),
@@ -49,15 +57,24 @@ def parse_currency(value: object) -> str | None:
 
 
 def parse_amount(value: object) -> float | None:
-    """A non-negative finite number; None when missing."""
+    """A non-negative finite number; None when missing.
+
+    Text is a plain decimal number: "1,000" is refused (a thousands separator or a
+    decimal comma cannot be told apart), and so is "1_000", which float() would read.
+    """
     if isinstance(value, str):
         text = value.strip()
         if not text:
             return None
         number = float(text)
+        if "_" in text:
+            raise ValueError("digits grouped with _")
     elif value is None:
         return None
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+    elif isinstance(value, bool):
+        raise ValueError("not a number")
+    elif isinstance(value, (int, float, Decimal, numbers.Real)):
+        # float() of a huge int overflows, of a huge Decimal gives inf, of an sNaN raises.
         try:
             number = float(value)
         except OverflowError:
@@ -85,6 +102,8 @@ def parse_quantity(value: object) -> int | None:
         return None
     if not number.is_integer():
         raise ValueError("not a whole number")
+    if number > MAX_QUANTITY:
+        raise ValueError("too large")
     return int(number)
 
 
@@ -92,7 +111,8 @@ def line_value(price: float, quantity: int) -> float:
     """price x quantity without binary noise: 9.99 x 3 is 29.97, not 29.970000000000002.
 
     Decimal arithmetic on the price's shortest repr keeps every digit the price had,
-    so sub-cent prices are not rounded away.
+    so sub-cent prices are not rounded away. ValueError when the product is too large
+    for a float (1e308 x 10): JSON has no infinity, and it would reach TikTok as null.
     """
     # 0.0 and -0.0 are one key to a cache but give products of opposite signs.
     if not price:
@@ -101,7 +121,10 @@ def line_value(price: float, quantity: int) -> float:
 
 
 def _decimal_product(price: float, quantity: int) -> float:
-    return float(Decimal(repr(price)) * quantity)
+    product = float(Decimal(repr(price)) * quantity)
+    if product == inf:
+        raise ValueError("too large")
+    return product
 
 
 # A file sells the same few prices in the same few quantities, row after row. Typed, so

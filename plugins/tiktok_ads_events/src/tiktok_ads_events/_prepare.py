@@ -8,6 +8,10 @@ input row by position (None for a column the input lacks).
 A bad required field or bad money rejects the row with a ``RecordError``; a bad
 optional field is dropped with a ``RecordWarning``. Messages name the field and the
 rule, never the value. Every reason code is listed in REASON_CODES.md.
+
+The rules of single fields live beside: event names in ``_events``, match keys in
+``_keys`` (with ``_hashing`` and ``_phones``), money in ``_money``, times in ``_times``,
+native values as text and derived event ids in ``_values``.
 """
 
 from __future__ import annotations
@@ -16,19 +20,28 @@ import ipaddress
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from functools import lru_cache
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from amp_destinations import RecordError, RecordWarning
 
-from ._constants import CONTENT_TYPES, EVENT_CHANNELS, MAX_EVENT_AGE_DAYS, STANDARD_EVENTS
-from ._hashing import hash_email, hash_external_id
+from ._constants import CONTENT_TYPES, EVENT_CHANNELS, MAX_EVENT_AGE_DAYS
+from ._events import EventNames
+from ._hashing import hash_email
+from ._keys import (
+    EMAIL_INVALID,
+    EMAIL_MISSING,
+    EMAIL_PARTLY_INVALID,
+    MATCH_KEY_COLUMNS,
+    MatchKeys,
+    all_missing,
+)
 from ._money import line_value, parse_amount, parse_currency, parse_quantity
 from ._phones import PhoneHasher
-from ._settings import standard_event_suggestion
 from ._times import parse_event_time
+from ._values import event_id_deriver, text_of
 
-__all__ = ["EventPreparer", "FIELDS", "FUTURE_SKEW_SECONDS", "WEB_ONLY_COLUMNS"]
+__all__ = ["EventPreparer", "FIELDS", "FUTURE_SKEW_SECONDS", "WEB_ONLY_COLUMNS", "fields_for"]
 
 # How far ahead of our clock an event may be, for clocks that disagree a little.
 FUTURE_SKEW_SECONDS = 300
@@ -49,7 +62,8 @@ WEB_ONLY_COLUMNS = ("ip",) + tuple(column for column, _ in _WEB_USER_TEXT + _WEB
 
 # The input columns prepare reads, in the order it receives their values. The first
 # twelve are unpacked by name in prepare; the others are reached through the
-# positions compiled in start.
+# positions compiled in start. ``fields_for`` adds the columns a destination derives
+# event ids from.
 FIELDS = (
     (
         "event",
@@ -69,27 +83,22 @@ FIELDS = (
     )
     + tuple(column for column, _ in _CONTENT_TEXT + _PROPERTY_TEXT)
     + WEB_ONLY_COLUMNS
+    + MATCH_KEY_COLUMNS
 )
 _POSITION = {column: position for position, column in enumerate(FIELDS)}
 _IP = _POSITION["ip"]
 
+
+def fields_for(settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """The columns prepare reads for these settings: ``FIELDS``, then the columns of
+    ``event_id_columns`` that are not among them."""
+    derived = settings.get("event_id_columns") or ()
+    return FIELDS + tuple(column for column in dict.fromkeys(derived) if column not in FIELDS)
+
+
 _is_offline_event_set_id = re.compile(r"[0-9]+").fullmatch
 # As the settings schema has it: upper-case letters and digits, not digits alone.
 _is_pixel_code = re.compile(r"(?=[0-9]*[A-Z])[A-Z0-9]+").fullmatch
-
-
-def _text(value: Any) -> str:
-    """Trimmed text, "" when missing; numbers from JSON as written. ValueError for a
-    JSON list, object or boolean. The hot path inlines the plain-string case."""
-    if value.__class__ is str:
-        return value.strip()
-    if value is None:
-        return ""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    if isinstance(value, str):
-        return value.strip()
-    raise ValueError("not text")
 
 
 def _reject(code: str, message: str) -> RecordError:
@@ -100,15 +109,23 @@ def _warn(code: str, message: str) -> RecordWarning:
     return RecordWarning(code, code.partition(".")[0], message)
 
 
-_EVENT_MISSING = _reject(
-    "event.missing",
-    "event is required: give the row an event, or set the destination's fixed event name",
-)
 _EVENT_ID_MISSING = _reject(
-    "event_id.missing", "event_id is required: TikTok deduplicates on it, so retries are safe"
+    "event_id.missing",
+    "event_id is required: TikTok deduplicates on it, so retries are safe (the "
+    "event_id_columns setting can derive it from other columns)",
+)
+_EVENT_ID_NOT_DERIVED = _reject(
+    "event_id.missing",
+    "event_id is missing and so is every column of event_id_columns it is derived from",
 )
 _EVENT_ID_INVALID = _reject(
-    "event_id.invalid", "event_id must be text or a number, not a list, object or boolean"
+    "event_id.invalid",
+    "event_id must be text or a finite number, not a list, object or boolean",
+)
+_EVENT_ID_UNDERIVABLE = _reject(
+    "event_id.invalid",
+    "event_id is derived from event_id_columns, and one of them holds a list, object, "
+    "boolean or a number that is not finite",
 )
 _TIMESTAMP_MISSING = _reject("timestamp.missing", "timestamp is required")
 _TIMESTAMP_INVALID = _reject(
@@ -119,17 +136,15 @@ _TIMESTAMP_IN_FUTURE = _reject(
     f"timestamp is more than {FUTURE_SKEW_SECONDS // 60} minutes in the future; "
     "a timestamp without an offset is read as UTC",
 )
-_EMAIL_MISSING = _reject(
-    "email.missing", "email is required: it is the audience key TikTok matches on"
+_VALUE_INVALID = _reject("value.invalid", "value must be a non-negative finite number")
+_VALUE_OVERFLOWS = _reject(
+    "value.invalid",
+    "value is price x quantity, and that is too large a number for TikTok to receive",
 )
-_EMAIL_INVALID = _reject(
-    "email.invalid",
-    "email is neither an email address (one @, a dotted domain, no spaces) "
-    "nor a SHA-256 hex digest",
-)
-_VALUE_INVALID = _reject("value.invalid", "value must be a non-negative number")
 _PRICE_INVALID = _reject("price.invalid", "price must be a non-negative number")
-_QUANTITY_INVALID = _reject("quantity.invalid", "quantity must be a non-negative whole number")
+_QUANTITY_INVALID = _reject(
+    "quantity.invalid", "quantity must be a non-negative whole number below 2^53"
+)
 _CURRENCY_INVALID = _reject(
     "currency.invalid", "currency must be an ISO 4217 code of a circulating currency, e.g. USD"
 )
@@ -139,7 +154,6 @@ _CURRENCY_MISSING = _reject(
     "add a currency column or set the destination's default currency",
 )
 
-_EXTERNAL_ID_INVALID = _warn("external_id.invalid", "external_id must be text or a number; dropped")
 _IP_INVALID = _warn("ip.invalid", "ip is not an IPv4 or IPv6 address; dropped")
 _CONTENT_TYPE_INVALID = _warn(
     "content_type.invalid", "content_type must be product or product_group; dropped"
@@ -168,19 +182,6 @@ _NOT_TEXT = {
 }
 
 
-@lru_cache(maxsize=256)
-def _unknown_event(name: str) -> RecordError:
-    """The rejection for a name that is not standard, with the closest standard name
-    when there is one. Cached: a file with one misspelling has it on every row."""
-    # Without separators, "add_to_cart" and "Complete Payment" are case slips too.
-    squeezed = name.replace("_", "").replace(" ", "").replace("-", "")
-    suggestion = standard_event_suggestion(squeezed) if squeezed else None
-    message = "event is not a TikTok standard event name (names are case-sensitive)"
-    if suggestion is not None:
-        message += f"; did you mean {suggestion!r}?"
-    return _reject("event.unknown", message)
-
-
 def _copy_text(values: tuple, specs: tuple, target: dict, warnings: list) -> None:
     """Copy optional text columns into ``target``, warning about unusable values."""
     for position, key, warning in specs:
@@ -188,7 +189,7 @@ def _copy_text(values: tuple, specs: tuple, target: dict, warnings: list) -> Non
         if value is None or value == "":
             continue
         try:
-            text = value.strip() if value.__class__ is str else _text(value)
+            text = value.strip() if value.__class__ is str else text_of(value)
         except ValueError:
             warnings.append(warning)
             continue
@@ -203,7 +204,7 @@ def _copy_choices(values: tuple, specs: tuple, target: dict, warnings: list) -> 
         if value is None or value == "":
             continue
         try:
-            text = (value.strip() if value.__class__ is str else _text(value)).lower()
+            text = (value.strip() if value.__class__ is str else text_of(value)).lower()
         except ValueError:
             warnings.append(warning)
             continue
@@ -216,9 +217,23 @@ def _copy_choices(values: tuple, specs: tuple, target: dict, warnings: list) -> 
 def _carries_something(value: Any) -> bool:
     """Whether a column holds a value, usable or not, as opposed to nothing."""
     try:
-        return bool(_text(value))
+        return bool(text_of(value))
     except ValueError:
         return True
+
+
+def _ttclid_in(url: str) -> str | None:
+    """The ttclid query parameter of a page URL (TikTok appends it to the landing page
+    of an ad click), or None."""
+    try:
+        query = urlsplit(url).query
+    except ValueError:  # a malformed URL, such as an unclosed IPv6 bracket
+        return None
+    for clid in parse_qs(query).get("ttclid", ()):
+        clid = clid.strip()
+        if clid:
+            return clid
+    return None
 
 
 _CHOICES = (
@@ -234,7 +249,16 @@ class EventPreparer:
         self._clock = clock
         self._web = settings.get("event_source") == "web"
         self._event_set_id = settings["event_set_id"]
-        self._fixed_event = settings.get("fixed_event_name") or None
+        self.fields = fields_for(settings)
+        self._events = EventNames(
+            settings.get("fixed_event_name") or None, settings.get("event_name_map")
+        )
+        self._known_events = self._events.known
+        derived = settings.get("event_id_columns") or ()
+        position = {column: index for index, column in enumerate(self.fields)}
+        self._derive_event_id = (
+            event_id_deriver([position[column] for column in derived]) if derived else None
+        )
         self._default_currency = settings.get("default_currency") or None
         self._limited_data_use = self._web and bool(settings.get("limited_data_use"))
         self._phones = PhoneHasher(settings.get("default_phone_region") or "US")
@@ -258,15 +282,19 @@ class EventPreparer:
             )
         self._phone_invalid = _warn(
             "phone.invalid",
-            "phone is neither E.164 nor a possible number in the default region "
-            f"{self._phones.default_region}; dropped",
+            "phone is neither E.164 nor a valid number in the default region "
+            f"{self._phones.default_region} or with a + in front; dropped",
         )
+        self._keys = MatchKeys(self._phones, self._phone_invalid)
         self.start(None)
 
     def start(self, columns: Sequence[str] | None) -> None:
         """Compile for a run. ``columns`` lists every column rows may carry, or is None
         when the reader cannot know (then every known column is looked at in every row)."""
         present = None if columns is None else frozenset(columns)
+        self._keys.start(_POSITION, present)
+        self._extra_emails = self._keys.extra_emails
+        self._read_optional_keys = self._keys.read_optional
 
         def kept(specs: tuple) -> tuple:
             return tuple(
@@ -316,17 +344,28 @@ class EventPreparer:
             event_source,
         ) = values[:12]
 
-        if event.__class__ is not str or event not in STANDARD_EVENTS:
-            event = self._read_event(event)
-            if event.__class__ is RecordError:
-                return event
+        if event.__class__ is str and (known := self._known_events.get(event)) is not None:
+            event, legacy = known
+        else:
+            resolved = self._events.resolve(event)
+            # mypy does not narrow on __class__, the cheapest test on this path.
+            if resolved.__class__ is RecordError:
+                return resolved
+            event, legacy = resolved  # type: ignore[misc]
 
         try:
-            event_id = event_id.strip() if event_id.__class__ is str else _text(event_id)
+            event_id = event_id.strip() if event_id.__class__ is str else text_of(event_id)
         except ValueError:
             return _EVENT_ID_INVALID
         if not event_id:
-            return _EVENT_ID_MISSING
+            if self._derive_event_id is None:
+                return _EVENT_ID_MISSING
+            try:
+                event_id = self._derive_event_id(values)
+            except ValueError:
+                return _EVENT_ID_UNDERIVABLE
+            if event_id is None:
+                return _EVENT_ID_NOT_DERIVED
 
         try:
             event_time = parse_event_time(timestamp)
@@ -340,20 +379,25 @@ class EventPreparer:
         if event_time > now + FUTURE_SKEW_SECONDS:
             return _TIMESTAMP_IN_FUTURE
 
-        try:
-            email = email.strip() if email.__class__ is str else _text(email)
-        except ValueError:
-            return _EMAIL_INVALID
-        if not email:
-            return _EMAIL_MISSING
-        email = hash_email(email)
-        if email is None:
-            return _EMAIL_INVALID
+        extras = () if self._extra_emails is None else self._extra_emails(values)
+        if email.__class__ is str and (not extras or all_missing(extras)):
+            email = email.strip()
+            if not email:
+                return EMAIL_MISSING
+            email = hash_email(email)
+            if email is None:
+                return EMAIL_INVALID
+            email_dropped = False
+        else:
+            emails = self._keys.emails(email, extras)
+            if emails.__class__ is RecordError:
+                return emails
+            email, email_dropped = emails  # type: ignore[misc]
 
         event_source_id = self._event_set_id
         if row_set_id is not None and row_set_id != "":
             try:
-                row_set_id = _text(row_set_id)
+                row_set_id = text_of(row_set_id)
             except ValueError:
                 return self._event_set_id_invalid
             if row_set_id:
@@ -367,8 +411,12 @@ class EventPreparer:
             return properties
 
         # From here on nothing rejects: optional fields are dropped with a warning.
+        if legacy is not None:
+            warnings.append(legacy)
         user = {"email": email}
-        self._read_user_ids(phone, external_id, user, warnings)
+        if email_dropped:
+            warnings.append(EMAIL_PARTLY_INVALID)
+        self._read_optional_keys(phone, external_id, values, user, warnings)
         page: dict[str, Any] | None = None
         if self._web:
             page = {}
@@ -391,18 +439,6 @@ class EventPreparer:
         if self._limited_data_use:
             result["limited_data_use"] = True
         return event_source_id, result
-
-    def _read_event(self, value: Any) -> str | RecordError:
-        """The slow path for an event that is not exactly a standard name."""
-        try:
-            name = _text(value)
-        except ValueError:
-            return _unknown_event("")
-        if not name:
-            return self._fixed_event or _EVENT_MISSING
-        if name in STANDARD_EVENTS:
-            return name
-        return _unknown_event(name)
 
     def _read_money(
         self, value: Any, price: Any, quantity: Any, currency: Any, priced: dict
@@ -440,7 +476,10 @@ class EventPreparer:
             currency = None
 
         if value is None and price is not None and quantity is not None:
-            value = line_value(price, quantity)
+            try:
+                value = line_value(price, quantity)
+            except ValueError:
+                return _VALUE_OVERFLOWS
         if currency is None and (value is not None or price is not None):
             currency = self._default_currency
         properties: dict = {}
@@ -456,35 +495,11 @@ class EventPreparer:
             priced["quantity"] = quantity
         return properties
 
-    def _read_user_ids(self, phone: Any, external_id: Any, user: dict, warnings: list) -> None:
-        if phone is not None and phone != "":
-            try:
-                phone = phone.strip() if phone.__class__ is str else _text(phone)
-            except ValueError:
-                warnings.append(self._phone_invalid)
-                phone = ""
-            if phone:
-                digest = self._phones.hash(phone)
-                if digest is None:
-                    warnings.append(self._phone_invalid)
-                else:
-                    user["phone"] = digest
-        if external_id is not None and external_id != "":
-            try:
-                external_id = (
-                    external_id.strip() if external_id.__class__ is str else _text(external_id)
-                )
-            except ValueError:
-                warnings.append(_EXTERNAL_ID_INVALID)
-                return
-            if external_id:
-                user["external_id"] = hash_external_id(external_id)
-
     def _read_web(self, values: tuple, user: dict, page: dict, warnings: list) -> None:
         ip = values[_IP]
         if ip is not None and ip != "":
             try:
-                ip = _text(ip)
+                ip = text_of(ip)
                 if ip:
                     ipaddress.ip_address(ip)
                     user["ip"] = ip
@@ -492,6 +507,13 @@ class EventPreparer:
                 warnings.append(_IP_INVALID)
         _copy_text(values, self._web_user_text, user, warnings)
         _copy_text(values, self._web_page_text, page, warnings)
+        # Without a click id of its own, the event takes the one in its landing page.
+        if "ttclid" not in user:
+            url = page.get("url")
+            if url is not None and "ttclid=" in url:
+                clid = _ttclid_in(url)
+                if clid is not None:
+                    user["ttclid"] = clid
 
     def _read_properties(
         self, values: tuple, properties: dict, priced: dict, warnings: list

@@ -283,6 +283,30 @@ class TikTokSettingsSchema(Schema):
             )
         },
     )
+    event_name_map = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(validate=StandardEventName()),
+        load_default=dict,
+        metadata={
+            "description": (
+                'Input event names to TikTok standard names, such as {"order completed": '
+                '"Purchase"}. Keys are compared without case and surrounding spaces; the '
+                "map applies before a row's event is checked."
+            )
+        },
+    )
+    event_id_columns = fields.List(
+        fields.String(validate=validate.Length(min=1, error="must not be empty.")),
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": (
+                "Columns to derive event_id from for rows without one: the SHA-256 of their "
+                "values, never salted, so a file sent again is deduplicated by TikTok "
+                "(see the plugin's REASON_CODES.md for how the values are joined)."
+            )
+        },
+    )
 
     @validates("default_phone_region")
     def _known_region(self, value, data_key):
@@ -290,6 +314,32 @@ class TikTokSettingsSchema(Schema):
             raise ValidationError(
                 "must be a region code phone numbers are known for, in upper case "
                 "(ISO 3166 alpha-2, such as US or GB)."
+            )
+
+    @validates("event_name_map")
+    def _unambiguous_map(self, value, data_key):
+        seen: dict[str, str] = {}
+        for key, name in value.items():
+            folded = key.strip().casefold()
+            if not folded:
+                raise ValidationError("has an empty key: each key is an input event name.")
+            if seen.setdefault(folded, name) != name:
+                raise ValidationError(
+                    f"maps {key!r} twice, to different names: keys are compared without "
+                    "case and surrounding spaces."
+                )
+
+    @validates("event_id_columns")
+    def _distinct_columns(self, value, data_key):
+        if value is None:
+            return
+        if not value:
+            raise ValidationError("must name at least one column, or be left unset.")
+        if len(set(value)) != len(value):
+            raise ValidationError("names a column twice.")
+        if "event_id" in value:
+            raise ValidationError(
+                "must not name event_id: it lists the columns event_id is derived from."
             )
 
     @validates_schema
