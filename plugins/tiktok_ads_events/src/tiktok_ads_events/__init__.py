@@ -8,7 +8,6 @@ hooks register the classes by name and path, so that ``amp-dest plugins list`` a
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
 import click
@@ -16,6 +15,7 @@ import click
 from amp_destinations import hookimpl
 
 from ._constants import NAME
+from ._lazy import lazy_names
 
 if TYPE_CHECKING:
     from ._destination import TikTokAdsEvents
@@ -30,12 +30,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _LAZY)
 
 
 @hookimpl

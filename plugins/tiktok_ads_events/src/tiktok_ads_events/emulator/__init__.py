@@ -9,8 +9,9 @@ Or from a shell: ``python -m tiktok_ads_events.emulator --port 0 --seed seed.jso
 See README.md beside this file for the seed format, faults and admin endpoints.
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from .._lazy import lazy_names
 
 if TYPE_CHECKING:
     from ._approve import ApprovalFailed, approve
@@ -41,9 +42,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _LAZY)
