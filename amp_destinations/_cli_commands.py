@@ -445,11 +445,7 @@ def _print_summary(result: RunResult) -> None:
         echo(f"  identifier coverage: {_coverage(s['identifier_coverage'])}")
     if any(s.get("match_keys", {}).values()):
         echo(f"  match keys per event: {match_keys.shares(s['match_keys'])}")
-    advice = match_keys.warning(s)
-    if advice:
-        echo(f"  warning: {advice}")
-    for note in s.get("remote_notes", []):
-        echo(f"  remote said: {note}")
+    _print_advice(s, "  ")
     if result.rejects_path:
         echo(f"  rejects file: {result.rejects_path}")
     if result.output_path:
@@ -569,6 +565,16 @@ def send(
     ctx.exit(codes.get(result.status, EXIT_FAILED))
 
 
+def _print_advice(summary: dict, indent: str) -> None:
+    """What send and runs show both end a summary with: the match-key warning and what
+    the remote system said."""
+    advice = match_keys.warning(summary)
+    if advice:
+        echo(f"{indent}warning: {advice}")
+    for note in summary.get("remote_notes", []):
+        echo(f"{indent}remote said: {note}")
+
+
 # runs ------------------------------------------------------------------------------
 
 
@@ -670,11 +676,7 @@ def runs_show(ctx, run_id, as_json):
             key != "lowest_concurrency" or summary.get("rate_limit_pauses")
         ):
             echo(f"{key}: {shown(summary[key])}")
-    advice = match_keys.warning(summary)
-    if advice:
-        echo(f"warning: {advice}")
-    for note in summary.get("remote_notes", []):
-        echo(f"remote said: {note}")
+    _print_advice(summary, "")
     if record.attempts:
         echo("attempts:")
         _table(
