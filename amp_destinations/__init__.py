@@ -37,6 +37,7 @@ if typing.TYPE_CHECKING:
         CredentialInfo,
         DestinationInfo,
         RunInfo,
+        RunKind,
         RunResult,
         RunStatus,
     )
@@ -91,6 +92,7 @@ __all__ = [
     "RetryPolicy",
     "RunInfo",
     "RunResult",
+    "RunKind",
     "RunStatus",
     "SaveResult",
     "Secret",
@@ -146,6 +148,7 @@ _LAZY = {
     "DestinationInfo": "_records",
     "RunInfo": "_records",
     "RunResult": "_records",
+    "RunKind": "_records",
     "RunStatus": "_records",
     "Register": "_registry",
     "Registry": "_registry",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import orjson
 from marshmallow import Schema
 
+from ._errors import AmpDestError
 from ._public import public
 from ._results import Batch, BatchOutcome, ConnectionStatus, RecordError, RecordWarning
 
@@ -124,7 +125,7 @@ class Destination:
       ``BatchOutcome``. ``session`` is the host's pooled ``httpx.Client``.
 
     and optionally ``on_save``, ``required_columns``, ``start_run``, ``batch_key``,
-    ``encode_item`` and ``batch_frame``.
+    ``encode_item``, ``batch_frame`` and ``start_test_events``.
     """
 
     name: ClassVar[str]
@@ -184,6 +185,18 @@ class Destination:
     def start_run(self, columns: Sequence[str] | None) -> None:
         """Called once before the first ``prepare`` of a run, with the input's columns
         when the reader knows them. Compile lookups and patterns here."""
+
+    def start_test_events(self, test_event_code: str | None) -> None:
+        """Called before a validation run, ahead of ``start_run``: from now on, mark
+        every batch this instance sends as test events, which the remote system shows
+        to the operator and keeps out of reporting. ``test_event_code`` is the
+        operator's, when given. Raise ``AmpDestError`` with what to do when test events
+        cannot be sent (no code to mark them with). The default refuses: a destination
+        without test events cannot be validated, only dry-run."""
+        raise AmpDestError(
+            f"{self.title} has no test events, so it cannot be validated with a sample: "
+            "a dry run prepares every row without sending"
+        )
 
     def prepare(self, row: Any, warnings: list[RecordWarning]) -> Any:
         """One input row as one item for ``encode_item``, or a ``RecordError``. ``row``

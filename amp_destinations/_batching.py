@@ -95,6 +95,13 @@ class Batcher:
             self._flush(key, batch)
         return True
 
+    def fits_alone(self, key: Hashable, part: bytes) -> bool:
+        """Whether the item ``part`` fits in a request by itself, under the byte cap."""
+        if self.max_bytes is None:
+            return True
+        head, _, tail = self._destination.batch_frame(key)
+        return len(head) + len(part) + len(tail) <= self.max_bytes
+
     def flush_all(self) -> None:
         for key, batch in self._open.items():
             if batch.rows:

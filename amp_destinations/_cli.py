@@ -21,6 +21,7 @@ from ._cli_support import (
     EXIT_INCOMPLETE,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
+    EXIT_NOT_READY,
     EXIT_TERMINATED,
     CliError,
     CliState,
@@ -35,6 +36,7 @@ __all__ = ["build_cli", "main"]
 EXIT_CODES = (
     EXIT_FAILED,
     EXIT_INCOMPLETE,
+    EXIT_NOT_READY,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_BROKEN_PIPE,

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 
 from . import _display as fmt
 from . import _match_keys as match_keys
@@ -23,16 +24,19 @@ from ._cli_support import (
     EXIT_FAILED,
     EXIT_INCOMPLETE,
     EXIT_INTERRUPTED,
+    EXIT_NOT_READY,
     EXIT_TERMINATED,
     CliError,
     _print_json,
     _state,
     json_option,
+    print_table,
     read_secrets,
 )
-from ._defaults import DEFAULT_CONCURRENCY
+from ._cli_verdict import print_verdict
+from ._defaults import DEFAULT_CONCURRENCY, DEFAULT_SAMPLE, MAX_SAMPLE
 from ._names import check_name
-from ._terminal import echo, printable
+from ._terminal import echo
 
 if TYPE_CHECKING:  # for annotations only: importing them costs nothing at run time
     from ._host import SaveResult
@@ -48,13 +52,6 @@ set_option = click.option(
     metavar="KEY=VALUE",
     help="A setting or non-secret field; repeat for more.",
 )
-
-
-def _table(rows: list[list[str]], header: list[str]) -> None:
-    rows = [[printable(cell) for cell in row] for row in rows]  # escaped before measuring
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
 
 
 # plugins ---------------------------------------------------------------------------
@@ -208,7 +205,7 @@ def credentials_list(ctx, as_json):
     if not records:
         echo("no credentials; add one with `amp-dest credentials add NAME --type TYPE`")
         return
-    _table(
+    print_table(
         [
             [
                 r.name,
@@ -339,7 +336,7 @@ def destinations_list(ctx, as_json):
     if not records:
         echo("no destinations; add one with `amp-dest destinations add NAME --type TYPE`")
         return
-    _table(
+    print_table(
         [[r.name, r.type, fmt.value(r.credential), fmt.when(r.updated_at)] for r in records],
         ["NAME", "TYPE", "CREDENTIAL", "UPDATED"],
     )
@@ -419,12 +416,20 @@ def _rate(rows_per_second: float) -> str:
     return f"{fmt.count(round(rows_per_second))} rows/s"
 
 
-def _print_summary(result: RunResult) -> None:
+def _print_summary(result: RunResult, input: str | None) -> None:
     s = result.summary
-    verb = "would deliver" if s.get("dry_run") else "delivered"
+    validation = "verdict" in s
+    if validation:
+        counts = (
+            f"{fmt.count(s['delivered'])} sent as test events and accepted, "
+            f"{fmt.count(s['rejected'])} rejected, {fmt.count(s['not_sent'])} valid and not sent"
+        )
+    else:
+        verb = "would deliver" if s.get("dry_run") else "delivered"
+        counts = f"{fmt.count(s['delivered'])} {verb}, {fmt.count(s['rejected'])} rejected"
     echo(
-        f"run {result.id} {result.status}: {fmt.counted(s['rows_read'], 'row')} read, "
-        f"{fmt.count(s['delivered'])} {verb}, {fmt.count(s['rejected'])} rejected, "
+        f"{'validation ' if validation else ''}run {result.id} {result.status}: "
+        f"{fmt.counted(s['rows_read'], 'row')} read, {counts}, "
         f"{fmt.count(s['pending'])} pending in {_seconds(s['elapsed_seconds'])} "
         f"({_rate(s['rows_per_second'])})"
     )
@@ -450,6 +455,7 @@ def _print_summary(result: RunResult) -> None:
         echo(f"  rejects file: {result.rejects_path}")
     if result.output_path:
         echo(f"  request bodies: {result.output_path}")
+    print_verdict(s, result.destination, input)
 
 
 @click.command()
@@ -474,6 +480,24 @@ def _print_summary(result: RunResult) -> None:
     "tab (TSV), e.g. ';'; '\\t' is a tab.",
 )
 @click.option("--dry-run", is_flag=True, help="Do everything but send; write request bodies.")
+@click.option(
+    "--validate",
+    is_flag=True,
+    help="Check every row here, send only a sample as test events, and say what a "
+    "full send would do.",
+)
+@click.option(
+    "--sample",
+    type=click.IntRange(1, MAX_SAMPLE),
+    default=DEFAULT_SAMPLE,
+    show_default=True,
+    help="With --validate: the valid rows sent, spread across the input.",
+)
+@click.option(
+    "--test-event-code",
+    metavar="CODE",
+    help="With --validate: the code that marks test events (else the destination's).",
+)
 @click.option("--rejects", type=click.Path(), help="Where to write rejected rows (a file).")
 @click.option(
     "--output", type=click.Path(file_okay=False), help="Dry run: the folder for request bodies."
@@ -519,11 +543,17 @@ def send(
     no_progress,
     as_json,
     delimiter,
+    validate,
+    sample,
+    test_event_code,
 ):
-    """Send a file (CSV, TSV, JSON Lines or Parquet) through a destination, or resume
-    a run with --resume RUN_ID."""
+    """Send a file (CSV, TSV, JSON Lines or Parquet) through a destination, validate it
+    first with --validate, or resume a run with --resume RUN_ID."""
     if resume is None and (not name or not input_path):
         raise CliError("give a destination and --input PATH, or --resume RUN_ID")
+    source = ctx.get_parameter_source("sample")
+    if not validate and (test_event_code is not None or source is ParameterSource.COMMANDLINE):
+        raise CliError("--sample and --test-event-code go with --validate: add it")
     host = _state(ctx).host
     result = host.send(
         name,
@@ -538,16 +568,28 @@ def send(
         batch_size=batch_size,
         timeout=timeout,
         progress=not (as_json or no_progress) and sys.stderr.isatty(),
+        validate=validate,
+        sample=sample,
+        test_event_code=test_event_code,
     )
     if as_json:
         _print_json(result.to_dict())
     else:
-        _print_summary(result)
-    from ._records import RunStatus
+        _print_summary(result, input_path)
+    from ._records import RunKind, RunStatus
 
     if result.status is RunStatus.SUCCEEDED:
+        if result.kind is RunKind.VALIDATION and not result.summary["verdict"]["ready"]:
+            ctx.exit(EXIT_NOT_READY)
         return
-    if not as_json:
+    if result.kind is RunKind.VALIDATION:
+        if not as_json:
+            echo(
+                f"amp-dest: error: validation run {result.id} {result.status}: "
+                f"{result.error}; validate again",
+                err=True,
+            )
+    elif not as_json:
         resume = f"amp-dest send --resume {result.id}"
         if result.rejects_path and result.rejects_path in (result.error or ""):
             resume += " --rejects OTHER_FILE"  # the rejects file itself failed
@@ -587,24 +629,30 @@ def runs():
 @click.option(
     "--destination", help="Only runs of this destination.", shell_complete=destination_names
 )
+@click.option(
+    "--kind",
+    type=click.Choice(["send", "dry_run", "validation"]),
+    help="Only runs of this kind.",
+)
 @click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
 @json_option
 @click.pass_context
-def runs_list(ctx, destination, limit, as_json):
+def runs_list(ctx, destination, kind, limit, as_json):
     """The latest runs, newest first."""
-    records = _state(ctx).host.runs(destination, limit)
+    records = _state(ctx).host.runs(destination, limit, kind=kind)
     if as_json:
         _print_json([record.to_dict() for record in records])
         return
     if not records:
         echo("no runs yet")
         return
-    _table(
+    print_table(
         [
             [
                 str(r.id),
                 r.destination,
-                r.status + (" (dry run)" if r.dry_run else ""),
+                r.kind.replace("_", " "),
+                r.status,
                 fmt.when(r.started_at),
                 fmt.count(r.rows_read),
                 fmt.count(r.delivered),
@@ -613,7 +661,17 @@ def runs_list(ctx, destination, limit, as_json):
             ]
             for r in records
         ],
-        ["ID", "DESTINATION", "STATUS", "STARTED", "READ", "DELIVERED", "REJECTED", "PENDING"],
+        [
+            "ID",
+            "DESTINATION",
+            "KIND",
+            "STATUS",
+            "STARTED",
+            "READ",
+            "DELIVERED",
+            "REJECTED",
+            "PENDING",
+        ],
     )
 
 
@@ -622,10 +680,10 @@ _RUN_FIELDS = (
     "id",
     "destination",
     "destination_type",
+    "kind",
     "status",
     "input",
     "format",
-    "dry_run",
     "rows_read",
     "delivered",
     "rejected",
@@ -645,6 +703,7 @@ _FIGURES: dict[str, Callable[[Any], str]] = {
     "batches": fmt.count,
     "requests": fmt.count,
     "requests_written": fmt.count,
+    "not_sent": fmt.count,
     "rate_limit_pauses": fmt.count,
     "lowest_concurrency": fmt.count,
     "elapsed_seconds": lambda seconds: f"{seconds:,.2f}",
@@ -677,9 +736,10 @@ def runs_show(ctx, run_id, as_json):
         ):
             echo(f"{key}: {shown(summary[key])}")
     _print_advice(summary, "")
+    print_verdict(summary, record.destination, record.input)
     if record.attempts:
         echo("attempts:")
-        _table(
+        print_table(
             [
                 [
                     str(a.attempt),

@@ -12,7 +12,7 @@ import click
 
 from ._errors import InvalidFieldsError, SecretStoreError
 from ._names import env_var_name
-from ._terminal import printable, printable_json
+from ._terminal import echo, printable, printable_json
 
 if TYPE_CHECKING:
     from ._host import Host
@@ -24,12 +24,14 @@ __all__ = [
     "EXIT_INCOMPLETE",
     "EXIT_INTERNAL",
     "EXIT_INTERRUPTED",
+    "EXIT_NOT_READY",
     "EXIT_TERMINATED",
     "CliError",
     "CliState",
     "_print_json",
     "_state",
     "json_option",
+    "print_table",
     "read_secrets",
     "stdin_is_interactive",
 ]
@@ -37,6 +39,7 @@ __all__ = [
 # The exit codes, as the README lists them. Click exits 2 for a usage error.
 EXIT_FAILED = 1
 EXIT_INCOMPLETE = 3
+EXIT_NOT_READY = 4  # send --validate: the sample's test events were not all accepted
 EXIT_INTERNAL = 70  # a bug: nothing else may use it
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader of our output went away, as git does
@@ -159,3 +162,10 @@ def read_secrets(
 
 def stdin_is_interactive() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()
+
+
+def print_table(rows: list[list[str]], header: list[str]) -> None:
+    rows = [[printable(cell) for cell in row] for row in rows]  # escaped before measuring
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())

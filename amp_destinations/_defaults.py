@@ -1,7 +1,7 @@
 """The defaults a send runs with, which the engine uses and ``--help`` shows: a module
 of their own, so that printing help imports no engine and no HTTP client."""
 
-__all__ = ["DEFAULT_CONCURRENCY", "DEFAULT_TIMEOUT"]
+__all__ = ["DEFAULT_CONCURRENCY", "DEFAULT_SAMPLE", "DEFAULT_TIMEOUT", "MAX_SAMPLE"]
 
 # Requests in flight. A run sends ~115 batches of 1,000 a second from one core, so
 # keeping up takes about 115 x (seconds a request takes): 8 falls behind beyond ~70 ms
@@ -10,3 +10,8 @@ __all__ = ["DEFAULT_CONCURRENCY", "DEFAULT_TIMEOUT"]
 DEFAULT_CONCURRENCY = 24
 # Seconds an HTTP request may take before it counts as a transport error and is retried.
 DEFAULT_TIMEOUT = 30.0
+# The rows a validation run sends as test events, unless told otherwise.
+DEFAULT_SAMPLE = 100
+# Test events are for a person to look at in the remote system's screens; a sample
+# larger than this says nothing more about the input and only costs requests.
+MAX_SAMPLE = 1000

@@ -38,12 +38,13 @@ from ._errors import InputError, StorageError
 from ._local_failures import file_failure
 from ._match_keys import buckets as match_key_buckets
 from ._private_files import make_private_dirs, write_private_bytes
-from ._records import RunResult, RunStatus
+from ._records import RunKind, RunResult, RunStatus
 from ._results import Batch, FailureType, RecordError
 from ._row_plan import RowPlan, covered
 from ._run import HEARTBEAT_SECONDS, RunRecorder, SettledRows
 from ._stop_signals import StopSignals
 from ._store import Store
+from ._validation import Sample
 
 __all__ = ["SendOptions", "RunResult", "run_delivery"]
 
@@ -68,6 +69,15 @@ class SendOptions:
     # there are when that is known before reading: the bar's percent and time left.
     input_progress: Callable[[], tuple[int, int] | None] | None = None
     input_rows: int | None = None
+    # A validation run: every row prepared, then this many valid rows sent one per
+    # request (the destination marks them as test events), and a verdict.
+    sample: int | None = None
+
+    @property
+    def kind(self) -> RunKind:
+        if self.sample:
+            return RunKind.VALIDATION
+        return RunKind.DRY_RUN if self.dry_run else RunKind.SEND
 
 
 class _PluginFailed(Exception):
@@ -153,6 +163,7 @@ class _Delivery:
         self.failure: FailureType | None = None
         self.requests_written = 0
         self.batcher = Batcher(destination, self.emit, options.batch_size)
+        self.sample = Sample(options.sample, self.batcher) if options.sample else None
         self.inflight: set[Future] = set()
         self.max_inflight = max(1, options.concurrency) + 2
         self.executor: ThreadPoolExecutor | None = None
@@ -225,6 +236,8 @@ class _Delivery:
 
     def settle(self, result: BatchResult) -> None:
         self.recorder.commit(result)
+        if self.sample is not None:
+            self.sample.record(result)
         self.progress.refresh()
         if result.fatal is not None and self.status is not RunStatus.FAILED:
             self.status, self.error = RunStatus.FAILED, result.fatal.message
@@ -233,6 +246,17 @@ class _Delivery:
         elif result.gave_up and self.status is None:
             self.status, self.error = RunStatus.INCOMPLETE, result.gave_up
             self.stop.set()
+
+    def send_sample(self, sample: Sample) -> None:
+        """Send the validation sample, one row per request so that each answer is that
+        row's; the valid rows left out are settled as not sent."""
+        chosen = sample.choose()
+        self.recorder.held = sample.valid - len(chosen)
+        one_each = Batcher(self.destination, self.emit, 1)
+        for key, row, record_id, part in chosen:
+            if self.stop.is_set():
+                return
+            one_each.add(key, row, record_id, part)
 
     def abort(self, status: RunStatus, error: str, *, wait: bool = True) -> None:
         """End the run early: nothing new is sent; with ``wait``, the batches in flight
@@ -248,6 +272,8 @@ class _Delivery:
     def finish(self, after_failure: bool = False) -> None:
         if not self.stop.is_set():
             self.batcher.flush_all()
+            if self.sample is not None:
+                self.send_sample(self.sample)
         while self.inflight:
             try:
                 self.drain(block=True)
@@ -319,6 +345,11 @@ def run_delivery(
     else:
         extra["rate_limit_pauses"] = delivery.throttle.pauses
         extra["lowest_concurrency"] = delivery.throttle.lowest
+    if delivery.sample is not None:
+        extra["not_sent"] = recorder.held
+        extra["verdict"] = delivery.sample.verdict(
+            recorder.rejected_by_code, status is RunStatus.SUCCEEDED
+        )
     summary = recorder.summary(destination.identifiers, extra)
     rejects = str(options.rejects_path) if options.rejects_path else None
     output = str(options.output_path) if options.output_path else None
@@ -344,7 +375,7 @@ def run_delivery(
         pass  # the run shows as stopped once this process ends, and resumes as well
     if unexpected is not None:
         raise unexpected
-    return RunResult(run_id, name, status, summary, rejects, output, delivery.error)
+    return RunResult(run_id, name, status, summary, rejects, output, delivery.error, options.kind)
 
 
 def _stopped_by(exc: Exception) -> str:
@@ -368,7 +399,7 @@ def _pump(
     batch_key = destination.batch_key
     fetch, refer, pad = plan.fetch, plan.refer, plan.pad
     id_index, single, combined = plan.id_index, plan.single, plan.combined
-    add = delivery.batcher.add
+    add = delivery.batcher.add if delivery.sample is None else delivery.sample.add
     reject = recorder.reject_prepared
     warned = recorder.warned
     heartbeat = recorder.heartbeat

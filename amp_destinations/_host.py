@@ -25,7 +25,7 @@ import httpx
 from ._authorize import Choice
 from ._authorizing import authorize, reauthorize
 from ._base import Credential, CredentialType, Destination, Reader
-from ._defaults import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
+from ._defaults import DEFAULT_CONCURRENCY, DEFAULT_SAMPLE, DEFAULT_TIMEOUT, MAX_SAMPLE
 from ._delivery import RetryPolicy
 from ._engine import RunResult, SendOptions, run_delivery
 from ._errors import (
@@ -48,6 +48,7 @@ from ._records import (
     CredentialInfo,
     DestinationInfo,
     RunInfo,
+    RunKind,
     RunStatus,
 )
 from ._redirect import Browser
@@ -697,6 +698,9 @@ class Host:
         retry: RetryPolicy | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         progress: bool = False,
+        validate: bool = False,
+        sample: int = DEFAULT_SAMPLE,
+        test_event_code: str | None = None,
     ) -> RunResult:
         """Send ``rows`` (an iterable of mappings) or the file ``input`` through the
         destination ``name``, and return the run's result.
@@ -713,6 +717,19 @@ class Host:
         the backoff, ``timeout`` is the seconds one request may take before its
         outcome counts as unknown, and ``progress`` shows a bar on stderr.
 
+        ``validate`` makes it a validation run (``kind`` "validation"): every row is
+        prepared and checked here, rejects recorded as a send would, but only
+        ``sample`` valid rows (1 to 1,000), spread across the input, are sent, one per
+        request, as test events marked with ``test_event_code`` (or the destination's
+        own; a destination that cannot send test events refuses). Its summary's
+        ``not_sent`` counts the valid rows left out, so read = delivered + rejected +
+        not_sent + pending, and ``verdict`` says what a full send would do:
+        ``would_deliver``, ``would_reject`` and ``rejected_by_code`` (the rows found
+        invalid here), ``sample`` (``sent``, ``accepted``, ``refused``, ``unanswered``
+        and ``rows``: each row's number, record id, outcome, code and message) and
+        ``ready``: every test event was accepted. A validation run is not resumed:
+        validate again.
+
         A run the remote system stops, or one left with rows pending, is not an
         exception: the result's ``status`` and ``error`` say so. Raises, before a run
         is recorded: InputError for an input that cannot be what was meant (it is
@@ -721,6 +738,10 @@ class Host:
         arguments that do not fit together or a run that cannot be resumed;
         NotFoundError and the errors of ``destination``. An exception raised by
         ``rows`` itself fails the run (recorded) and reaches the caller."""
+        if validate:
+            _check_validation(dry_run, resume, sample)
+        elif test_event_code is not None:
+            raise AmpDestError("a test event code applies to a validation run: add validate")
         run = None
         if resume is not None:
             run = self._resumable(resume, name, rows, input, format, delimiter, dry_run, output)
@@ -741,9 +762,12 @@ class Host:
         source = self._open_input(rows, input, format, delimiter, run)
         try:
             checked = checked_input(destination, source.rows, name)
+            if validate:
+                destination.start_test_events(test_event_code)
             destination.start_run(source.columns)
+            kind = RunKind.VALIDATION if validate else RunKind.DRY_RUN if dry_run else RunKind.SEND
             run_id, rejects_path, output_path = self._record_start(
-                run, name, destination, source, dry_run, rejects, output
+                run, name, destination, source, kind, rejects, output
             )
             options = SendOptions(
                 dry_run=dry_run,
@@ -756,6 +780,7 @@ class Host:
                 input_facts=source.facts,
                 input_progress=source.reader.progress if source.reader is not None else None,
                 input_rows=len(rows) if isinstance(rows, Sized) else None,
+                sample=sample if validate else None,
             )
             return self._deliver(run, run_id, name, destination, checked, options, timeout)
         finally:
@@ -774,6 +799,10 @@ class Host:
     ) -> RunInfo:
         """The run to resume, refusing what would make the resume differ from it."""
         run = _run_info(self.store.run(run_id))
+        if run.kind is RunKind.VALIDATION:
+            raise AmpDestError(
+                f"run {run_id} is a validation run, which is not resumed: validate again"
+            )
         if run.status is RunStatus.SUCCEEDED:
             raise AmpDestError(f"run {run_id} already succeeded; there is nothing to resume")
         if run.status is RunStatus.RUNNING:
@@ -842,7 +871,7 @@ class Host:
         name: str,
         destination: Destination,
         source: _Input,
-        dry_run: bool,
+        kind: RunKind,
         rejects: str | os.PathLike[str] | None,
         output: str | os.PathLike[str] | None,
     ) -> tuple[int, Path, Path | None]:
@@ -854,7 +883,8 @@ class Host:
                 destination_type=destination.name,
                 input=source.path,
                 format=source.format,
-                dry_run=dry_run,
+                dry_run=kind is RunKind.DRY_RUN,
+                kind=kind.value,
                 pid=os.getpid(),
                 summary=source.facts,
             )
@@ -863,7 +893,7 @@ class Host:
         run_dir = self.home / "runs" / str(run_id)
         rejects_path = Path(os.path.abspath(rejects)) if rejects else run_dir / "rejects.csv"
         output_path = None
-        if dry_run:
+        if kind is RunKind.DRY_RUN:
             output_path = Path(os.path.abspath(output)) if output else run_dir / "requests"
         self.store.update_run(
             run_id,
@@ -901,10 +931,15 @@ class Host:
 
     # runs -----------------------------------------------------------------------
 
-    def runs(self, destination: str | None = None, limit: int = 20) -> list[RunInfo]:
-        """The latest ``limit`` runs, newest first, of one ``destination`` or all;
-        without their attempts (``attempts`` is None)."""
-        return [_run_info(record) for record in self.store.runs(destination, limit)]
+    def runs(
+        self, destination: str | None = None, limit: int = 20, *, kind: str | None = None
+    ) -> list[RunInfo]:
+        """The latest ``limit`` runs, newest first, of one ``destination`` or all, of
+        one ``kind`` (a ``RunKind``) or all; without their attempts (``attempts`` is
+        None)."""
+        if kind is not None:
+            kind = RunKind(kind).value  # a kind that does not exist is a ValueError
+        return [_run_info(record) for record in self.store.runs(destination, limit, kind)]
 
     def run(self, run_id: int) -> RunInfo:
         """The run ``run_id``, with ``attempts``: the first send and each resume.
@@ -912,6 +947,18 @@ class Host:
         Raises NotFoundError when there is none."""
         record = self.store.run(run_id)
         return _run_info(record, self.store.attempts(run_id))
+
+
+def _check_validation(dry_run: bool, resume: int | None, sample: int) -> None:
+    if dry_run:
+        raise AmpDestError(
+            "a validation run sends its sample as test events and a dry run sends "
+            "nothing: give one of validate and dry_run"
+        )
+    if resume is not None:
+        raise AmpDestError("a validation run is not resumed: validate again, without resume")
+    if not 1 <= sample <= MAX_SAMPLE:
+        raise AmpDestError(f"the sample is 1 to {MAX_SAMPLE:,} rows, not {sample:,}")
 
 
 def _fingerprint(path: str) -> str:

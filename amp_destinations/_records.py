@@ -31,8 +31,7 @@ def _fields_dict(record: Any) -> dict[str, Any]:
     """A record's fields by name, in their declared order, a status as its plain string."""
     values = {field.name: getattr(record, field.name) for field in dataclasses.fields(record)}
     return {
-        name: value.value if isinstance(value, RunStatus) else value
-        for name, value in values.items()
+        name: value.value if isinstance(value, StrEnum) else value for name, value in values.items()
     }
 
 
@@ -47,6 +46,15 @@ class RunStatus(StrEnum):
     INCOMPLETE = "incomplete"  # rows are left pending after their retries
     INTERRUPTED = "interrupted"  # stopped by Ctrl-C or SIGTERM
     STOPPED = "stopped"  # its process ended without recording an end (kill -9, power loss)
+
+
+@public
+class RunKind(StrEnum):
+    """What a run was for. A ``str``, like ``RunStatus``."""
+
+    SEND = "send"  # the rows sent for real
+    DRY_RUN = "dry_run"  # everything but the network: the request bodies written out
+    VALIDATION = "validation"  # prepared locally, a sample sent as test events, a verdict
 
 
 @public
@@ -68,6 +76,9 @@ class RunResult:
                     run ("auth" when the remote system refused the credential)
     ``rejects_path`` the rejects file; ``output_path`` the dry run's request folder
     ``error``       why it did not succeed, or None
+    ``kind``        a ``RunKind``: a send, a dry run or a validation run, whose
+                    summary also has ``not_sent`` (valid rows left out of the sample)
+                    and ``verdict`` (see ``Host.send``)
     """
 
     id: int
@@ -77,6 +88,7 @@ class RunResult:
     rejects_path: str | None = None
     output_path: str | None = None
     error: str | None = None
+    kind: RunKind = RunKind.SEND
 
     @property
     def ok(self) -> bool:
@@ -88,6 +100,7 @@ class RunResult:
             "id": self.id,
             "destination": self.destination,
             "status": str(self.status),
+            "kind": str(self.kind),
             "error": self.error,
             "rejects_path": self.rejects_path,
             "output_path": self.output_path,
@@ -229,6 +242,7 @@ class RunInfo:
     ``input``       the input file's absolute path; None for rows from Python
     ``format``      the input format (a reader's name), None for rows from Python
     ``dry_run``     whether it was a dry run (nothing sent, request bodies written)
+    ``kind``        a ``RunKind``: send, dry run or validation
     ``status``      a ``RunStatus``
     ``started_at``, ``ended_at``  seconds since the epoch (``ended_at`` None until it ends)
     ``rows_read``, ``delivered``, ``rejected``, ``pending``  its rows so far, over all
@@ -247,6 +261,7 @@ class RunInfo:
     input: str | None
     format: str | None
     dry_run: bool
+    kind: RunKind
     status: RunStatus
     started_at: float
     ended_at: float | None
@@ -263,6 +278,7 @@ class RunInfo:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", RunStatus(self.status))
+        object.__setattr__(self, "kind", RunKind(self.kind))
 
     def to_dict(self) -> dict[str, Any]:
         data = _fields_dict(self)

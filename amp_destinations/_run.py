@@ -99,6 +99,8 @@ class RunRecorder:
         self.notes: list[str] = []
         self.coverage: Counter[str] = Counter()
         self.prepared = 0
+        # A validation run's valid rows left out of its sample: settled, never sent.
+        self.held = 0
         self.match_keys: dict[str, int] = {}  # prepared rows by bucket, see _match_keys
         self.earlier = [a for a in store.attempts(run_id) if a["attempt"] != attempt]
         # An attempt that recorded its end counted (prepared, coverage, match keys) every
@@ -120,7 +122,7 @@ class RunRecorder:
 
     @property
     def pending(self) -> int:
-        return self.rows_read - self.delivered - self.rejected
+        return self.rows_read - self.delivered - self.rejected - self.held
 
     def _rejects_failure(self, path: Path, exc: OSError) -> StorageError:
         self._writer = None  # the database keeps every reject: a resume writes the file
@@ -219,7 +221,7 @@ class RunRecorder:
             rows_read=rows_read,
             delivered=delivered,
             rejected=rejected,
-            pending=rows_read - delivered - rejected,
+            pending=rows_read - delivered - rejected - self.held,
         )
         self._recorded_at = time.monotonic()
 

@@ -128,6 +128,12 @@ MIGRATIONS: list[str] = [
     -- "0", "1", "2", "3+", recorded when the attempt ends: JSON.
     ALTER TABLE run_attempts ADD COLUMN match_keys TEXT NOT NULL DEFAULT '{}';
     """,
+    """
+    -- What a run was for: "send", "dry_run" (nothing sent) or "validation" (the input
+    -- prepared locally, a sample sent as test events).
+    ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'send';
+    UPDATE runs SET kind = 'dry_run' WHERE dry_run = 1;
+    """,
 ]
 
 RUN_COLUMNS = (
@@ -137,6 +143,7 @@ RUN_COLUMNS = (
     "input",
     "format",
     "dry_run",
+    "kind",
     "status",
     "started_at",
     "ended_at",
@@ -433,14 +440,18 @@ class Store:
             raise NotFoundError(f"no run with id {run_id}", "run", str(run_id))
         return _run_dict(row)
 
-    def runs(self, destination: str | None = None, limit: int = 20) -> list[dict]:
-        if destination:
-            rows = self.db.execute(
-                "SELECT * FROM runs WHERE destination = ? ORDER BY id DESC LIMIT ?",
-                (destination, limit),
-            )
-        else:
-            rows = self.db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))
+    def runs(
+        self, destination: str | None = None, limit: int = 20, kind: str | None = None
+    ) -> list[dict]:
+        conditions, values = [], []
+        for column, wanted in (("destination", destination), ("kind", kind)):
+            if wanted:
+                conditions.append(f"{column} = ?")
+                values.append(wanted)
+        where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
+        rows = self.db.execute(
+            f"SELECT * FROM runs {where}ORDER BY id DESC LIMIT ?", (*values, limit)
+        )
         return [_run_dict(row) for row in rows.fetchall()]
 
     def start_attempt(self, run_id: int, pid: int) -> int:

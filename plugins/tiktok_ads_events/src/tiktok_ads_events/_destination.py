@@ -116,18 +116,39 @@ class TikTokAdsEvents(Destination):
             self._advertiser_id,
             self._offline,
         )
-        test_event_code = self.settings.get("test_event_code")
         self._body_head = (
             b'{"event_source":'
             + orjson.dumps(self.settings.get("event_source", OFFLINE))
             + b',"event_source_id":'
         )
+        self._mark_test_events(self.settings.get("test_event_code"))
+
+    def _mark_test_events(self, test_event_code: str | None) -> None:
         self._body_middle = (
             b',"partner_name":'
             + orjson.dumps(PARTNER_NAME)
             + (b',"test_event_code":' + orjson.dumps(test_event_code) if test_event_code else b"")
             + b',"data":['
         )
+
+    def start_test_events(self, test_event_code: str | None) -> None:
+        """A validation run's sample goes to TikTok as test events: Events Manager shows
+        them under Test Events and keeps them out of reporting and optimisation."""
+        code = test_event_code or self.settings.get("test_event_code")
+        if not code:
+            raise AmpDestError(
+                "validating sends the sample as test events, which need a test event code: "
+                "copy it from TikTok Events Manager (your event set, Test Events tab) and "
+                "give it with --test-event-code CODE (test_event_code= in Python) or set the "
+                "destination's "
+                "test_event_code"
+            )
+        if len(code) > 64 or not code.isprintable() or code != code.strip():
+            raise AmpDestError(
+                "the test event code is at most 64 printable characters with no spaces "
+                "around them: copy it again from Events Manager's Test Events tab"
+            )
+        self._mark_test_events(code)
 
     # -- preparing and encoding -------------------------------------------------------
 

@@ -22,6 +22,8 @@ def handle_admin(state: EmulatorState, request: Request) -> Response:
     route = (request.method, request.path.removeprefix(ADMIN_PREFIX))
     if route == ("GET", "events"):
         return _events(state, request)
+    if route == ("GET", "test_events"):
+        return _test_events(state, request)
     if route == ("GET", "stats"):
         return json_response(200, state.stats())
     if route == ("POST", "reset"):
@@ -35,7 +37,7 @@ def handle_admin(state: EmulatorState, request: Request) -> Response:
         return _revoke(state, request)
     if route == ("POST", "clock"):
         return _advance_clock(state, request)
-    if route[1] in ("events", "stats", "reset", "faults", "revoke", "clock"):
+    if route[1] in ("events", "test_events", "stats", "reset", "faults", "revoke", "clock"):
         return json_response(405, {"error": "method not allowed"})
     return json_response(404, {"error": "no such emulator endpoint"})
 
@@ -52,6 +54,16 @@ def _events(state: EmulatorState, request: Request) -> Response:
             "count": state.event_count(event_set_id),
             "events": state.events(event_set_id),
         },
+    )
+
+
+def _test_events(state: EmulatorState, request: Request) -> Response:
+    wanted = parse_qs(request.query).get("event_set_id")
+    if not wanted:
+        return json_response(400, {"error": "event_set_id: required"})
+    events = state.test_events(wanted[0])
+    return json_response(
+        200, {"event_set_id": wanted[0], "count": len(events), "test_events": events}
     )
 
 

@@ -126,7 +126,8 @@ class EmulatorApi:
     # Endpoints.
 
     def _track(self, request: Request, token: AccessToken) -> Response:
-        event_source, source_id, data = check_body(json_body(request))
+        body = json_body(request)
+        event_source, source_id, data = check_body(body)
         owner = self.state.owner_of(event_source, source_id)
         if owner is None:
             kind = "offline event set" if event_source == "offline" else "pixel"
@@ -145,7 +146,12 @@ class EmulatorApi:
                     raise InvalidRequest(
                         f"data[{index}]", "event rejected (emulator poison_event_ids fault)"
                     )
-        self.state.store(source_id, data, request.body)
+        test_event_code = body.get("test_event_code")
+        if test_event_code is not None:
+            # As TikTok does: shown apart, never counted with the real events.
+            self.state.store_test_events(source_id, test_event_code, data)
+        else:
+            self.state.store(source_id, data, request.body)
         return envelope(OK, "OK")
 
     def _offline_get(self, request: Request, token: AccessToken) -> Response:

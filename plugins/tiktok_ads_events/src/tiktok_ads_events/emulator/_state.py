@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 from enum import Enum
 from operator import itemgetter
@@ -17,6 +17,8 @@ from ._seed import Seed, SeedApp, SeedToken
 
 ACCESS_TOKEN_EXPIRE_IN = 86_400
 REFRESH_TOKEN_EXPIRE_IN = 31_536_000
+# Test events kept per event set, as Events Manager lists the latest only.
+MAX_TEST_EVENTS = 10_000
 _get_event = itemgetter("event")
 _get_event_id = itemgetter("event_id")
 
@@ -100,6 +102,8 @@ class EmulatorState:
             self._accepted: Counter[str] = Counter()
             self._requests: Counter[str] = Counter()
             self._duplicates = 0
+            # Per event set: (test event code, event), the latest MAX_TEST_EVENTS.
+            self._test_events: dict[str, deque[tuple[str, dict]]] = {}
             self.auth_codes = AuthCodes()
 
     # What tests read.
@@ -113,6 +117,13 @@ class EmulatorState:
             data = orjson.loads(body)["data"]
             events.extend(data if positions is None else [data[position] for position in positions])
         return events
+
+    def test_events(self, event_set_id: str) -> list[dict]:
+        """Test events received for an event set, in arrival order, each with its code:
+        what Events Manager's Test Events tab lists."""
+        with self._lock:
+            received = list(self._test_events.get(event_set_id, ()))
+        return [{"test_event_code": code, "event": event} for code, event in received]
 
     def event_count(self, event_set_id: str) -> int:
         """Distinct events accepted for an event set (counted even when events are not kept)."""
@@ -145,6 +156,7 @@ class EmulatorState:
                 "requests": dict(self._requests),
                 "events": dict(self._accepted),
                 "duplicates": self._duplicates,
+                "test_events": {key: len(kept) for key, kept in self._test_events.items()},
                 "faults": self.fault_plan.snapshot(),
             }
 
@@ -197,6 +209,11 @@ class EmulatorState:
             event_set.auto_tracking = auto_tracking
             if name is not None:
                 event_set.name = name
+
+    def store_test_events(self, event_source_id: str, code: str, events: list[dict]) -> None:
+        with self._lock:
+            kept = self._test_events.setdefault(event_source_id, deque(maxlen=MAX_TEST_EVENTS))
+            kept.extend((code, event) for event in events)
 
     def store(self, event_source_id: str, events: list[dict], body: bytes) -> int:
         """Store events once per (event set, event, event_id); return how many were new.
