@@ -268,7 +268,9 @@ def test_send_dry_run(configured, tmp_path):
     assert result.exit_code == 0
     assert "3 would deliver" in result.output
     assert (tmp_path / "out" / "request-000001.json").exists()
-    assert "(dry run)" in run("runs", "list").output
+    listing = run("runs", "list").output.splitlines()
+    assert listing[0].split()[:4] == ["ID", "DESTINATION", "KIND", "STATUS"]
+    assert listing[1].split()[:5] == ["1", "rec", "dry", "run", "succeeded"]
 
 
 def test_a_failed_run_exits_non_zero_with_the_resume_command(configured, tmp_path):

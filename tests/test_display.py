@@ -161,7 +161,7 @@ def test_send_and_runs_show_print_counts_and_shares_alike(configured, tmp_path):
     shown = run("runs", "show", "1").output
     assert not PYTHON_WORDS.search(shown), shown
     for line in (
-        "dry_run: false",
+        "kind: send",
         "rows_read: 1,200",
         "delivered: 1,200",
         "identifier_coverage: email 100%, phone with id 72%",

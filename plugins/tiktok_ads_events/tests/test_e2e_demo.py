@@ -99,6 +99,7 @@ def test_demo_lists_the_run(demo):
     assert listing[0].split() == [
         "ID",
         "DESTINATION",
+        "KIND",
         "STATUS",
         "STARTED",
         "READ",
@@ -107,7 +108,7 @@ def test_demo_lists_the_run(demo):
         "PENDING",
     ]
     row = listing[1].split()
-    assert row[:3] == ["1", "tiktok-store-sales", "succeeded"]
+    assert row[:4] == ["1", "tiktok-store-sales", "send", "succeeded"]
     assert row[-4:] == ["1,200", "1,156", "44", "0"]
 
 
@@ -163,7 +164,12 @@ def test_demo_ends_with_the_command_that_shows_its_state(demo):
         timeout=e2e.PROCESS_TIMEOUT,
     )
     assert shown.returncode == 0, shown.stderr
-    assert shown.stdout.splitlines()[1].split()[:3] == ["1", "tiktok-store-sales", "succeeded"]
+    assert shown.stdout.splitlines()[1].split()[:4] == [
+        "1",
+        "tiktok-store-sales",
+        "send",
+        "succeeded",
+    ]
     kept = {path.name for path in home.iterdir()}
     assert {"amp-destinations.sqlite3", "runs", "events.csv", "emulator.log"} <= kept
 

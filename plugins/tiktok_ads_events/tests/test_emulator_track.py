@@ -122,9 +122,23 @@ def track(client, events, **kwargs) -> dict:
 
 def test_a_valid_offline_batch_is_accepted_and_stored_as_sent(client, emu):
     events = make_events(3)
-    answer = track(client, events, test_event_code="TEST123")
+    answer = track(client, events)
     assert (answer["code"], answer["message"]) == (0, "OK")
     assert emu.state.events(EVENT_SET) == events
+    assert emu.state.event_count(EVENT_SET) == 3
+
+
+def test_test_events_are_kept_apart_from_real_ones_and_listed_with_their_code(client, emu):
+    events = make_events(3)
+    answer = track(client, events, test_event_code="TEST123")
+    assert (answer["code"], answer["message"]) == (0, "OK")
+    assert emu.state.events(EVENT_SET) == [] and emu.state.event_count(EVENT_SET) == 0
+    listed = client.get("/_emulator/test_events", params={"event_set_id": EVENT_SET}).json()
+    assert listed["count"] == 3
+    assert listed["test_events"] == [{"test_event_code": "TEST123", "event": e} for e in events]
+    assert client.get("/_emulator/stats").json()["test_events"] == {EVENT_SET: 3}
+    # The same events sent for real afterwards are new to the real count.
+    track(client, events)
     assert emu.state.event_count(EVENT_SET) == 3
 
 
