@@ -164,8 +164,9 @@ def stdin_is_interactive() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()
 
 
-def print_table(rows: list[list[str]], header: list[str]) -> None:
+def print_table(rows: list[list[str]], header: list[str], indent: str = "") -> None:
     rows = [[printable(cell) for cell in row] for row in rows]  # escaped before measuring
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
-        echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+        line = "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths))
+        echo(indent + line.rstrip())

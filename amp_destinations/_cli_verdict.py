@@ -47,7 +47,8 @@ def print_verdict(summary: Mapping[str, Any], destination: str, input: str | Non
                 ]
                 for r in listed
             ],
-            ["  ROW", "RECORD ID", "OUTCOME", "CODE", "MESSAGE"],
+            ["ROW", "RECORD ID", "OUTCOME", "CODE", "MESSAGE"],
+            indent="  ",
         )
     if len(listed) < len(rows):
         echo(f"  and {fmt.count(len(rows) - len(listed))} more accepted (--json lists each)")

@@ -618,8 +618,11 @@ def _attempt_dict(row: sqlite3.Row) -> dict:
 
 
 def _run_dict(row: sqlite3.Row) -> dict:
-    data = {column: row[column] for column in RUN_COLUMNS}
+    names = row.keys()
+    data = {column: row[column] for column in RUN_COLUMNS if column in names}
     data["dry_run"] = bool(data["dry_run"])
+    # A read-only database from before run kinds has no such column (see _credential_dict).
+    data.setdefault("kind", "dry_run" if data["dry_run"] else "send")
     if data["status"] == "running" and not _process_alive(data["pid"]):
         # The sending process died without recording an end (kill -9, power loss):
         # its ledger is intact and --resume continues it.

@@ -6,10 +6,12 @@ sent one item per request, as test events, so that each answer belongs to one ro
 verdict then says what a full send would deliver and reject, and how the sample fared.
 
 The sample is spread across the input without knowing its length: every ``stride``-th
-valid row is kept, and when twice the wanted size is kept, every other one is dropped
-and the stride doubled. What is kept is then evenly spaced over the valid rows read so
-far, so the rows chosen come from the start, the middle and the end of the file alike,
-the same rows on every run of the same input, in memory for at most twice the sample.
+valid row is kept, and when four times the wanted size is kept, every other one is
+dropped and the stride doubled. What is kept is then evenly spaced over the valid rows
+read so far, at least twice as many as wanted, so that the rows chosen from it are
+spaced alike within one stride: they come from the start, the middle and the end of the
+file alike, the same rows on every run of the same input, with at most four times the
+sample in memory.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ class Sample:
         if self.valid % self._stride == 0:
             kept = self._kept
             kept.append((key, row, record_id, part))
-            if len(kept) >= 2 * self.size:
+            if len(kept) >= 4 * self.size:
                 del kept[1::2]
                 self._stride *= 2
         self.valid += 1

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 import amp_destinations as amp
-from amp_destinations._store import MIGRATIONS, Store, _credential_dict
+from amp_destinations._store import MIGRATIONS, Store, _credential_dict, _run_dict
 
 
 def test_a_new_database_is_at_the_latest_schema_version(tmp_path):
@@ -102,4 +102,23 @@ def test_attempts_recorded_before_match_keys_read_empty_figures(tmp_path):
     db.close()
     store = Store(tmp_path)
     assert store.attempts(1)[0]["match_keys"] == {}
+    store.close()
+
+
+def test_runs_recorded_before_kinds_are_sends_or_dry_runs(tmp_path):
+    db = _database_at_version(tmp_path, 4)
+    for dry_run in (0, 1):
+        db.execute(
+            "INSERT INTO runs (destination, destination_type, status, started_at, dry_run) "
+            "VALUES ('d', 'file', 'succeeded', 1.0, ?)",
+            (dry_run,),
+        )
+    db.commit()
+    db.row_factory = sqlite3.Row
+    unmigrated = [_run_dict(row)["kind"] for row in db.execute("SELECT * FROM runs")]
+    db.close()
+    assert unmigrated == ["send", "dry_run"]  # read-only: read as they were
+    store = Store(tmp_path)
+    assert [run["kind"] for run in store.runs()] == ["dry_run", "send"]
+    assert [run["id"] for run in store.runs(kind="dry_run")] == [2]
     store.close()
