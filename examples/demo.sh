@@ -140,6 +140,10 @@ echo "== sending examples/events.csv"
 # TikTok takes events from the last 28 days: send the shipped rows with their
 # timestamps shifted to end now (every other byte unchanged).
 run "$PY" examples/make_events.py --refresh examples/events.csv --out "$AMP_DEST_HOME/events.csv"
+echo "== validating first: every row checked here, 20 of them sent as TikTok test events"
+run "$AMP" send tiktok-store-sales --input "$AMP_DEST_HOME/events.csv" --validate --sample 20 \
+    --test-event-code DEMO-TEST
+echo "== the verdict said ready: sending it all"
 run "$AMP" send tiktok-store-sales --input "$AMP_DEST_HOME/events.csv"
 
 echo "== the run"

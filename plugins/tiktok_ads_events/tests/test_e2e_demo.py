@@ -80,6 +80,7 @@ def test_demo_completes_the_main_job(demo):
     assert "connection test passed for tiktok-store-sales" in completed.stdout
     assert "applied: auto tracking turned on for event set" in completed.stdout
     assert "connection test for tiktok-store-sales: passed" in completed.stdout
+    assert "verdict: ready: every test event was accepted" in completed.stdout
     assert "1,200 rows read, 1,156 delivered, 44 rejected, 0 pending" in completed.stdout
 
 
@@ -108,8 +109,11 @@ def test_demo_lists_the_run(demo):
         "PENDING",
     ]
     row = listing[1].split()
-    assert row[:4] == ["1", "tiktok-store-sales", "send", "succeeded"]
+    assert row[:4] == ["2", "tiktok-store-sales", "send", "succeeded"]
     assert row[-4:] == ["1,200", "1,156", "44", "0"]
+    validated = listing[2].split()  # the sample's 20 test events: delivered, never counted
+    assert validated[:4] == ["1", "tiktok-store-sales", "validation", "succeeded"]
+    assert validated[-4:] == ["1,200", "20", "44", "0"]
 
 
 def test_demo_stops_its_emulator(demo):
@@ -124,11 +128,12 @@ def test_demo_stops_its_emulator(demo):
 def test_demo_prints_the_send_it_really_runs(demo):
     completed, home = demo
     commands = printed_commands(completed.stdout)
-    (send,) = [c for c in commands if c[1:3] == ["send", "tiktok-store-sales"]]
+    validate, send = [c for c in commands if c[1:3] == ["send", "tiktok-store-sales"]]
+    assert "--validate" in validate and "--validate" not in send
     (refresh,) = [c for c in commands if "--refresh" in c]
     # The copy with refreshed timestamps, made by the printed command, is what was sent.
     assert send[3] == "--input" and send[4] == refresh[refresh.index("--out") + 1]
-    assert shown_run(home, 1)["input"] == send[4]
+    assert shown_run(home, 2)["input"] == send[4] == validate[4]
     assert Path(send[4]).is_relative_to(home)
 
 
@@ -165,7 +170,7 @@ def test_demo_ends_with_the_command_that_shows_its_state(demo):
     )
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.splitlines()[1].split()[:4] == [
-        "1",
+        "2",
         "tiktok-store-sales",
         "send",
         "succeeded",
@@ -181,5 +186,5 @@ def test_demo_run_again_in_its_home_sends_again(demo):
     # The new emulator knows no earlier token: the credential is renewed there.
     assert "holds it from an earlier demo" in again.stdout
     assert "reauthorized credential tiktok-demo" in again.stdout
-    assert "run 2 succeeded: 1,200 rows read, 1,156 delivered" in again.stdout
-    assert shown_run(home, 2)["status"] == "succeeded"
+    assert "run 4 succeeded: 1,200 rows read, 1,156 delivered" in again.stdout
+    assert shown_run(home, 4)["status"] == "succeeded"
