@@ -106,10 +106,13 @@ def test_the_python_example_runs_as_written_and_again(emulator, fresh):
     for _ in range(2):
         assert python_example(emulator, fresh).splitlines() == [
             "True",
+            "validation True",
             "succeeded 1 0 ['succeeded']",
         ]
     # Sent twice, stored once: TikTok deduplicates on event set, event and event_id.
+    # The validation runs' test events are kept apart and count for nothing.
     assert emulator.state.event_count(EVENT_SET_ID) == 1
+    assert len(emulator.state.test_events(EVENT_SET_ID)) == 2
     assert emulator.state.duplicates == 1
 
 
