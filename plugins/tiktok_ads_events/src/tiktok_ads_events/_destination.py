@@ -152,10 +152,13 @@ class TikTokAdsEvents(Destination):
         """The columns without which prepare rejects every row: the event (unless the
         destination names a fixed one), its id and time, and email, the audience key
         (the one identifier TikTok events must carry here; phone and external_id only
-        add to it). With event_id_columns, event_id or every column it is derived from."""
+        add to it). With event_id_columns, event_id or every column it is derived from.
+        CRM events also need lead_id."""
         derived = self.settings.get("event_id_columns") or ()
         event_id: list[tuple[str, ...]] = [("event_id", column) for column in derived]
         required = (event_id or [("event_id",)]) + [("timestamp",), ("email",)]
+        if self._source.lead:
+            required.append(("lead_id",))
         if not self.settings.get("fixed_event_name"):
             required.insert(0, ("event",))
         return required
