@@ -159,3 +159,12 @@ def test_a_crm_event_set_id_may_not_repeat_an_offline_one():
     with pytest.raises(EmulatorConfigError) as raised:
         Emulator(seed)
     assert str(raised.value) == "seed.advertisers: event_set_id appears twice"
+
+
+def test_a_crm_batch_of_plain_events_without_leads_is_refused(client, emu):
+    # The shape the column-wise fast path accepts for offline batches.
+    events = [crm_event(number) for number in range(3)]
+    for event in events:
+        del event["lead"]
+    assert refusal(client, body(events)) == "data[0].lead: required"
+    assert emu.state.event_count(CRM_SET) == 0
