@@ -176,7 +176,7 @@ def test_a_thousand_events_are_accepted_and_a_thousand_and_one_rejected(client, 
     "change, message",
     [
         ({"event_source": MISSING}, "event_source: required"),
-        ({"event_source": "app"}, "event_source: must be offline or web"),
+        ({"event_source": "app"}, "event_source: must be offline, web or crm"),
         ({"event_source_id": MISSING}, "event_source_id: required"),
         ({"event_source_id": 7100000000000000001}, "event_source_id: must be a non-empty string"),
         ({"data": MISSING}, "data: required"),

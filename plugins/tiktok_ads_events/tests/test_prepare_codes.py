@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from amp_destinations import RecordError, RecordWarning
-from tiktok_ads_events._prepare import FIELDS, WEB_ONLY_COLUMNS, EventPreparer
+from tiktok_ads_events._prepare import CRM_ONLY_COLUMNS, FIELDS, WEB_ONLY_COLUMNS, EventPreparer
 
 REASON_CODES_MD = Path(__file__).resolve().parents[1] / "REASON_CODES.md"
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC).timestamp()
@@ -27,6 +27,13 @@ SETTINGS = {
         "event_source": "web",
         "default_phone_region": "US",
     },
+    "crm": {
+        "advertiser_id": "7654321098765432109",
+        "event_set_id": "7400000000000000001",
+        "event_source": "crm",
+        "lead_event_source": "HubSpot",
+        "default_phone_region": "US",
+    },
 }
 # Distinctive personal data, so that a leak into a message cannot go unnoticed.
 ROW = {
@@ -37,6 +44,7 @@ ROW = {
     "phone": "+1 (415) 555-0132",
     "external_id": "crm-000417",
 }
+LEAD_ID = "hs-lead-5512"
 TEXT_COLUMNS = (
     "content_id",
     "content_name",
@@ -82,6 +90,11 @@ CASES = {
     "content_type.invalid": ("offline", {"content_type": "bundle"}),
     "event_channel.invalid": ("offline", {"event_channel": "kiosk"}),
     "event_source.ignored": ("offline", {"event_source": "offline"}),
+    "event.invalid": ("crm", {"event": "Jane.Doe@Example.com " * 6, "lead_id": LEAD_ID}),
+    "event.custom_looks_standard": ("crm", {"event": "purchase", "lead_id": LEAD_ID}),
+    "lead_id.missing": ("crm", {"lead_id": " "}),
+    "lead_id.invalid": ("crm", {"lead_id": {"id": LEAD_ID}}),
+    **{f"{column}.crm_only": ("offline", {column: LEAD_ID}) for column in CRM_ONLY_COLUMNS},
     **{f"{column}.web_only": ("offline", {column: "198.51.100.23"}) for column in WEB_ONLY_COLUMNS},
     **{
         f"{column}.invalid": ("web", {column: {"value": "Jane.Doe@Example.com"}})

@@ -26,6 +26,7 @@ def test_defaults_fill_every_optional_setting(tt):
         "event_set_id": tt.EVENT_SET_ID,
         "event_set_name": None,
         "event_source": "offline",
+        "lead_event_source": None,
         "auto_tracking": False,
         "test_event_code": None,
         "limited_data_use": False,
@@ -97,7 +98,7 @@ def test_event_source_is_offline_or_web(tt):
     messages = errors_of(
         advertiser_id=tt.ADVERTISER_ID, event_set_id=tt.EVENT_SET_ID, event_source="app"
     )
-    assert messages == {"event_source": ["must be offline or web."]}
+    assert messages == {"event_source": ["must be offline, web or crm."]}
 
 
 def test_auto_tracking_is_for_offline_event_sets_only(tt):

@@ -1,11 +1,12 @@
 """The settings an operator can pick from what the account reaches instead of copying
-ids out of TikTok: ``advertiser_id`` and ``event_set_id`` (offline event sets, or the
-pixels of a web destination). Read-only.
+ids out of TikTok: ``advertiser_id`` and ``event_set_id`` (offline event sets, the
+pixels of a web destination, the CRM event sets of a CRM one). Read-only.
 
 Advertisers: the ids the authorization granted (the credential's ``advertiser_ids``
 fact), named by ``/oauth2/advertiser/get/``, which takes the app id and secret, so a
 credential with both and no facts lists what TikTok lists. Event sets: ``/offline/get/``
-for the advertiser chosen; pixels: ``/pixel/list/``.
+for the advertiser chosen; pixels: ``/pixel/list/``; CRM event sets: ``/crm/list/``
+(the lists of the event source table in ``_sources``).
 """
 
 from __future__ import annotations
@@ -20,14 +21,10 @@ from marshmallow import ValidationError
 from amp_destinations import AmpDestError, Choice, Credential, InvalidFieldsError
 
 from ._client import Answer, Kind, TikTokClient, TokenError
-from ._constants import (
-    ADVERTISER_GET_PATH,
-    DEFAULT_API_BASE_URL,
-    OFFLINE_GET_PATH,
-    PIXEL_LIST_PATH,
-)
+from ._constants import ADVERTISER_GET_PATH, DEFAULT_API_BASE_URL
 from ._problems import Target, answer_problem, token_problem, transport_problem
-from ._settings import OFFLINE, WEB, TikTokSettingsSchema
+from ._settings import TikTokSettingsSchema
+from ._sources import source_of
 
 __all__ = ["CHOOSABLE", "list_choices"]
 
@@ -57,13 +54,10 @@ def list_choices(
     if not advertiser_id:
         rule = "is needed first: event sets and pixels are listed for one advertiser."
         raise InvalidFieldsError("settings", {"advertiser_id": [rule]})
-    offline = given.get("event_source", OFFLINE) != WEB
-    target = Target(base_url, credential.name, advertiser_id, offline)
-    if offline:
-        pages = _pages(client, session, target, OFFLINE_GET_PATH, "event_set_list")
-        return _call(target, lambda: [_named(e, "event_set_id", "name") for e in pages()])
-    pages = _pages(client, session, target, PIXEL_LIST_PATH, "pixels")
-    return _call(target, lambda: [_named(e, "pixel_code", "pixel_name") for e in pages()])
+    source = source_of(given)
+    target = Target(base_url, credential.name, advertiser_id, source.found_check, source.hint)
+    pages = _pages(client, session, target, source.list_path, source.list_key)
+    return _call(target, lambda: [_named(e, source.id_key, source.name_key) for e in pages()])
 
 
 def _checked(settings: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,11 @@ TRACK_PATH = f"{API_PREFIX}/event/track/"
 OFFLINE_GET_PATH = f"{API_PREFIX}/offline/get/"
 OFFLINE_UPDATE_PATH = f"{API_PREFIX}/offline/update/"
 PIXEL_LIST_PATH = f"{API_PREFIX}/pixel/list/"
+# TikTok's reference for reading CRM event sets is not reachable from here: the path and
+# its answer (``data.crm_event_sets`` of ``event_set_id`` and ``name``, filtered by an
+# ``event_set_ids`` JSON list as ``/offline/get/`` is) are our assumption, which the
+# emulator serves and its README states.
+CRM_LIST_PATH = f"{API_PREFIX}/crm/list/"
 REFRESH_TOKEN_PATH = f"{API_PREFIX}/oauth2/refresh_token/"
 ACCESS_TOKEN_PATH = f"{API_PREFIX}/oauth2/access_token/"
 ADVERTISER_GET_PATH = f"{API_PREFIX}/oauth2/advertiser/get/"
@@ -40,6 +45,9 @@ MAX_EVENTS_PER_REQUEST = 1000
 # TikTok documents no byte limit; we cap request bodies well below what proxies refuse.
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 MAX_EVENT_AGE_DAYS = 28
+# The longest custom event name (CRM events) sent. TikTok documents no limit; this one
+# keeps a column of free text mapped as the event by mistake from reaching it.
+MAX_CUSTOM_EVENT_NAME_LENGTH = 100
 
 # Standard event names. TikTok renamed some in 2025 and accepts both spellings.
 STANDARD_EVENTS = frozenset(

@@ -38,10 +38,8 @@ from ._constants import (
     MAX_EVENTS_PER_REQUEST,
     MAX_REQUEST_BYTES,
     NAME,
-    OFFLINE_GET_PATH,
     OFFLINE_UPDATE_PATH,
     PARTNER_NAME,
-    PIXEL_LIST_PATH,
     TITLE,
     TRACK_PATH,
 )
@@ -52,9 +50,7 @@ from ._problems import (
     API,
     AUTHORIZED,
     AUTO_TRACKING,
-    EVENT_SET_HINT,
     NAME_MATCHES,
-    PIXEL_HINT,
     TOKEN,
     Problem,
     Target,
@@ -62,13 +58,14 @@ from ._problems import (
     token_problem,
     transport_problem,
 )
-from ._settings import OFFLINE, TikTokSettingsSchema
+from ._settings import TikTokSettingsSchema
+from ._sources import source_of
 
 __all__ = ["TikTokAdsEvents"]
 
 
 class TikTokAdsEvents(Destination):
-    """Offline and web conversion events to the TikTok Events API (``/event/track/``)."""
+    """Offline, web and CRM conversion events to the TikTok Events API (``/event/track/``)."""
 
     name = NAME
     title = TITLE
@@ -96,8 +93,8 @@ class TikTokAdsEvents(Destination):
         settings: Mapping[str, Any],
         session: httpx.Client,
     ) -> list[Choice]:
-        """Advertisers the credential reaches, or the offline event sets (web: pixels) of
-        the advertiser in ``settings``; see ``_choices``."""
+        """Advertisers the credential reaches, or the event sets of the advertiser in
+        ``settings`` (offline or CRM event sets, or pixels); see ``_choices``."""
         return list_choices(setting, credential, settings, session)
 
     def __init__(self, settings: Mapping[str, Any], credential: Credential | None = None):
@@ -107,19 +104,18 @@ class TikTokAdsEvents(Destination):
         self.fields = fields_for(self.settings)  # type: ignore[misc]
         self._advertiser_id = self.settings["advertiser_id"]
         self._event_set_id = self.settings["event_set_id"]
-        self._offline = self.settings.get("event_source", OFFLINE) == OFFLINE
+        self._source = source_of(self.settings)
         self._base_url = self.settings.get("api_base_url") or DEFAULT_API_BASE_URL
         self._client = TikTokClient(self._base_url, credential) if credential is not None else None
         self._target = Target(
             self._base_url,
             credential.name if credential is not None else "",
             self._advertiser_id,
-            self._offline,
+            self._source.found_check,
+            self._source.hint,
         )
         self._body_head = (
-            b'{"event_source":'
-            + orjson.dumps(self.settings.get("event_source", OFFLINE))
-            + b',"event_source_id":'
+            b'{"event_source":' + orjson.dumps(self._source.name) + b',"event_source_id":'
         )
         self._mark_test_events(self.settings.get("test_event_code"))
 
@@ -156,10 +152,13 @@ class TikTokAdsEvents(Destination):
         """The columns without which prepare rejects every row: the event (unless the
         destination names a fixed one), its id and time, and email, the audience key
         (the one identifier TikTok events must carry here; phone and external_id only
-        add to it). With event_id_columns, event_id or every column it is derived from."""
+        add to it). With event_id_columns, event_id or every column it is derived from.
+        CRM events also need lead_id."""
         derived = self.settings.get("event_id_columns") or ()
         event_id: list[tuple[str, ...]] = [("event_id", column) for column in derived]
         required = (event_id or [("event_id",)]) + [("timestamp",), ("email",)]
+        if self._source.lead:
+            required.append(("lead_id",))
         if not self.settings.get("fixed_event_name"):
             required.insert(0, ("event",))
         return required
@@ -234,43 +233,32 @@ class TikTokAdsEvents(Destination):
         checks.append(Check.passed(self._target.found_check, self._found_message(entry)))
         expected_name = self.settings.get("event_set_name")
         if expected_name:
-            actual_name = entry.get("name" if self._offline else "pixel_name")
+            actual_name = entry.get(self._source.name_key)
             if not isinstance(actual_name, str) or actual_name.strip() != expected_name:
                 checks.append(
                     Check.failed(
                         NAME_MATCHES,
-                        f"{self._what} {self._event_set_id} is named {actual_name!r} in TikTok, "
-                        f"not {expected_name!r}",
+                        f"{self._source.what} {self._event_set_id} is named "
+                        f"{actual_name!r} in TikTok, not {expected_name!r}",
                         "correct event_set_name, or event_set_id if it points at the wrong set.",
                         FailureType.CONFIG,
                     )
                 )
                 return ConnectionStatus(checks)
             checks.append(Check.passed(NAME_MATCHES, f"named {actual_name!r}"))
-        if self._offline:
+        if self._source.auto_tracking:
             checks.append(self._auto_tracking_check(entry))
         return ConnectionStatus(checks)
 
-    @property
-    def _what(self) -> str:
-        return "offline event set" if self._offline else "pixel"
-
     def _lookup(self, session: httpx.Client) -> Answer:
-        """Read the event set (offline) or the pixel (web): read-only."""
-        if self._offline:
-            params = {
-                "advertiser_id": self._advertiser_id,
-                "event_set_ids": orjson.dumps([self._event_set_id]).decode(),
-            }
-            return self._require_client().call(session, "GET", OFFLINE_GET_PATH, params=params)
-        params = {"advertiser_id": self._advertiser_id, "code": self._event_set_id}
-        return self._require_client().call(session, "GET", PIXEL_LIST_PATH, params=params)
+        """Read the event set (offline, CRM) or the pixel (web): read-only."""
+        source = self._source
+        params = source.lookup_params(self._advertiser_id, self._event_set_id)
+        return self._require_client().call(session, "GET", source.list_path, params=params)
 
     def _find_entry(self, answer: Answer) -> dict[str, Any] | Problem:
         """The event set's (or pixel's) entry in the lookup's answer, or why not."""
-        list_key, id_key = (
-            ("event_set_list", "event_set_id") if self._offline else ("pixels", "pixel_code")
-        )
+        list_key, id_key = self._source.list_key, self._source.id_key
         entries = answer.data.get(list_key, [])
         if not isinstance(entries, list):
             return Problem(
@@ -284,16 +272,15 @@ class TikTokAdsEvents(Destination):
                 return entry
         return Problem(
             self._target.found_check,
-            f"advertiser {self._advertiser_id} has no {self._what} {self._event_set_id}",
-            (EVENT_SET_HINT if self._offline else PIXEL_HINT)
-            + f", and that it belongs to advertiser {self._advertiser_id}.",
+            f"advertiser {self._advertiser_id} has no {self._source.what} {self._event_set_id}",
+            self._source.hint + f", and that it belongs to advertiser {self._advertiser_id}.",
             FailureType.CONFIG,
         )
 
     def _found_message(self, entry: Mapping[str, Any]) -> str:
-        name = entry.get("name" if self._offline else "pixel_name")
+        name = entry.get(self._source.name_key)
         named = f" ({name!r})" if name else ""
-        return f"{self._what} {self._event_set_id}{named} found"
+        return f"{self._source.what} {self._event_set_id}{named} found"
 
     def _auto_tracking_check(self, entry: Mapping[str, Any]) -> Check:
         wanted = bool(self.settings.get("auto_tracking"))
@@ -351,7 +338,7 @@ class TikTokAdsEvents(Destination):
 
     def on_save(self, session: httpx.Client, previous: Mapping[str, Any] | None) -> list[str]:
         """Offline: make the event set's auto tracking match the setting."""
-        if not self._offline:
+        if not self._source.auto_tracking:
             return []
         wanted = bool(self.settings.get("auto_tracking"))
         event_set = self._event_set_id

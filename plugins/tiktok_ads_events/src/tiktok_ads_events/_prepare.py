@@ -9,7 +9,9 @@ A bad required field or bad money rejects the row with a ``RecordError``; a bad
 optional field is dropped with a ``RecordWarning``. Messages name the field and the
 rule, never the value. Every reason code is listed in REASON_CODES.md.
 
-The rules of single fields live beside: event names in ``_events``, match keys in
+What differs between event sources (offline, web, crm) comes from the table in
+``_sources``, read once in ``__init__`` and ``start``. The rules of single fields live
+beside: event names in ``_events``, match keys in
 ``_keys`` (with ``_hashing`` and ``_phones``), money in ``_money``, times in ``_times``,
 native values as text and derived event ids in ``_values``.
 """
@@ -17,7 +19,6 @@ native values as text and derived event ids in ``_values``.
 from __future__ import annotations
 
 import ipaddress
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -38,10 +39,18 @@ from ._keys import (
 )
 from ._money import line_value, parse_amount, parse_currency, parse_quantity
 from ._phones import PhoneHasher
+from ._sources import source_of
 from ._times import parse_event_time
 from ._values import event_id_deriver, text_of
 
-__all__ = ["EventPreparer", "FIELDS", "FUTURE_SKEW_SECONDS", "WEB_ONLY_COLUMNS", "fields_for"]
+__all__ = [
+    "CRM_ONLY_COLUMNS",
+    "EventPreparer",
+    "FIELDS",
+    "FUTURE_SKEW_SECONDS",
+    "WEB_ONLY_COLUMNS",
+    "fields_for",
+]
 
 # How far ahead of our clock an event may be, for clocks that disagree a little.
 FUTURE_SKEW_SECONDS = 300
@@ -59,6 +68,7 @@ _WEB_USER_TEXT = (
 )
 _WEB_PAGE_TEXT = (("page_url", "url"), ("referrer_url", "referrer"))
 WEB_ONLY_COLUMNS = ("ip",) + tuple(column for column, _ in _WEB_USER_TEXT + _WEB_PAGE_TEXT)
+CRM_ONLY_COLUMNS = ("lead_id",)
 
 # The input columns prepare reads, in the order it receives their values. The first
 # twelve are unpacked by name in prepare; the others are reached through the
@@ -84,9 +94,11 @@ FIELDS = (
     + tuple(column for column, _ in _CONTENT_TEXT + _PROPERTY_TEXT)
     + WEB_ONLY_COLUMNS
     + MATCH_KEY_COLUMNS
+    + CRM_ONLY_COLUMNS
 )
 _POSITION = {column: position for position, column in enumerate(FIELDS)}
 _IP = _POSITION["ip"]
+_LEAD_ID = _POSITION["lead_id"]
 
 
 def fields_for(settings: Mapping[str, Any]) -> tuple[str, ...]:
@@ -94,11 +106,6 @@ def fields_for(settings: Mapping[str, Any]) -> tuple[str, ...]:
     ``event_id_columns`` that are not among them."""
     derived = settings.get("event_id_columns") or ()
     return FIELDS + tuple(column for column in dict.fromkeys(derived) if column not in FIELDS)
-
-
-_is_offline_event_set_id = re.compile(r"[0-9]+").fullmatch
-# As the settings schema has it: upper-case letters and digits, not digits alone.
-_is_pixel_code = re.compile(r"(?=[0-9]*[A-Z])[A-Z0-9]+").fullmatch
 
 
 def _reject(code: str, message: str) -> RecordError:
@@ -126,6 +133,13 @@ _EVENT_ID_UNDERIVABLE = _reject(
     "event_id.invalid",
     "event_id is derived from event_id_columns, and one of them holds a list, object, "
     "boolean or a number that is not finite",
+)
+_LEAD_ID_MISSING = _reject(
+    "lead_id.missing",
+    "lead_id is required for CRM events: it is the CRM's id of the lead the event is about",
+)
+_LEAD_ID_INVALID = _reject(
+    "lead_id.invalid", "lead_id must be text or a finite number, not a list, object or boolean"
 )
 _TIMESTAMP_MISSING = _reject("timestamp.missing", "timestamp is required")
 _TIMESTAMP_INVALID = _reject(
@@ -172,6 +186,13 @@ _WEB_ONLY = {
         f"{column} is sent only by a destination whose event source is web; dropped",
     )
     for column in WEB_ONLY_COLUMNS
+}
+_CRM_ONLY = {
+    column: _warn(
+        f"{column}.crm_only",
+        f"{column} is sent only by a destination whose event source is crm; dropped",
+    )
+    for column in CRM_ONLY_COLUMNS
 }
 _NOT_TEXT = {
     column: _warn(
@@ -247,11 +268,16 @@ class EventPreparer:
 
     def __init__(self, settings: Mapping[str, Any], *, clock: Callable[[], float] = time.time):
         self._clock = clock
-        self._web = settings.get("event_source") == "web"
+        source = source_of(settings)
+        self._web = source.web_fields
+        self._lead = source.lead
+        self._lead_event_source = settings.get("lead_event_source")
         self._event_set_id = settings["event_set_id"]
         self.fields = fields_for(settings)
         self._events = EventNames(
-            settings.get("fixed_event_name") or None, settings.get("event_name_map")
+            settings.get("fixed_event_name") or None,
+            settings.get("event_name_map"),
+            custom=source.custom_event_names,
         )
         self._known_events = self._events.known
         derived = settings.get("event_id_columns") or ()
@@ -269,17 +295,14 @@ class EventPreparer:
             f"timestamp is more than {max_age_days} day{'' if max_age_days == 1 else 's'} old; "
             "TikTok does not attribute older events",
         )
-        if self._web:
-            self._is_event_set_id = _is_pixel_code
-            self._event_set_id_invalid = _reject(
-                "event_set_id.invalid",
-                "event_set_id must be a pixel code (upper-case letters and digits)",
-            )
-        else:
-            self._is_event_set_id = _is_offline_event_set_id
-            self._event_set_id_invalid = _reject(
-                "event_set_id.invalid", "event_set_id must be an offline event set id (digits)"
-            )
+        self._is_event_set_id = source.is_event_set_id
+        self._event_set_id_invalid = _reject(
+            "event_set_id.invalid",
+            f"event_set_id must be digits, the id of the destination's kind of event set "
+            f"({source.what})"
+            if source.digit_ids
+            else "event_set_id must be a pixel code (upper-case letters and digits)",
+        )
         self._phone_invalid = _warn(
             "phone.invalid",
             "phone is neither E.164 nor a valid number in the default region "
@@ -312,14 +335,14 @@ class EventPreparer:
         )
         self._web_user_text = kept(_WEB_USER_TEXT) if self._web else ()
         self._web_page_text = kept(_WEB_PAGE_TEXT) if self._web else ()
-        self._web_only_present = (
-            ()
-            if self._web
-            else tuple(
-                (_POSITION[column], _WEB_ONLY[column])
-                for column in WEB_ONLY_COLUMNS
-                if present is None or column in present
-            )
+        # The columns this source does not send, with the warning for a row that has one.
+        not_sent = {} if self._web else dict(_WEB_ONLY)
+        if not self._lead:
+            not_sent.update(_CRM_ONLY)
+        self._not_sent_present = tuple(
+            (_POSITION[column], warning)
+            for column, warning in not_sent.items()
+            if present is None or column in present
         )
 
     def prepare(self, values: tuple, warnings: list) -> tuple[str, dict] | RecordError:
@@ -366,6 +389,16 @@ class EventPreparer:
                 return _EVENT_ID_UNDERIVABLE
             if event_id is None:
                 return _EVENT_ID_NOT_DERIVED
+
+        lead_id = None
+        if self._lead:
+            lead_id = values[_LEAD_ID]
+            try:
+                lead_id = lead_id.strip() if lead_id.__class__ is str else text_of(lead_id)
+            except ValueError:
+                return _LEAD_ID_INVALID
+            if not lead_id:
+                return _LEAD_ID_MISSING
 
         try:
             event_time = parse_event_time(timestamp)
@@ -421,8 +454,8 @@ class EventPreparer:
         if self._web:
             page = {}
             self._read_web(values, user, page, warnings)
-        elif self._web_only_present:
-            for position, warning in self._web_only_present:
+        if self._not_sent_present:
+            for position, warning in self._not_sent_present:
                 if _carries_something(values[position]):
                     warnings.append(warning)
         # mypy does not narrow on __class__ (a RecordError returned above); that test
@@ -436,6 +469,8 @@ class EventPreparer:
             result["properties"] = properties
         if page:
             result["page"] = page
+        if lead_id is not None:
+            result["lead"] = {"lead_id": lead_id, "lead_event_source": self._lead_event_source}
         if self._limited_data_use:
             result["limited_data_use"] = True
         return event_source_id, result

@@ -19,6 +19,7 @@ __all__ = [
     "API",
     "AUTHORIZED",
     "AUTO_TRACKING",
+    "CRM_EVENT_SET_HINT",
     "EVENT_SET",
     "EVENT_SET_HINT",
     "NAME_MATCHES",
@@ -59,6 +60,10 @@ PIXEL_HINT = (
     "check event_set_id: for web events it is the pixel code (about 20 upper-case letters "
     "and digits) shown under the pixel's name in Assets > Events > Web Events > Manage"
 )
+CRM_EVENT_SET_HINT = (
+    "check event_set_id: in TikTok Events Manager (Tools > Events) open the CRM event set; "
+    "its Event Set ID (about 19 digits) is at the top left"
+)
 TRANSIENT_HINT = "try again in a few minutes; nothing was changed."
 
 
@@ -78,16 +83,14 @@ class Problem:
 @dataclass(frozen=True)
 class Target:
     """What the calls were about, for the messages: where, with which credential, for
-    which advertiser (None when listing the advertisers) and kind of event set."""
+    which advertiser (None when listing the advertisers), the connection test's check
+    for its kind of event set and the hint saying where that id is shown."""
 
     base_url: str
     credential_name: str
     advertiser_id: str | None = None
-    offline: bool = True
-
-    @property
-    def found_check(self) -> str:
-        return EVENT_SET if self.offline else PIXEL
+    found_check: str = EVENT_SET
+    event_set_hint: str = EVENT_SET_HINT
 
 
 def answer_problem(answer: Answer, target: Target) -> Problem:
@@ -138,13 +141,13 @@ def answer_problem(answer: Answer, target: Target) -> Problem:
             return Problem(
                 target.found_check,
                 f"TikTok refused event_set_id: {what}",
-                (EVENT_SET_HINT if target.offline else PIXEL_HINT) + ".",
+                target.event_set_hint + ".",
                 FailureType.CONFIG,
             )
         return Problem(
             ADVERTISER,
             f"TikTok refused the request's parameters: {what}",
-            f"{ADVERTISER_HINT}; and {EVENT_SET_HINT}.",
+            f"{ADVERTISER_HINT}; and {target.event_set_hint}.",
             FailureType.CONFIG,
         )
     return Problem(

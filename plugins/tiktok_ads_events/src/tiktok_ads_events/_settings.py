@@ -12,13 +12,24 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 from amp_destinations import CredentialType, Secret, SecureUrl
 
 from ._authorization import TikTokAuthorization
-from ._constants import DEFAULT_API_BASE_URL, MAX_EVENT_AGE_DAYS, NAME, STANDARD_EVENTS, TITLE
+from ._constants import (
+    DEFAULT_API_BASE_URL,
+    MAX_CUSTOM_EVENT_NAME_LENGTH,
+    MAX_EVENT_AGE_DAYS,
+    NAME,
+    STANDARD_EVENTS,
+    TITLE,
+)
 from ._money import CURRENCY_CODES
+from ._sources import OFFLINE, SOURCES
 
-__all__ = ["TikTokCredentialType", "TikTokSettingsSchema", "standard_event_suggestion"]
-
-OFFLINE = "offline"
-WEB = "web"
+__all__ = [
+    "CUSTOM_EVENT_NAME_RULE",
+    "TikTokCredentialType",
+    "TikTokSettingsSchema",
+    "is_custom_event_name",
+    "standard_event_suggestion",
+]
 
 _DIGITS = r"^[0-9]+$"
 _EVENT_SET_ID = r"^[0-9A-Z]+$"
@@ -51,6 +62,26 @@ class IdString(fields.String):
         elif isinstance(value, float):
             raise self.make_error("float")
         return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+CUSTOM_EVENT_NAME_RULE = (
+    f"at most {MAX_CUSTOM_EVENT_NAME_LENGTH} printable characters, not only spaces"
+)
+
+
+def is_custom_event_name(name: str) -> bool:
+    """Whether a name, already trimmed, may be sent as a custom event (CRM events)."""
+    return 0 < len(name) <= MAX_CUSTOM_EVENT_NAME_LENGTH and name.isprintable()
+
+
+class EventName(validate.Validator):
+    """An event name of a shape any event source could take; whether it must also be a
+    standard name depends on the event source, which the schema checks."""
+
+    def __call__(self, value):
+        if not is_custom_event_name(value.strip()):
+            raise ValidationError(f"must be an event name: {CUSTOM_EVENT_NAME_RULE}.")
+        return value
 
 
 class StandardEventName(validate.OneOf):
@@ -165,14 +196,15 @@ class TikTokSettingsSchema(Schema):
         required=True,
         validate=validate.Regexp(
             _EVENT_SET_ID,
-            error="must contain only digits and upper-case letters (an offline event set "
-            "id or a pixel code).",
+            error="must contain only digits and upper-case letters (an event set id or a "
+            "pixel code).",
         ),
         metadata={
             "description": (
                 "Offline: the offline event set id, about 19 digits (Assets > Events > "
                 "Offline > Manage; the id is under the set's name). Web: the pixel code, "
-                "about 20 upper-case letters and digits."
+                "about 20 upper-case letters and digits. CRM: the CRM event set id, about "
+                "19 digits (Events Manager, at the top left of the CRM event set)."
             )
         },
     )
@@ -188,11 +220,23 @@ class TikTokSettingsSchema(Schema):
     )
     event_source = fields.String(
         load_default=OFFLINE,
-        validate=validate.OneOf([OFFLINE, WEB], error="must be offline or web."),
+        validate=validate.OneOf(list(SOURCES), error="must be offline, web or crm."),
         metadata={
             "description": (
-                "offline for in-store, phone or CRM events measured by an offline event set; "
-                "web for website events measured by a pixel. Rows never set it."
+                "offline for in-store or phone events measured by an offline event set; "
+                "web for website events measured by a pixel; crm for lead events from a "
+                "CRM, measured by a CRM event set. Rows never set it."
+            )
+        },
+    )
+    lead_event_source = _OptionalText(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=64, error="must be at most 64 characters."),
+        metadata={
+            "description": (
+                "CRM only, and required there: the CRM the leads come from, such as "
+                "HubSpot or Salesforce, sent with every event as lead.lead_event_source."
             )
         },
     )
@@ -228,11 +272,11 @@ class TikTokSettingsSchema(Schema):
     fixed_event_name = _OptionalText(
         load_default=None,
         allow_none=True,
-        validate=StandardEventName(),
+        validate=EventName(),
         metadata={
             "description": (
-                "A standard event name (such as CompletePayment) used for rows that carry "
-                "no event column."
+                "A standard event name (such as Purchase; CRM events may also use a custom "
+                "name) used for rows that carry no event column."
             )
         },
     )
@@ -285,13 +329,14 @@ class TikTokSettingsSchema(Schema):
     )
     event_name_map = fields.Dict(
         keys=fields.String(),
-        values=fields.String(validate=StandardEventName()),
+        values=fields.String(validate=EventName()),
         load_default=dict,
         metadata={
             "description": (
                 'Input event names to TikTok standard names, such as {"order completed": '
-                '"Purchase"}. Keys are compared without case and surrounding spaces; the '
-                "map applies before a row's event is checked."
+                '"Purchase"} (CRM events may also map to custom names). Keys are compared '
+                "without case and surrounding spaces; the map applies before a row's event "
+                "is checked."
             )
         },
     )
@@ -344,29 +389,53 @@ class TikTokSettingsSchema(Schema):
 
     @validates_schema
     def _rules_per_event_source(self, data: dict[str, Any], **kwargs: Any) -> None:
-        source = data.get("event_source", OFFLINE)
+        source = SOURCES[data.get("event_source", OFFLINE)]
         event_set_id = data.get("event_set_id")
-        errors: dict[str, list[str]] = {}
-        if source == OFFLINE:
-            if event_set_id and not event_set_id.isdigit():
-                errors["event_set_id"] = [
-                    "must contain digits only for offline events (the offline event set "
-                    "id, about 19 digits, from Assets > Events > Offline > Manage)."
-                ]
-            if data.get("limited_data_use"):
-                errors["limited_data_use"] = [
-                    "applies to web events only; turn it off or set event_source to web."
-                ]
-        elif source == WEB:
-            if event_set_id and event_set_id.isdigit():
-                errors["event_set_id"] = [
-                    "must be the pixel code for web events (upper-case letters and digits, "
-                    "about 20), not a numeric id."
-                ]
-            if data.get("auto_tracking"):
-                errors["auto_tracking"] = [
-                    "applies to offline event sets only; turn it off or set event_source "
-                    "to offline."
-                ]
+        errors: dict[str, Any] = {}
+        if event_set_id and event_set_id.isdigit() != source.digit_ids:
+            errors["event_set_id"] = [source.event_set_id_rule]
+        if data.get("limited_data_use") and not source.web_fields:
+            errors["limited_data_use"] = [
+                "applies to web events only; turn it off or set event_source to web."
+            ]
+        if data.get("auto_tracking") and not source.auto_tracking:
+            errors["auto_tracking"] = [
+                "applies to offline event sets only; turn it off or set event_source to offline."
+            ]
+        lead_event_source = data.get("lead_event_source")
+        # A partial load (listing choices before the rest is given) requires nothing.
+        required = not (kwargs.get("partial") and "lead_event_source" not in data)
+        if source.lead and not lead_event_source and required:
+            errors["lead_event_source"] = [
+                "is required for CRM events: name the CRM the leads come from, such as "
+                "HubSpot or Salesforce (TikTok shows it with each lead)."
+            ]
+        elif lead_event_source and not source.lead:
+            errors["lead_event_source"] = [
+                "applies to CRM events only; clear it or set event_source to crm."
+            ]
+        if not source.custom_event_names:
+            errors.update(_standard_names_only(data))
         if errors:
             raise ValidationError(errors)
+
+
+def _standard_names_only(data: dict[str, Any]) -> dict[str, Any]:
+    """Errors for event names that are not standard, for a source that takes no others."""
+    standard = StandardEventName()
+    errors: dict[str, Any] = {}
+    fixed = data.get("fixed_event_name")
+    try:
+        if fixed:
+            standard(fixed)
+    except ValidationError as exc:
+        errors["fixed_event_name"] = exc.messages
+    refused = {}
+    for key, name in (data.get("event_name_map") or {}).items():
+        try:
+            standard(name)
+        except ValidationError as exc:
+            refused[key] = {"value": exc.messages}
+    if refused:
+        errors["event_name_map"] = refused
+    return errors

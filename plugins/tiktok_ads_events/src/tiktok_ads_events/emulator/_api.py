@@ -17,6 +17,7 @@ import orjson
 from .._constants import (
     ACCESS_TOKEN_PATH,
     ADVERTISER_GET_PATH,
+    CRM_LIST_PATH,
     OFFLINE_GET_PATH,
     OFFLINE_UPDATE_PATH,
     OK,
@@ -43,6 +44,7 @@ from ._parsing import first, json_body, json_object, no_unknown_fields, string_f
 from ._state import AccessToken, EmulatorState, RefreshOutcome, TokenStatus
 from ._validate import InvalidRequest, check_body, check_events
 
+_SOURCE_KINDS = {"offline": "offline event set", "web": "pixel", "crm": "CRM event set"}
 _TOKEN_ANSWERS = {
     TokenStatus.UNKNOWN: (TOKEN_INVALID, "Access token is invalid or has been revoked."),
     TokenStatus.REVOKED: (TOKEN_INVALID, "Access token is invalid or has been revoked."),
@@ -67,6 +69,7 @@ class EmulatorApi:
             OFFLINE_GET_PATH: _Endpoint("GET", True, self._offline_get),
             OFFLINE_UPDATE_PATH: _Endpoint("POST", True, self._offline_update),
             PIXEL_LIST_PATH: _Endpoint("GET", True, self._pixel_list),
+            CRM_LIST_PATH: _Endpoint("GET", True, self._crm_list),
             REFRESH_TOKEN_PATH: _Endpoint("POST", False, self._refresh_token),
             ACCESS_TOKEN_PATH: _Endpoint("POST", False, oauth.access_token),
             ADVERTISER_GET_PATH: _Endpoint("GET", True, oauth.advertiser_get),
@@ -130,7 +133,7 @@ class EmulatorApi:
         event_source, source_id, data = check_body(body)
         owner = self.state.owner_of(event_source, source_id)
         if owner is None:
-            kind = "offline event set" if event_source == "offline" else "pixel"
+            kind = _SOURCE_KINDS[event_source]
             raise InvalidRequest("event_source_id", f"no {kind} with this id exists")
         if owner not in token.advertiser_ids:
             raise ApiError(
@@ -199,6 +202,20 @@ class EmulatorApi:
             if code is None or p.code == code
         ]
         return envelope(OK, "OK", {"pixels": pixels, "page_info": _page_info(len(pixels))})
+
+    def _crm_list(self, request: Request, token: AccessToken) -> Response:
+        """The advertiser's CRM event sets, optionally only those of ``event_set_ids``
+        (as ``offline/get/`` filters): our assumption of TikTok's shape."""
+        params = parse_qs(request.query, keep_blank_values=True)
+        advertiser_id = self._authorised_advertiser(first(params, "advertiser_id"), token)
+        wanted = first(params, "event_set_ids")
+        ids = None if wanted is None else _id_list(wanted)
+        listed = [
+            {"event_set_id": s.event_set_id, "name": s.name}
+            for s in self.state.crm_event_sets_of(advertiser_id)
+            if ids is None or s.event_set_id in ids
+        ]
+        return envelope(OK, "OK", {"crm_event_sets": listed, "page_info": _page_info(len(listed))})
 
     def _refresh_token(self, request: Request, token: None) -> Response:
         body = string_fields(request, ("app_id", "secret", "refresh_token", "grant_type"))

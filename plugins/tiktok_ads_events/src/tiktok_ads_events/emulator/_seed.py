@@ -1,4 +1,5 @@
-"""The seed: which tokens, apps, advertisers, event sets and pixels exist at start, and
+"""The seed: which tokens, apps, advertisers, event sets (offline and CRM) and pixels
+exist at start, and
 who is signed in to the authorization page."""
 
 from __future__ import annotations
@@ -67,6 +68,12 @@ class SeedEventSet:
 
 
 @dataclass(frozen=True)
+class SeedCrmEventSet:
+    event_set_id: str
+    name: str
+
+
+@dataclass(frozen=True)
 class SeedPixel:
     code: str
     name: str
@@ -79,6 +86,7 @@ class SeedAdvertiser:
     name: str
     event_sets: tuple[SeedEventSet, ...]
     pixels: tuple[SeedPixel, ...]
+    crm_event_sets: tuple[SeedCrmEventSet, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -215,7 +223,12 @@ def _portal_user(raw: Any, every_advertiser: frozenset[str]) -> SeedUser:
 
 
 def _advertiser(raw: Any, where: str) -> SeedAdvertiser:
-    read_object(raw, where, required=("advertiser_id",), optional=("name", "event_sets", "pixels"))
+    read_object(
+        raw,
+        where,
+        required=("advertiser_id",),
+        optional=("name", "event_sets", "pixels", "crm_event_sets"),
+    )
     event_sets = []
     for i, item in enumerate(read_list(raw.get("event_sets", []), f"{where}.event_sets")):
         at = f"{where}.event_sets[{i}]"
@@ -241,12 +254,23 @@ def _advertiser(raw: Any, where: str) -> SeedAdvertiser:
                 ),
             )
         )
+    crm_event_sets = []
+    for i, item in enumerate(read_list(raw.get("crm_event_sets", []), f"{where}.crm_event_sets")):
+        at = f"{where}.crm_event_sets[{i}]"
+        read_object(item, at, required=("event_set_id", "name"))
+        crm_event_sets.append(
+            SeedCrmEventSet(
+                event_set_id=read_str(item["event_set_id"], f"{at}.event_set_id", digits=True),
+                name=read_str(item["name"], f"{at}.name"),
+            )
+        )
     advertiser_id = read_str(raw["advertiser_id"], f"{where}.advertiser_id", digits=True)
     return SeedAdvertiser(
         advertiser_id=advertiser_id,
         name=read_str(raw.get("name", f"Advertiser {advertiser_id}"), f"{where}.name"),
         event_sets=tuple(event_sets),
         pixels=tuple(pixels),
+        crm_event_sets=tuple(crm_event_sets),
     )
 
 
@@ -256,11 +280,16 @@ def _derived_pixel_id(code: str) -> str:
 
 
 def _check_unique(advertisers: tuple[SeedAdvertiser, ...]) -> None:
-    """Ids are global at TikTok: an event set or pixel belongs to exactly one advertiser."""
+    """Ids are global at TikTok: an event set (offline or CRM) or pixel belongs to exactly
+    one advertiser."""
     seen: set[str] = set()
     for kind, ids in (
         ("advertiser_id", [a.advertiser_id for a in advertisers]),
-        ("event_set_id", [s.event_set_id for a in advertisers for s in a.event_sets]),
+        (
+            "event_set_id",
+            [s.event_set_id for a in advertisers for s in a.event_sets]
+            + [s.event_set_id for a in advertisers for s in a.crm_event_sets],
+        ),
         ("pixel code", [p.code for a in advertisers for p in a.pixels]),
     ):
         seen.clear()

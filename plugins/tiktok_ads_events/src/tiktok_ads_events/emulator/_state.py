@@ -78,6 +78,9 @@ class EmulatorState:
         self.fault_plan = FaultPlan(self._startup_faults)
         self._advertisers = {a.advertiser_id: a for a in seed.advertisers}
         self._pixel_owners = {p.code: a.advertiser_id for a in seed.advertisers for p in a.pixels}
+        self._crm_owners = {
+            s.event_set_id: a.advertiser_id for a in seed.advertisers for s in a.crm_event_sets
+        }
         self._apps = {app.app_id: app for app in seed.apps}
         self.portal_user = seed.portal_user
         self.reset()
@@ -196,10 +199,16 @@ class EmulatorState:
     def pixels_of(self, advertiser_id: str) -> tuple:
         return self._advertisers[advertiser_id].pixels
 
+    def crm_event_sets_of(self, advertiser_id: str) -> tuple:
+        return self._advertisers[advertiser_id].crm_event_sets
+
     def owner_of(self, event_source: str, event_source_id: str) -> str | None:
-        """The advertiser owning an offline event set or a pixel, or None when not seeded."""
+        """The advertiser owning an offline or CRM event set or a pixel, or None when not
+        seeded."""
         if event_source == "web":
             return self._pixel_owners.get(event_source_id)
+        if event_source == "crm":
+            return self._crm_owners.get(event_source_id)
         found = self._event_sets.get(event_source_id)
         return None if found is None else found.advertiser_id
 

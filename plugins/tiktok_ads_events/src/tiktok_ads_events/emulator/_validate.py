@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 from .._constants import (
     CONTENT_TYPES,
     EVENT_CHANNELS,
+    MAX_CUSTOM_EVENT_NAME_LENGTH,
     MAX_EVENT_AGE_DAYS,
     MAX_EVENTS_PER_REQUEST,
     STANDARD_EVENTS,
@@ -24,15 +25,21 @@ from .._constants import (
 
 MAX_FUTURE_SKEW_SECONDS = 300
 MAX_EVENT_AGE_SECONDS = MAX_EVENT_AGE_DAYS * 86400
-EVENT_SOURCES = ("offline", "web")
+EVENT_SOURCES = ("offline", "web", "crm")
 
 BODY_FIELDS = frozenset(
     {"event_source", "event_source_id", "partner_name", "test_event_code", "data"}
 )
 EVENT_FIELDS = frozenset(
-    {"event", "event_time", "event_id", "user", "properties", "page", "limited_data_use"}
+    {"event", "event_time", "event_id", "user", "properties", "page", "limited_data_use", "lead"}
 )
-OFFLINE_EVENT_FIELDS = EVENT_FIELDS - {"page"}
+# Per event source; a field of EVENT_FIELDS another source takes is refused, naming it.
+FIELDS_BY_SOURCE = {
+    "web": EVENT_FIELDS - {"lead"},
+    "offline": EVENT_FIELDS - {"page", "lead"},
+    "crm": EVENT_FIELDS - {"page", "limited_data_use"},
+}
+LEAD_FIELDS = frozenset({"lead_id", "lead_event_source"})
 HASHED_USER_FIELDS = ("email", "phone", "external_id")
 WEB_USER_FIELDS = frozenset({"ip", "user_agent", "ttp", "ttclid", "locale"})
 OFFLINE_USER_FIELDS = frozenset(HASHED_USER_FIELDS)
@@ -115,7 +122,7 @@ def check_body(body: Any) -> tuple[str, str, list]:
     if source is None:
         raise InvalidRequest("event_source", "required")
     if type(source) is not str or source not in EVENT_SOURCES:
-        raise InvalidRequest("event_source", "must be offline or web")
+        raise InvalidRequest("event_source", "must be offline, web or crm")
     source_id = body.get("event_source_id")
     if source_id is None:
         raise InvalidRequest("event_source_id", "required")
@@ -142,16 +149,17 @@ def check_events(data: list, event_source: str, now: int) -> None:
 
     The common batch (events with only hashed identifiers and plain properties) is
     accepted by a column-wise check, a third faster than going event by event; anything
-    else goes through the event-by-event check, which alone decides.
+    else goes through the event-by-event check, which alone decides. CRM events always
+    do: each must carry a lead, which the column-wise check does not look at.
     """
     oldest = now - MAX_EVENT_AGE_SECONDS
     newest = now + MAX_FUTURE_SKEW_SECONDS
-    if not _plainly_valid(data, oldest, newest):
-        _check_each_event(data, event_source == "web", oldest, newest)
+    if event_source == "crm" or not _plainly_valid(data, oldest, newest):
+        _check_each_event(data, event_source, oldest, newest)
 
 
 def _plainly_valid(data: list, oldest: int, newest: int) -> bool:
-    """True only for batches that are valid whatever the event source (never a false True).
+    """True only for batches that are valid as offline or web events (never a false True).
 
     Each test runs over a whole column with C-level loops (map, set, min, join); any
     unusual shape answers False (a KeyError or TypeError too) and leaves the verdict,
@@ -227,9 +235,10 @@ def _columns(rows: list[dict]) -> dict[str, list | tuple]:
     return {field: [row[field] for row in rows if field in row] for field in fields}
 
 
-def _check_each_event(data: list, web: bool, oldest: int, newest: int) -> None:
+def _check_each_event(data: list, event_source: str, oldest: int, newest: int) -> None:
     """The authoritative check, event by event; the first invalid field raises."""
-    event_fields = EVENT_FIELDS if web else OFFLINE_EVENT_FIELDS
+    web, crm = event_source == "web", event_source == "crm"
+    event_fields = FIELDS_BY_SOURCE[event_source]
     for index, event in enumerate(data):
         if type(event) is not dict:
             raise InvalidRequest(f"data[{index}]", "must be an object")
@@ -237,9 +246,7 @@ def _check_each_event(data: list, web: bool, oldest: int, newest: int) -> None:
             _reject_unknown(f"data[{index}]", event.keys(), event_fields, EVENT_FIELDS)
         name = event.get("event")
         if type(name) is not str or name not in STANDARD_EVENTS:
-            _reject_missing_or(
-                f"data[{index}].event", name, "must be a standard event name (case-sensitive)"
-            )
+            _check_custom_event_name(f"data[{index}].event", name, crm)
         event_time = event.get("event_time")
         if type(event_time) is not int or not oldest <= event_time <= newest:
             _reject_event_time(f"data[{index}].event_time", event_time, oldest)
@@ -283,6 +290,8 @@ def _check_each_event(data: list, web: bool, oldest: int, newest: int) -> None:
                 raise InvalidRequest(f"data[{index}].properties.event_channel", rule)
         if web and "page" in event:
             _check_page(index, event["page"])
+        if crm:
+            _check_lead(index, event.get("lead"))
         ldu = event.get("limited_data_use")
         if ldu is not None and type(ldu) is not bool:
             raise InvalidRequest(f"data[{index}].limited_data_use", "must be true or false")
@@ -291,8 +300,37 @@ def _check_each_event(data: list, web: bool, oldest: int, newest: int) -> None:
 def _reject_unknown(where: str, keys, allowed: frozenset, known_anywhere: frozenset) -> NoReturn:
     field = sorted(keys - allowed)[0]
     if field in known_anywhere:
-        raise InvalidRequest(f"{where}.{field}", "only allowed when event_source is web")
+        source = "crm" if field == "lead" else "web"
+        raise InvalidRequest(f"{where}.{field}", f"only allowed when event_source is {source}")
     raise InvalidRequest(f"{where}.{field}", "unknown field")
+
+
+def _check_custom_event_name(field: str, name: Any, custom: bool) -> None:
+    """A name that is not standard: refused, unless custom names are allowed (CRM) and
+    it is one."""
+    if not custom:
+        _reject_missing_or(field, name, "must be a standard event name (case-sensitive)")
+    if type(name) is not str or not name.strip() or len(name) > MAX_CUSTOM_EVENT_NAME_LENGTH:
+        _reject_missing_or(
+            field,
+            name,
+            "must be a standard or custom event name, a non-empty string of at most "
+            f"{MAX_CUSTOM_EVENT_NAME_LENGTH} characters",
+        )
+
+
+def _check_lead(index: int, lead: Any) -> None:
+    where = f"data[{index}].lead"
+    if type(lead) is not dict:
+        _reject_missing_or(where, lead, "must be an object")
+    if not lead.keys() <= LEAD_FIELDS:
+        raise InvalidRequest(f"{where}.{sorted(lead.keys() - LEAD_FIELDS)[0]}", "unknown field")
+    for field in ("lead_id", "lead_event_source"):
+        value = lead.get(field)
+        if field == "lead_id" and value is None:
+            raise InvalidRequest(f"{where}.lead_id", "required")
+        if value is not None and (type(value) is not str or not value.strip()):
+            raise InvalidRequest(f"{where}.{field}", "must be a non-empty string")
 
 
 def _reject_missing_or(field: str, value: Any, rule: str) -> NoReturn:
