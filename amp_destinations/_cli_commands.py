@@ -374,8 +374,9 @@ def destinations_remove(ctx, name):
     metavar="DATE",
     help="Only what was sent before this date or time (ISO 8601; UTC unless it says).",
 )
+@json_option
 @click.pass_context
-def destinations_forget(ctx, name, before):
+def destinations_forget(ctx, name, before, as_json):
     """Clear a destination's sent-events index, so that later runs send those events
     again: all of it, or what was sent before DATE."""
     cutoff = None
@@ -389,6 +390,9 @@ def destinations_forget(ctx, name, before):
             ) from None
         cutoff = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
     forgotten = _state(ctx).host.forget_sent(name, cutoff)
+    if as_json:
+        _print_json({"destination": name, "before": cutoff, "forgotten": forgotten})
+        return
     since = f" sent before {before}" if before is not None else ""
     echo(f"forgot {fmt.counted(forgotten, 'sent event')}{since} of {name}")
 
