@@ -161,7 +161,6 @@ class _Delivery:
         index: SentIndex | None,
     ):
         self.destination = destination
-        self.index = index
         self.recorder = recorder
         self.progress = progress
         self.options = options
@@ -194,8 +193,8 @@ class _Delivery:
     def start(self) -> None:
         """Open what the run writes to, and bring the index up to date with every run
         before this one (a killed one too), before the first row is read."""
-        if self.index is not None:
-            self.index.merge()
+        if self.gate is not None:
+            self.gate.start()
         self.recorder.open_rejects()
         if self.options.dry_run and self.options.output_path is not None:
             folder = self.options.output_path

@@ -204,11 +204,17 @@ class SentGate:
         self.skip = skip
         self.too_large = too_large
         self.resend = resend
-        # An index with no key yet (a destination's first run) is not looked up.
-        self.look_up = not index.empty()
+        self.look_up = False
         self._chunk: list[tuple[bytes, Hashable, int, Any, bytes]] = []
         self._digests: dict[int, bytes] = {}  # rows batched, not yet settled
         self._found: set[int] = set()  # rows batched although sent before (resending)
+
+    def start(self) -> None:
+        """Before the first item: bring the index up to date with every earlier run (a
+        killed one's journal too). An index with no key (a destination's first run) is
+        not looked up."""
+        self.index.merge()
+        self.look_up = not self.index.empty()
 
     def add(self, parts: Sequence[Any] | None, key: Hashable, row: int, record_id, part: bytes):
         """Take one prepared item, whose idempotency key is ``parts`` (None: it has none)."""

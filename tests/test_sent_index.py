@@ -245,6 +245,23 @@ def test_keys_of_a_batch_that_was_not_recorded_are_not_indexed(host, script, mon
     assert indexed_keys(host.home) == 30
 
 
+def test_a_run_killed_before_its_end_is_known_to_the_next_run(host, script, monkeypatch):
+    """A kill -9 leaves the run's keys in the journal, unmerged: the next run merges
+    them before it looks anything up, even into an index that had no key yet."""
+    from amp_destinations import _sent_index
+
+    merge = _sent_index.SentIndex.merge
+    monkeypatch.setattr(_sent_index.SentIndex, "merge", lambda self: None)
+    host.send("keyed", rows(10), retry=FAST)
+    monkeypatch.setattr(_sent_index.SentIndex, "merge", merge)
+    script.received.clear()
+
+    again = host.send("keyed", rows(10), retry=FAST)
+
+    assert (again.summary["delivered"], again.summary["already_sent"]) == (0, 10)
+    assert script.received == []
+
+
 def test_the_database_holds_digests_never_the_keys(host, script):
     marked = [{"id": f"ORDER-SECRET-{i:04d}", "email": f"u{i}@example.com"} for i in range(50)]
     host.send("keyed", marked, retry=FAST)
