@@ -1,10 +1,10 @@
 """The delivery pipeline: read, prepare, batch, deliver concurrently, record.
 
-    rows -> prepare (this thread) -> [SentGate] -> Batcher -> BatchSender (worker threads)
+    rows -> prepare (this thread) -> Batcher -> [SentGate] -> BatchSender (worker threads)
          -> RunRecorder
 
-The gate, for a destination with a sent-events index (``_sent_index``), settles items
-delivered by an earlier run as already sent instead of batching them.
+The gate, for a destination with a sent-events index (``_sent_index``), takes the items
+an earlier run delivered out of each batch, settled as already sent.
 
 The engine's thread reads and prepares (the hot path, plain Python), and is the only
 one that writes the run record; workers only talk to the remote system. At most
@@ -46,7 +46,7 @@ from ._records import RunKind, RunResult, RunStatus
 from ._results import Batch, FailureType, RecordError
 from ._row_plan import RowPlan, covered
 from ._run import HEARTBEAT_SECONDS, RunRecorder, SettledRows
-from ._sent_index import SentGate, SentIndex
+from ._sent_index import SentGate, SentIndex, key_digest
 from ._stop_signals import StopSignals
 from ._store import Store
 from ._validation import Sample
@@ -173,7 +173,7 @@ class _Delivery:
         self.batcher = Batcher(destination, self.emit, options.batch_size)
         self.sample = Sample(options.sample, self.batcher) if options.sample else None
         self.gate = (
-            SentGate(index, self.batcher, recorder.skip, self.too_large, options.resend)
+            SentGate(index, destination, recorder.skip, options.resend)
             if index is not None
             else None
         )
@@ -210,7 +210,10 @@ class _Delivery:
                 raise file_failure("the request folder", folder, exc) from None
             self.requests_written = max(written, default=0)
 
-    def emit(self, batch: Batch) -> None:
+    def emit(self, full: Batch) -> None:
+        batch = full if self.gate is None else self.gate.check(full)
+        if batch is None:  # every item in it was delivered before
+            return
         if self.options.dry_run:
             self.write_request(batch)
             result = BatchResult(delivered=list(batch.rows))
@@ -254,6 +257,8 @@ class _Delivery:
             self.settle(future.result())
 
     def too_large(self, row: int, record_id) -> None:
+        if self.gate is not None:
+            self.gate.digests.pop(row, None)
         self.recorder.reject_prepared(
             row,
             record_id,
@@ -302,8 +307,6 @@ class _Delivery:
 
     def finish(self, after_failure: bool = False) -> None:
         if not self.stop.is_set():
-            if self.gate is not None:
-                self.gate.flush()
             self.batcher.flush_all()
             if self.sample is not None:
                 self.send_sample(self.sample)
@@ -436,7 +439,8 @@ def _pump(
     """The hot loop. Locals are bound once; each row costs a prepare, an encode and a
     few list appends."""
     plan = RowPlan(destination, rows)
-    gate = delivery.gate.add if delivery.gate is not None else None
+    # Rows' key digests, for the gate to look their batch up: None without an index.
+    digests = delivery.gate.digests if delivery.gate is not None else None
     idempotency = destination.idempotency_key
     too_large = delivery.too_large
     prepare = destination.prepare
@@ -480,7 +484,7 @@ def _pump(
                 if not refused:
                     key = batch_key(item) if keyed else None
                     part = encode(item)
-                    if gate is not None:
+                    if digests is not None:
                         same_as = idempotency(item)
             except Exception as exc:
                 raise _PluginFailed(
@@ -508,9 +512,9 @@ def _pump(
                         counted[label] += 1
                         keys += 1
                 carrying[keys] += 1
-            if gate is not None:
-                gate(same_as, key, row_no, record_id, part)
-            elif not add(key, row_no, record_id, part):
+            if digests is not None and same_as is not None:
+                digests[row_no] = key_digest(same_as)
+            if not add(key, row_no, record_id, part):
                 too_large(row_no, record_id)
     finally:
         recorder.prepared = prepared

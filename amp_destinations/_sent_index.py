@@ -3,8 +3,8 @@
 A destination that declares ``idempotency_key`` and ``idempotency_window`` (see
 ``Destination``) gets, per configured destination, an index of the items delivered: a
 16-byte BLAKE2b digest of each item's key (never the key: an event id may carry PII)
-and when it was sent. A run looks every prepared item up before it is batched and skips
-those delivered within the window (``already_sent``), unless it resends.
+and when it was sent. A run looks each batch up before it is sent, one query, and takes out
+the items delivered within the window (``already_sent``), unless it resends.
 
 Storage, in the run database so that one transaction covers a batch's ledger entry and
 its keys:
@@ -20,28 +20,27 @@ Lookups read ``sent_keys`` only, one query per chunk of items, so a run does not
 keys it delivered itself: repeats within one run are left to the remote system's own
 deduplication (TikTok's covers 48 hours). A key older than the window is ignored by the
 lookup, and deleted at most once a day when a run starts. Nothing is held in memory
-but the chunk being looked up and the digests of the batches in flight.
+but the digests of the batches being filled and in flight.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from hashlib import blake2b
 from typing import Any
 
 import orjson
 
 from ._base import Destination
-from ._batching import Batcher
 from ._delivery import BatchResult
+from ._results import Batch
 from ._store import Store
 
 __all__ = ["SentIndex", "SentGate", "forget", "indexed", "key_digest"]
 
 DIGEST_SIZE = 16
-# Items looked up together: one query each, and at most this many encoded items held.
-CHUNK = 500
 # A prune scans the destination's keys: at most once a day.
 PRUNE_EVERY = 86400.0
 _PERSON = b"amp-dest-sent"
@@ -106,14 +105,18 @@ class SentIndex:
         return row is None
 
     def sent(self, digests: Sequence[bytes]) -> set[bytes]:
-        """Those of ``digests`` (at most 1,000) delivered within the window."""
-        rows = self.db.execute(
-            f"SELECT k.digest FROM {_OFFSETS} AS o JOIN sent_keys AS k "
-            "ON k.index_id = ?1 AND k.digest = substr(?2, o.at, 16) "
-            "WHERE o.at < length(?2) AND k.sent_at >= ?3",
-            (self.id, b"".join(digests), int(self.clock() - self.window)),
-        )
-        return {row[0] for row in rows}
+        """Those of ``digests`` delivered within the window: a query per 1,000."""
+        since = int(self.clock() - self.window)
+        found: set[bytes] = set()
+        for start in range(0, len(digests), _MAX_DIGESTS):
+            rows = self.db.execute(
+                f"SELECT k.digest FROM {_OFFSETS} AS o JOIN sent_keys AS k "
+                "ON k.index_id = ?1 AND k.digest = substr(?2, o.at, 16) "
+                "WHERE o.at < length(?2) AND k.sent_at >= ?3",
+                (self.id, b"".join(digests[start : start + _MAX_DIGESTS]), since),
+            )
+            found.update(row[0] for row in rows)
+        return found
 
     def journal(self, digests: Sequence[bytes]) -> None:
         """Record ``digests`` as sent now; inside the caller's transaction."""
@@ -187,27 +190,26 @@ def _merge(db, index_id: int) -> None:
 
 
 class SentGate:
-    """Between prepare and the batcher: items are looked up a chunk at a time; those
-    delivered within the window are settled as already sent (or, resending, sent and
-    counted), the others batched with their digests kept until their batch settles."""
+    """Between the batcher and the remote system: each batch is looked up as it is
+    emitted, one query; its items delivered within the window are settled as already
+    sent and the batch goes on without them (or, resending, with them, counted). The
+    digests of the rows batched are kept until their batch settles: a dict of the rows
+    in open and in-flight batches, never of every key."""
 
     def __init__(
         self,
         index: SentIndex,
-        batcher: Batcher,
+        destination: Destination,
         skip: Callable[[list[int]], None],
-        too_large: Callable[[int, Any], None],
         resend: bool,
     ):
         self.index = index
-        self.batcher = batcher
+        self.destination = destination
         self.skip = skip
-        self.too_large = too_large
         self.resend = resend
         self.look_up = False
-        self._chunk: list[tuple[bytes, Hashable, int, Any, bytes]] = []
-        self._digests: dict[int, bytes] = {}  # rows batched, not yet settled
-        self._found: set[int] = set()  # rows batched although sent before (resending)
+        self.digests: dict[int, bytes] = {}  # row -> digest, for rows batched, not settled
+        self._found: set[int] = set()  # rows sent although delivered before (resending)
 
     def start(self) -> None:
         """Before the first item: bring the index up to date with every earlier run (a
@@ -216,43 +218,39 @@ class SentGate:
         self.index.merge()
         self.look_up = not self.index.empty()
 
-    def add(self, parts: Sequence[Any] | None, key: Hashable, row: int, record_id, part: bytes):
-        """Take one prepared item, whose idempotency key is ``parts`` (None: it has none)."""
-        if parts is None:
-            if not self.batcher.add(key, row, record_id, part):
-                self.too_large(row, record_id)
-            return
-        chunk = self._chunk
-        chunk.append((key_digest(parts), key, row, record_id, part))
-        if len(chunk) >= CHUNK:
-            self.flush()
-
-    def flush(self) -> None:
-        """Look the chunk up and pass it on."""
-        chunk, self._chunk = self._chunk, []
-        if not chunk:
-            return
-        found = self.index.sent([entry[0] for entry in chunk]) if self.look_up else ()
-        skipped: list[int] = []
-        add, digests = self.batcher.add, self._digests
-        for digest, key, row, record_id, part in chunk:
-            if digest in found:
-                if not self.resend:
-                    skipped.append(row)
-                    continue
-                self._found.add(row)
-            digests[row] = digest
-            if not add(key, row, record_id, part):
-                del digests[row]
-                self._found.discard(row)
-                self.too_large(row, record_id)
-        if skipped:
-            self.skip(skipped)
+    def check(self, batch: Batch) -> Batch | None:
+        """``batch`` without its items delivered within the window (None when that is
+        all of them), which are settled as already sent; resending, ``batch`` itself."""
+        if not self.look_up:
+            return batch
+        digests = self.digests
+        keyed = [digests[row] for row in batch.rows if row in digests]
+        found = self.index.sent(keyed) if keyed else ()
+        if not found:
+            return batch
+        sent_before = [i for i, row in enumerate(batch.rows) if digests.get(row) in found]
+        if self.resend:
+            self._found.update(batch.rows[i] for i in sent_before)
+            return batch
+        self.skip([batch.rows[i] for i in sent_before])
+        for i in sent_before:
+            del digests[batch.rows[i]]
+        if len(sent_before) == len(batch.rows):
+            return None
+        left = sorted(set(range(len(batch.rows))) - set(sent_before))
+        parts = batch.parts
+        return Batch.from_parts(
+            self.destination,
+            batch.key,
+            [parts[i] for i in left],
+            [batch.rows[i] for i in left],
+            [batch.ids[i] for i in left],
+        )
 
     def settled(self, result: BatchResult) -> tuple[list[bytes], int]:
         """The digests of the rows ``result`` delivered, and how many of those were sent
         before (resent); the other rows' digests are let go."""
-        digests, found = self._digests, self._found
+        digests, found = self.digests, self._found
         delivered = []
         resent = 0
         for row in result.delivered:
@@ -262,10 +260,7 @@ class SentGate:
                 if row in found:
                     found.discard(row)
                     resent += 1
-        for row in result.pending:
+        for row in itertools.chain(result.pending, (reject[0] for reject in result.rejected)):
             digests.pop(row, None)
             found.discard(row)
-        for reject in result.rejected:
-            digests.pop(reject[0], None)
-            found.discard(reject[0])
         return delivered, resent

@@ -5,8 +5,8 @@ memory, for an index that grows to 10,000,000 keys.
 
 The keys arrive as ``--runs`` runs would deliver them: each run journals its share in
 batches of 1,000 (one transaction each, as a run commits a batch), then merges the
-journal into the index, as a run does when it ends. After each run, 100 chunks of 500
-keys it did not send are looked up, as the next run's items would be. At the end: the
+journal into the index, as a run does when it ends. After each run, 50 batches of
+1,000 keys it did not send are looked up, as the next run's batches would be. At the end: the
 database file's size after a checkpoint (bytes per key), one prune scan over every
 key, and this process's peak memory (VmHWM), which stays flat: nothing holds the keys.
 
@@ -22,11 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from amp_destinations._sent_index import CHUNK, SentIndex, key_digest
+from amp_destinations._sent_index import SentIndex, key_digest
 from amp_destinations._store import DB_NAME, Store
 
-BATCH = 1000
-LOOKUPS = 100  # chunks looked up after each run
+BATCH = 1000  # keys a batch journals, and a batch looks up
+LOOKUPS = 50  # batches looked up after each run
 WINDOW = 28 * 86400 + 300
 
 
@@ -65,11 +65,11 @@ def main() -> None:
             sent += per_run
             unsent = [
                 key_digest(("7100000000000000001", "CompletePayment", f"new-{run}-{n}"))
-                for n in range(LOOKUPS * CHUNK)
+                for n in range(LOOKUPS * BATCH)
             ]
             looked = time.perf_counter()
-            for start in range(0, len(unsent), CHUNK):
-                assert not index.sent(unsent[start : start + CHUNK])
+            for start in range(0, len(unsent), BATCH):
+                assert not index.sent(unsent[start : start + BATCH])
             done = time.perf_counter()
             results["runs"].append(
                 {
