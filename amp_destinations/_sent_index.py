@@ -110,7 +110,7 @@ class SentIndex:
         found: set[bytes] = set()
         for start in range(0, len(digests), _MAX_DIGESTS):
             rows = self.db.execute(
-                f"SELECT k.digest FROM {_OFFSETS} AS o JOIN sent_keys AS k "
+                f"SELECT k.digest FROM {_OFFSETS} AS o CROSS JOIN sent_keys AS k "
                 "ON k.index_id = ?1 AND k.digest = substr(?2, o.at, 16) "
                 "WHERE o.at < length(?2) AND k.sent_at >= ?3",
                 (self.id, b"".join(digests[start : start + _MAX_DIGESTS]), since),
@@ -174,15 +174,13 @@ def _ensure_offsets(store: Store) -> None:
 
 def _merge(db, index_id: int) -> None:
     """Inside a transaction: the journal's digests into sent_keys, in digest order (each
-    page written once), the latest send time kept for a key sent twice. The CTE is
-    materialized so that the sort carries 16-byte digests, not the journal's blobs."""
+    page written once), the latest send time kept for a key sent twice. CROSS JOIN keeps
+    the journal the outer loop: otherwise SQLite indexes the journal, blobs and all, to
+    probe it once for every offset, which made a merge five times slower."""
     db.execute(
-        "WITH cut AS MATERIALIZED ("
-        "  SELECT j.index_id, substr(j.digests, o.at, 16) AS digest, j.sent_at"
-        f"  FROM sent_journal AS j JOIN {_OFFSETS} AS o ON o.at < length(j.digests)"
-        "  WHERE j.index_id = ?"
-        ") INSERT INTO sent_keys SELECT index_id, digest, sent_at FROM cut WHERE true "
-        "ORDER BY index_id, digest "
+        "INSERT INTO sent_keys SELECT j.index_id, substr(j.digests, o.at, 16), j.sent_at "
+        f"FROM sent_journal AS j CROSS JOIN {_OFFSETS} AS o ON o.at < length(j.digests) "
+        "WHERE j.index_id = ? ORDER BY 1, 2 "
         "ON CONFLICT (index_id, digest) DO UPDATE SET sent_at = max(sent_at, excluded.sent_at)",
         (index_id,),
     )
