@@ -210,8 +210,8 @@ class _Delivery:
                 raise file_failure("the request folder", folder, exc) from None
             self.requests_written = max(written, default=0)
 
-    def emit(self, full: Batch) -> None:
-        batch = full if self.gate is None else self.gate.check(full)
+    def emit(self, made: Batch) -> None:
+        batch = made if self.gate is None else self.gate.check(made)
         if batch is None:  # every item in it was delivered before
             return
         if self.options.dry_run:

@@ -3,8 +3,8 @@
 A destination that declares ``idempotency_key`` and ``idempotency_window`` (see
 ``Destination``) gets, per configured destination, an index of the items delivered: a
 16-byte BLAKE2s digest of each item's key (never the key: an event id may carry PII)
-and when it was sent. A run looks each batch up before it is sent, one query, and takes out
-the items delivered within the window (``already_sent``), unless it resends.
+and when it was sent. A run looks each batch up before it is sent, one query, and takes
+out the items delivered within the window (``already_sent``), unless it resends.
 
 Storage, in the run database so that one transaction covers a batch's ledger entry and
 its keys:
@@ -13,10 +13,11 @@ its keys:
   the transaction that records the batch delivered. Appending touches a page or two,
   where inserting 1,000 random digests into a large B-tree would write ~1,000 pages.
 - ``sent_keys``: the index proper, ``(index, digest) -> sent_at``, WITHOUT ROWID (the
-  digest is the key: ~30 bytes a key on disk). The journal is merged into it, sorted,
-  when a run starts (which takes in a run that was killed) and when it ends.
+  digest is the key: 31 bytes a key on disk at 10 million keys). The journal is merged
+  into it, sorted, when a run starts (which takes in a run that was killed) and when it
+  ends.
 
-Lookups read ``sent_keys`` only, one query per chunk of items, so a run does not see the
+Lookups read ``sent_keys`` only, one query per batch, so a run does not see the
 keys it delivered itself: repeats within one run are left to the remote system's own
 deduplication (TikTok's covers 48 hours). A key older than the window is ignored by the
 lookup, and deleted at most once a day when a run starts. Nothing is held in memory
