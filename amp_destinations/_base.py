@@ -125,7 +125,8 @@ class Destination:
       ``BatchOutcome``. ``session`` is the host's pooled ``httpx.Client``.
 
     and optionally ``on_save``, ``required_columns``, ``start_run``, ``batch_key``,
-    ``encode_item``, ``batch_frame`` and ``start_test_events``.
+    ``encode_item``, ``batch_frame``, ``start_test_events``, and ``idempotency_key``
+    with ``idempotency_window`` for the host's sent-events index.
     """
 
     name: ClassVar[str]
@@ -145,6 +146,11 @@ class Destination:
     identifiers: ClassVar[Mapping[str, Sequence[Sequence[str]]]] = {}
     # Settings whose values ``choices`` can list from the remote system.
     choosable: ClassVar[tuple[str, ...]] = ()
+    # Seconds within which the remote system would take an item delivered before as a
+    # new one (TikTok: the oldest event it accepts, plus the clock skew it allows). With
+    # ``idempotency_key``, the host keeps an index of the items delivered and skips
+    # those delivered within this window. None: no index. Read from the instance.
+    idempotency_window: float | None = None
 
     def __init__(self, settings: Mapping[str, Any], credential: Credential | None = None):
         self.settings = dict(settings)
@@ -210,6 +216,13 @@ class Destination:
 
     def encode_item(self, item: Any) -> bytes:
         return orjson.dumps(item)
+
+    def idempotency_key(self, item: Any) -> Sequence[Any] | None:
+        """What makes an item the same item to the remote system, as a few strings or
+        numbers (TikTok: event set, event, event_id), or None for an item that has no
+        key (it is always sent). Called for every item, on the hot path; the host keeps
+        only a digest of it. Ignored unless ``idempotency_window`` is set."""
+        return None
 
     def batch_frame(self, key: Hashable) -> tuple[bytes, bytes, bytes]:
         """``(head, separator, tail)``: a request body is ``head``, the encoded items

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -366,6 +367,36 @@ def destinations_remove(ctx, name):
     echo(f"removed destination {name}")
 
 
+@destinations.command("forget")
+@click.argument("name", shell_complete=destination_names)
+@click.option(
+    "--before",
+    metavar="DATE",
+    help="Only what was sent before this date or time (ISO 8601; UTC unless it says).",
+)
+@json_option
+@click.pass_context
+def destinations_forget(ctx, name, before, as_json):
+    """Clear a destination's sent-events index, so that later runs send those events
+    again: all of it, or what was sent before DATE."""
+    cutoff = None
+    if before is not None:
+        try:
+            moment = datetime.fromisoformat(before)
+        except ValueError:
+            raise CliError(
+                f"--before takes a date or time such as 2026-11-30 or 2026-11-30T12:00, "
+                f"not {before!r}"
+            ) from None
+        cutoff = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    forgotten = _state(ctx).host.forget_sent(name, cutoff)
+    if as_json:
+        _print_json({"destination": name, "before": cutoff, "forgotten": forgotten})
+        return
+    since = f" sent before {before}" if before is not None else ""
+    echo(f"forgot {fmt.counted(forgotten, 'sent event')}{since} of {name}")
+
+
 @destinations.command("test")
 @click.argument("name", shell_complete=destination_names)
 @json_option
@@ -427,12 +458,20 @@ def _print_summary(result: RunResult, input: str | None) -> None:
     else:
         verb = "would deliver" if s.get("dry_run") else "delivered"
         counts = f"{fmt.count(s['delivered'])} {verb}, {fmt.count(s['rejected'])} rejected"
+        if s.get("already_sent"):
+            skip = "would skip" if s.get("dry_run") else "skipped"
+            counts += f", {fmt.count(s['already_sent'])} already sent ({skip})"
     echo(
         f"{'validation ' if validation else ''}run {result.id} {result.status}: "
         f"{fmt.counted(s['rows_read'], 'row')} read, {counts}, "
         f"{fmt.count(s['pending'])} pending in {_seconds(s['elapsed_seconds'])} "
         f"({_rate(s['rows_per_second'])})"
     )
+    if s.get("resend"):
+        echo(
+            f"  resent {fmt.counted(s['resent'], 'row')} that an earlier run had delivered "
+            "(--resend)"
+        )
     if s["rejected_by_code"]:
         echo(f"  rejected by reason: {fmt.counts(s['rejected_by_code'])}")
     if s["warnings_by_code"]:
@@ -526,6 +565,11 @@ def _print_summary(result: RunResult, input: str | None) -> None:
     help="Seconds a request may take before it is retried.",
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option(
+    "--resend",
+    is_flag=True,
+    help="Send events an earlier run delivered too, instead of skipping them.",
+)
 @json_option
 @click.pass_context
 def send(
@@ -546,6 +590,7 @@ def send(
     validate,
     sample,
     test_event_code,
+    resend,
 ):
     """Send a file (CSV, TSV, JSON Lines or Parquet) through a destination, validate it
     first with --validate, or resume a run with --resume RUN_ID."""
@@ -571,6 +616,7 @@ def send(
         validate=validate,
         sample=sample,
         test_event_code=test_event_code,
+        resend=resend,
     )
     if as_json:
         _print_json(result.to_dict())
@@ -657,6 +703,7 @@ def runs_list(ctx, destination, kind, limit, as_json):
                 fmt.count(r.rows_read),
                 fmt.count(r.delivered),
                 fmt.count(r.rejected),
+                fmt.count(r.already_sent),
                 fmt.count(r.pending),
             ]
             for r in records
@@ -670,6 +717,7 @@ def runs_list(ctx, destination, kind, limit, as_json):
             "READ",
             "DELIVERED",
             "REJECTED",
+            "SKIPPED",
             "PENDING",
         ],
     )
@@ -687,12 +735,15 @@ _RUN_FIELDS = (
     "rows_read",
     "delivered",
     "rejected",
+    "already_sent",
     "pending",
     "rejects_path",
     "output_path",
     "error",
 )
-_RUN_COUNTS = ("rows_read", "delivered", "rejected", "pending")
+_RUN_COUNTS = ("rows_read", "delivered", "rejected", "already_sent", "pending")
+# The ranges of rows skipped as already sent that runs show lists; the rest are counted.
+_SHOWN_RANGES = 20
 # The summary's figures runs show prints (when the run has them), each as send does.
 _FIGURES: dict[str, Callable[[Any], str]] = {
     "rejected_by_code": fmt.counts,
@@ -704,6 +755,7 @@ _FIGURES: dict[str, Callable[[Any], str]] = {
     "requests": fmt.count,
     "requests_written": fmt.count,
     "not_sent": fmt.count,
+    "resent": fmt.count,
     "rate_limit_pauses": fmt.count,
     "lowest_concurrency": fmt.count,
     "elapsed_seconds": lambda seconds: f"{seconds:,.2f}",
@@ -732,9 +784,12 @@ def runs_show(ctx, run_id, as_json):
     summary = record.summary
     for key, shown in _FIGURES.items():
         if summary.get(key) not in (None, {}) and (
-            key != "lowest_concurrency" or summary.get("rate_limit_pauses")
+            (key != "lowest_concurrency" or summary.get("rate_limit_pauses"))
+            and (key != "resent" or summary.get("resend"))
         ):
             echo(f"{key}: {shown(summary[key])}")
+    if record.already_sent_rows:
+        echo(f"already_sent rows: {_ranges(record.already_sent_rows)}")
     _print_advice(summary, "")
     print_verdict(summary, record.destination, record.input)
     if record.attempts:
@@ -768,6 +823,16 @@ def runs_show(ctx, run_id, as_json):
                 "ERROR",
             ],
         )
+
+
+def _ranges(ranges: tuple[tuple[int, int], ...]) -> str:
+    """``1-500, 812, 900-1,000``, and how many more ranges past the first few."""
+    shown = ", ".join(
+        fmt.count(first) if first == last else f"{fmt.count(first)}-{fmt.count(last)}"
+        for first, last in ranges[:_SHOWN_RANGES]
+    )
+    more = len(ranges) - _SHOWN_RANGES
+    return shown + (f" and {fmt.counted(more, 'range')} more" if more > 0 else "")
 
 
 def add_commands(cli: click.Group) -> None:

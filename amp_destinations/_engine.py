@@ -1,6 +1,10 @@
 """The delivery pipeline: read, prepare, batch, deliver concurrently, record.
 
-    rows -> prepare (this thread) -> Batcher -> BatchSender (worker threads) -> RunRecorder
+    rows -> prepare (this thread) -> Batcher -> [SentGate] -> BatchSender (worker threads)
+         -> RunRecorder
+
+The gate, for a destination with a sent-events index (``_sent_index``), takes the items
+an earlier run delivered out of each batch, settled as already sent.
 
 The engine's thread reads and prepares (the hot path, plain Python), and is the only
 one that writes the run record; workers only talk to the remote system. At most
@@ -42,6 +46,7 @@ from ._records import RunKind, RunResult, RunStatus
 from ._results import Batch, FailureType, RecordError
 from ._row_plan import RowPlan, covered
 from ._run import HEARTBEAT_SECONDS, RunRecorder, SettledRows
+from ._sent_index import SentGate, SentIndex, key_digest
 from ._stop_signals import StopSignals
 from ._store import Store
 from ._validation import Sample
@@ -72,6 +77,8 @@ class SendOptions:
     # A validation run: every row prepared, then this many valid rows sent one per
     # request (the destination marks them as test events), and a verdict.
     sample: int | None = None
+    # Send items the sent-events index has as delivered, instead of skipping them.
+    resend: bool = False
 
     @property
     def kind(self) -> RunKind:
@@ -151,6 +158,7 @@ class _Delivery:
         recorder: RunRecorder,
         options: SendOptions,
         progress: _Progress,
+        index: SentIndex | None,
     ):
         self.destination = destination
         self.recorder = recorder
@@ -164,6 +172,11 @@ class _Delivery:
         self.requests_written = 0
         self.batcher = Batcher(destination, self.emit, options.batch_size)
         self.sample = Sample(options.sample, self.batcher) if options.sample else None
+        self.gate = (
+            SentGate(index, destination, recorder.skip, options.resend)
+            if index is not None
+            else None
+        )
         self.inflight: set[Future] = set()
         self.max_inflight = max(1, options.concurrency) + 2
         self.executor: ThreadPoolExecutor | None = None
@@ -178,7 +191,10 @@ class _Delivery:
             self.sender = BatchSender(destination, session, options.retry, self.throttle, self.stop)
 
     def start(self) -> None:
-        """Open what the run writes to, before the first row is read."""
+        """Open what the run writes to, and bring the index up to date with every run
+        before this one (a killed one too), before the first row is read."""
+        if self.gate is not None:
+            self.gate.start()
         self.recorder.open_rejects()
         if self.options.dry_run and self.options.output_path is not None:
             folder = self.options.output_path
@@ -194,10 +210,16 @@ class _Delivery:
                 raise file_failure("the request folder", folder, exc) from None
             self.requests_written = max(written, default=0)
 
-    def emit(self, batch: Batch) -> None:
+    def emit(self, made: Batch) -> None:
+        batch = made if self.gate is None else self.gate.check(made)
+        if batch is None:  # every item in it was delivered before
+            return
         if self.options.dry_run:
             self.write_request(batch)
-            self.recorder.commit(BatchResult(delivered=list(batch.rows)))
+            result = BatchResult(delivered=list(batch.rows))
+            if self.gate is not None:
+                self.gate.settled(result)  # a dry run adds nothing to the index
+            self.recorder.commit(result)
             return
         while len(self.inflight) >= self.max_inflight:
             self.drain(block=True)
@@ -234,8 +256,22 @@ class _Delivery:
             self.inflight.discard(future)
             self.settle(future.result())
 
+    def too_large(self, row: int, record_id) -> None:
+        if self.gate is not None:
+            self.gate.digests.pop(row, None)
+        self.recorder.reject_prepared(
+            row,
+            record_id,
+            "record.too_large",
+            None,
+            "the encoded record alone exceeds the destination's request size limit",
+        )
+
     def settle(self, result: BatchResult) -> None:
-        self.recorder.commit(result)
+        if self.gate is not None:
+            self.recorder.commit(result, *self.gate.settled(result))
+        else:
+            self.recorder.commit(result)
         if self.sample is not None:
             self.sample.record(result)
         self.progress.refresh()
@@ -301,12 +337,15 @@ def run_delivery(
     resumed: bool = False,
     *,
     name: str,
+    index: SentIndex | None = None,
 ) -> RunResult:
     """Send ``rows`` through ``destination``, the configured destination ``name``, as
-    attempt ``attempt`` of run ``run_id``."""
-    recorder = RunRecorder(store, run_id, attempt, options.rejects_path, resumed)
+    attempt ``attempt`` of run ``run_id``; with ``index``, skipping the items it has as
+    delivered (a dry run counts them, and adds nothing to it)."""
+    journal = index if not options.dry_run else None
+    recorder = RunRecorder(store, run_id, attempt, options.rejects_path, resumed, journal)
     progress = _Progress(options.progress, recorder, options)
-    delivery = _Delivery(destination, session, recorder, options, progress)
+    delivery = _Delivery(destination, session, recorder, options, progress, index)
     unexpected: Exception | None = None
     with StopSignals(delivery.stop) as signals:
         try:
@@ -340,6 +379,8 @@ def run_delivery(
         extra["stopped_by"] = signals.received.name
     if delivery.failure is not None:
         extra["failure"] = delivery.failure.value
+    if options.resend:
+        extra["resend"] = True  # a resume resends too
     if options.dry_run:
         extra["requests_written"] = delivery.requests_written
     else:
@@ -373,6 +414,11 @@ def run_delivery(
         store.despite_full_disk(record_end)
     except StorageError:
         pass  # the run shows as stopped once this process ends, and resumes as well
+    if journal is not None:
+        try:
+            journal.merge()
+        except StorageError:
+            pass  # the journal stays, and the next run's start merges it
     if unexpected is not None:
         raise unexpected
     return RunResult(run_id, name, status, summary, rejects, output, delivery.error, options.kind)
@@ -393,6 +439,10 @@ def _pump(
     """The hot loop. Locals are bound once; each row costs a prepare, an encode and a
     few list appends."""
     plan = RowPlan(destination, rows)
+    # Rows' key digests, for the gate to look their batch up: None without an index.
+    digests = delivery.gate.digests if delivery.gate is not None else None
+    idempotency = destination.idempotency_key
+    too_large = delivery.too_large
     prepare = destination.prepare
     encode = destination.encode_item
     keyed = type(destination).batch_key is not Destination.batch_key
@@ -434,6 +484,8 @@ def _pump(
                 if not refused:
                     key = batch_key(item) if keyed else None
                     part = encode(item)
+                    if digests is not None:
+                        same_as = idempotency(item)
             except Exception as exc:
                 raise _PluginFailed(
                     plugin_failure(destination, f"preparing row {row_no}", exc)
@@ -460,14 +512,10 @@ def _pump(
                         counted[label] += 1
                         keys += 1
                 carrying[keys] += 1
+            if digests is not None and same_as is not None:
+                digests[row_no] = key_digest(same_as)
             if not add(key, row_no, record_id, part):
-                reject(
-                    row_no,
-                    record_id,
-                    "record.too_large",
-                    None,
-                    "the encoded record alone exceeds the destination's request size limit",
-                )
+                too_large(row_no, record_id)
     finally:
         recorder.prepared = prepared
         recorder.match_keys = match_key_buckets(carrying)

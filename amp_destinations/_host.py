@@ -56,6 +56,7 @@ from ._results import ConnectionStatus
 from ._run import SettledRows
 from ._schemas import json_schema, load_with, provided
 from ._secrets import SecretStore
+from ._sent_index import SentIndex, forget, indexed
 from ._store import Store
 from ._userinfo import redact_userinfo
 
@@ -113,10 +114,17 @@ class _Input:
             self.reader.close()
 
 
-def _run_info(record: dict[str, Any], attempts: Iterable[dict[str, Any]] | None = None) -> RunInfo:
+def _run_info(
+    record: dict[str, Any],
+    attempts: Iterable[dict[str, Any]] | None = None,
+    ledger: Iterable[tuple[int, int, str]] | None = None,
+) -> RunInfo:
     return RunInfo(
         **record,
         attempts=None if attempts is None else tuple(map(_attempt_info, attempts)),
+        already_sent_rows=None
+        if ledger is None
+        else tuple((first, last) for first, last, outcome in ledger if outcome == "already_sent"),
     )
 
 
@@ -652,6 +660,15 @@ class Host:
         destination_cls = self.registry.destination(record["type"])
         return self._instance(destination_cls, name, record["credential"], record["settings"])
 
+    def forget_sent(self, name: str, before: float | None = None) -> int:
+        """Clear the sent-events index of the destination ``name``: the items sent
+        before ``before`` (seconds since the epoch), or all of them; how many were
+        forgotten. A later run sends them again. (The index outlives a removed
+        destination: its name may be given here still.)
+
+        Raises NotFoundError when there is no such destination and no index of it."""
+        return forget(self.store, name, before)
+
     def test_destination(self, name: str) -> ConnectionStatus:
         """Test the connection of the destination ``name`` (read-only: nothing is
         sent); ``ok`` only when every check passed. Raises as ``destination``."""
@@ -701,6 +718,7 @@ class Host:
         validate: bool = False,
         sample: int = DEFAULT_SAMPLE,
         test_event_code: str | None = None,
+        resend: bool = False,
     ) -> RunResult:
         """Send ``rows`` (an iterable of mappings) or the file ``input`` through the
         destination ``name``, and return the run's result.
@@ -730,6 +748,15 @@ class Host:
         ``ready``: every test event was accepted. A validation run is not resumed:
         validate again.
 
+        A destination that declares idempotency keys (TikTok: event set, event and
+        event_id) has a sent-events index: a run skips the items delivered within the
+        destination's window (TikTok: 28 days and 5 minutes), counting them in its
+        summary's ``already_sent``, so read = delivered + rejected + already_sent +
+        pending. ``resend`` sends them anyway; ``resent`` counts those delivered again.
+        A dry run counts what it would skip and adds nothing to the index; a
+        validation run neither skips nor adds (its sample is test events). See
+        ``forget_sent``.
+
         A run the remote system stops, or one left with rows pending, is not an
         exception: the result's ``status`` and ``error`` say so. Raises, before a run
         is recorded: InputError for an input that cannot be what was meant (it is
@@ -748,6 +775,7 @@ class Host:
             # A resume continues the run as it was started.
             name, format, dry_run = run.destination, run.format, run.dry_run
             delimiter = run.summary.get("delimiter")
+            resend = resend or bool(run.summary.get("resend"))
             if rows is None:
                 input = run.input
             rejects = rejects if rejects is not None else run.rejects_path
@@ -767,7 +795,7 @@ class Host:
             destination.start_run(source.columns)
             kind = RunKind.VALIDATION if validate else RunKind.DRY_RUN if dry_run else RunKind.SEND
             run_id, rejects_path, output_path = self._record_start(
-                run, name, destination, source, kind, rejects, output
+                run, name, destination, source, kind, rejects, output, resend
             )
             options = SendOptions(
                 dry_run=dry_run,
@@ -781,6 +809,7 @@ class Host:
                 input_progress=source.reader.progress if source.reader is not None else None,
                 input_rows=len(rows) if isinstance(rows, Sized) else None,
                 sample=sample if validate else None,
+                resend=resend,
             )
             return self._deliver(run, run_id, name, destination, checked, options, timeout)
         finally:
@@ -874,9 +903,11 @@ class Host:
         kind: RunKind,
         rejects: str | os.PathLike[str] | None,
         output: str | os.PathLike[str] | None,
+        resend: bool,
     ) -> tuple[int, Path, Path | None]:
         """Record the run (or its resume) before anything is sent, with the absolute
-        paths it writes to, so that a resume after a crash writes to the same files."""
+        paths it writes to, so that a resume after a crash writes to the same files
+        (and resends, if it did)."""
         if run is None:
             run_id = self.store.insert_run(
                 destination=name,
@@ -886,7 +917,7 @@ class Host:
                 dry_run=kind is RunKind.DRY_RUN,
                 kind=kind.value,
                 pid=os.getpid(),
-                summary=source.facts,
+                summary={**source.facts, **({"resend": True} if resend else {})},
             )
         else:
             run_id = run.id
@@ -916,18 +947,23 @@ class Host:
         options: SendOptions,
         timeout: float,
     ) -> RunResult:
-        """Send as this run's next attempt, skipping the rows a resumed run settled;
-        a dry run opens no session."""
+        """Send as this run's next attempt, skipping the rows a resumed run settled and,
+        but for a validation run, the items the destination's index has as sent; a dry
+        run opens no session."""
         attempt = self.store.start_attempt(run_id, os.getpid())
         settled = None
         if run is not None:
             settled = SettledRows((first, last) for first, last, _ in self.store.ledger(run_id))
         resumed = run is not None
+        index = None
+        window = destination.idempotency_window
+        if window and indexed(destination) and options.sample is None:
+            index = SentIndex(self.store, name, window)
         args = (self.store, run_id, attempt, destination, rows)
         if options.dry_run:
-            return run_delivery(*args, None, options, settled, resumed, name=name)
+            return run_delivery(*args, None, options, settled, resumed, name=name, index=index)
         with self.session(options.concurrency, timeout) as session:
-            return run_delivery(*args, session, options, settled, resumed, name=name)
+            return run_delivery(*args, session, options, settled, resumed, name=name, index=index)
 
     # runs -----------------------------------------------------------------------
 
@@ -946,7 +982,7 @@ class Host:
 
         Raises NotFoundError when there is none."""
         record = self.store.run(run_id)
-        return _run_info(record, self.store.attempts(run_id))
+        return _run_info(record, self.store.attempts(run_id), self.store.ledger(run_id))
 
 
 def _check_validation(dry_run: bool, resume: int | None, sample: int) -> None:

@@ -65,13 +65,15 @@ class RunResult:
     ``id``          the run's id (``Host.run(id)``, ``Host.send(resume=id)``)
     ``destination`` the configured destination's name
     ``status``      a ``RunStatus``: succeeded, failed, incomplete or interrupted
-    ``summary``     the run's figures: rows_read, delivered, rejected, pending,
-                    rejected_by_code, warnings_by_code, retries, batches, requests,
-                    attempts, elapsed_seconds, rows_per_second, identifier_coverage,
+    ``summary``     the run's figures: rows_read, delivered, rejected, already_sent
+                    (skipped: delivered by an earlier run, see ``Host.send``), resent
+                    (delivered again with ``resend``), pending, rejected_by_code,
+                    warnings_by_code, retries, batches, requests, attempts,
+                    elapsed_seconds, rows_per_second, identifier_coverage,
                     match_keys (rows prepared by how many identifiers each carries,
                     bucketed "0", "1", "2", "3+"; empty when the destination declares
                     none), remote_notes, dry_run and, as they apply, requests_written,
-                    rate_limit_pauses, lowest_concurrency, stopped_by, and failure:
+                    rate_limit_pauses, lowest_concurrency, stopped_by, resend, and failure:
                     the ``FailureType`` value of the fatal outcome that stopped the
                     run ("auth" when the remote system refused the credential)
     ``rejects_path`` the rejects file; ``output_path`` the dry run's request folder
@@ -196,7 +198,9 @@ class AttemptInfo:
     ``started_at``, ``ended_at``  seconds since the epoch (``ended_at`` None while it
                     runs; for a stopped attempt, when it last recorded a batch)
     ``last_seen_at``  when it last recorded a batch
-    ``rows_read``, ``delivered``, ``rejected``  rows this attempt read and settled
+    ``rows_read``, ``delivered``, ``rejected``, ``already_sent``  rows this attempt
+                    read and settled (already sent: skipped, delivered by an earlier run)
+    ``resent``      rows it delivered although an earlier run had (``resend``)
     ``prepared``    rows it prepared that no earlier attempt had counted (recorded when
                     it ends; a row prepared but left unsettled counts in the attempt
                     that first prepared it, and the figures below with it)
@@ -217,6 +221,8 @@ class AttemptInfo:
     rows_read: int
     delivered: int
     rejected: int
+    already_sent: int
+    resent: int
     batches: int
     requests: int
     retries: int
@@ -245,14 +251,18 @@ class RunInfo:
     ``kind``        a ``RunKind``: send, dry run or validation
     ``status``      a ``RunStatus``
     ``started_at``, ``ended_at``  seconds since the epoch (``ended_at`` None until it ends)
-    ``rows_read``, ``delivered``, ``rejected``, ``pending``  its rows so far, over all
-                    attempts: read = delivered + rejected + pending
+    ``rows_read``, ``delivered``, ``rejected``, ``already_sent``, ``pending``  its
+                    rows so far, over all attempts: read = delivered + rejected +
+                    already_sent + pending (already sent: skipped, because an earlier
+                    run delivered their items; see ``Host.send``)
     ``rejects_path``  the rejects file; ``output_path`` the dry run's request folder
     ``error``       why it did not succeed, or None
     ``pid``         the process of its latest attempt
     ``summary``     the run summary, as ``RunResult.summary`` (empty until it ends)
     ``attempts``    its attempts, first first, from ``Host.run(id)``; None from
                     ``Host.runs()``, which does not read them
+    ``already_sent_rows``  the rows skipped as already sent, as (first, last) ranges,
+                    from ``Host.run(id)``; None from ``Host.runs()``
     """
 
     id: int
@@ -268,6 +278,7 @@ class RunInfo:
     rows_read: int
     delivered: int
     rejected: int
+    already_sent: int
     pending: int
     rejects_path: str | None
     output_path: str | None
@@ -275,6 +286,7 @@ class RunInfo:
     pid: int | None
     summary: dict[str, Any]
     attempts: tuple[AttemptInfo, ...] | None = None
+    already_sent_rows: tuple[tuple[int, int], ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", RunStatus(self.status))
@@ -283,6 +295,10 @@ class RunInfo:
     def to_dict(self) -> dict[str, Any]:
         data = _fields_dict(self)
         attempts = data.pop("attempts")
-        if attempts is not None:  # Host.runs() reads none: its JSON has no such key
+        skipped = data.pop("already_sent_rows")
+        # Host.runs() reads neither: its JSON has no such keys.
+        if attempts is not None:
             data["attempts"] = [attempt.to_dict() for attempt in attempts]
+        if skipped is not None:
+            data["already_sent_rows"] = [list(rows) for rows in skipped]
         return data

@@ -9,6 +9,10 @@ A run may take several attempts (the first send, then each ``--resume``). Its su
 adds them up: rows a resume re-reads are counted once, and a warning counts once, for
 the row it was given to, when that row is settled, so a row prepared again after a
 stop is not warned about twice.
+
+Rows skipped because their item was delivered before (the sent-events index, see
+``_sent_index``) are settled as ``already_sent`` ledger ranges; the digests of a
+batch's delivered items are journaled in the transaction that records it delivered.
 """
 
 from __future__ import annotations
@@ -32,10 +36,13 @@ from ._store import Store
 if TYPE_CHECKING:
     from _csv import Writer
 
+    from ._sent_index import SentIndex
+
 __all__ = ["RunRecorder", "SettledRows", "REJECTS_HEADER"]
 
 REJECTS_HEADER = ("row", "record_id", "code", "field", "message")
-# Prepared-row rejects are buffered and committed with the next batch, or at this size.
+# Prepared-row rejects and rows already sent are buffered and committed with the next
+# batch, or at this size.
 _REJECT_BUFFER = 2000
 # Between commits, the rows read so far are recorded at most this often (seconds), so
 # that a live run's record counts them before their batches are answered.
@@ -77,20 +84,30 @@ class SettledRows:
 
 class RunRecorder:
     def __init__(
-        self, store: Store, run_id: int, attempt: int, rejects_path: Path | None, resumed: bool
+        self,
+        store: Store,
+        run_id: int,
+        attempt: int,
+        rejects_path: Path | None,
+        resumed: bool,
+        index: SentIndex | None = None,
     ):
         self.store = store
+        self.index = index  # where delivered items' digests go; None: nowhere
         self.run_id = run_id
         self.attempt = attempt
         self.rejects_path = rejects_path
         self.started = time.monotonic()
         self.rows_read = 0
-        self.delivered = store.delivered_count(run_id) if resumed else 0
+        self.delivered = store.settled_count(run_id, "delivered") if resumed else 0
+        self.already_sent = store.settled_count(run_id, "already_sent") if resumed else 0
+        self.resent = 0  # rows this attempt delivered although sent before (resending)
         self.rejected_by_code: Counter[str] = Counter(
             store.reject_counts(run_id) if resumed else {}
         )
         self._delivered_before = self.delivered
         self._rejected_before = self.rejected
+        self._already_sent_before = self.already_sent
         self.warnings_by_code: Counter[str] = Counter()  # settled rows', this attempt
         self._row_warnings: dict[int, Sequence[str]] = {}  # prepared rows not yet settled
         self.retries = 0
@@ -111,6 +128,7 @@ class RunRecorder:
             default=0,
         )
         self._buffer: list[tuple] = []
+        self._skipped: list[int] = []  # rows already sent, not yet committed
         self._resumed = resumed
         self._file: IO[str] | None = None
         self._writer: Writer | None = None  # set while the rejects file is writable
@@ -122,7 +140,7 @@ class RunRecorder:
 
     @property
     def pending(self) -> int:
-        return self.rows_read - self.delivered - self.rejected - self.held
+        return self.rows_read - self.delivered - self.rejected - self.already_sent - self.held
 
     def _rejects_failure(self, path: Path, exc: OSError) -> StorageError:
         self._writer = None  # the database keeps every reject: a resume writes the file
@@ -157,11 +175,23 @@ class RunRecorder:
         if len(self._buffer) >= _REJECT_BUFFER:
             self.commit(None)
 
-    def commit(self, result: BatchResult | None) -> None:
-        """Settle a batch's rows (and any buffered prepared-row rejects) in one
-        transaction. If it fails, those rows stay pending: a resume sends them again."""
+    def skip(self, rows: list[int]) -> None:
+        """These rows' items were delivered before: settled without being sent."""
+        self._skipped.extend(rows)
+        if len(self._skipped) >= _REJECT_BUFFER:
+            self.commit(None)
+
+    def commit(
+        self, result: BatchResult | None, sent: Sequence[bytes] = (), resent: int = 0
+    ) -> None:
+        """Settle a batch's rows (and any buffered prepared-row rejects and rows already
+        sent) in one transaction, with ``sent``, the digests of its delivered items, into
+        the index; ``resent`` of them were sent before. If it fails, those rows stay
+        pending: a resume sends them again."""
         rejects = self._buffer
         self._buffer = []
+        skipped = self._skipped
+        self._skipped = []
         delivered: list[int] = []
         if result is not None:
             delivered = result.delivered
@@ -175,22 +205,30 @@ class RunRecorder:
             for note in result.notes:
                 if len(self.notes) < 20 and note not in self.notes:
                     self.notes.append(note)
-        if not rejects and not delivered and result is None:
+        if not rejects and not delivered and not skipped and result is None:
             return
         ledger = [(first, last, "delivered") for first, last in to_ranges(delivered)]
         ledger += [(first, last, "rejected") for first, last in to_ranges(r[0] for r in rejects)]
+        ledger += [(first, last, "already_sent") for first, last in to_ranges(skipped)]
         delivered_total = self.delivered + len(delivered)
+        already_sent = self.already_sent + len(skipped)
         by_code = self.rejected_by_code.copy()
         by_code.update(reject[2] for reject in rejects)
         rejected_total = sum(by_code.values())
-        warnings = self._settle_warnings(delivered, rejects)
+        warnings = self._settle_warnings(itertools.chain(delivered, skipped), rejects)
         with self.store.transaction():
             if ledger:
                 self.store.add_ledger(self.run_id, ledger)
                 self.store.add_rejects(self.run_id, rejects)
-            self._record_counts(delivered_total, rejected_total)
-            self._record_attempt(delivered_total, rejected_total, warnings)
+            if sent and self.index is not None:
+                self.index.journal(sent)
+            self._record_counts(delivered_total, rejected_total, already_sent)
+            self._record_attempt(
+                delivered_total, rejected_total, warnings, already_sent, self.resent + resent
+            )
         self.delivered = delivered_total
+        self.already_sent = already_sent
+        self.resent += resent
         self.rejected_by_code = by_code
         self.warnings_by_code = warnings
         writer, file, path = self._writer, self._file, self.rejects_path
@@ -208,43 +246,55 @@ class RunRecorder:
         if time.monotonic() - self._recorded_at < HEARTBEAT_SECONDS:
             return
         with self.store.transaction():
-            self._record_counts(self.delivered, self.rejected)
+            self._record_counts(self.delivered, self.rejected, self.already_sent)
             self.store.update_attempt(self.run_id, self.attempt, rows_read=self.rows_read)
 
-    def _record_counts(self, delivered: int, rejected: int) -> None:
+    def _record_counts(self, delivered: int, rejected: int, already_sent: int) -> None:
         """The run's counts as they stand. A resume counts its rows read from the first
         again while the rows settled before are counted already, so until it has read
         past them, the run has read at least those."""
-        rows_read = max(self.rows_read, delivered + rejected)
+        settled = delivered + rejected + already_sent
+        rows_read = max(self.rows_read, settled)
         self.store.update_run(
             self.run_id,
             rows_read=rows_read,
             delivered=delivered,
             rejected=rejected,
-            pending=rows_read - delivered - rejected - self.held,
+            already_sent=already_sent,
+            pending=rows_read - settled - self.held,
         )
         self._recorded_at = time.monotonic()
 
-    def _settle_warnings(self, delivered: list[int], rejects: list[tuple]) -> Counter[str]:
+    def _settle_warnings(self, settled: Iterable[int], rejects: list[tuple]) -> Counter[str]:
         """This attempt's warnings once these rows are settled: a new counter, so that
         the current one stands if the transaction fails."""
         if not self._row_warnings:
             return self.warnings_by_code
         warnings = self.warnings_by_code.copy()
         pop = self._row_warnings.pop
-        for row in itertools.chain(delivered, (reject[0] for reject in rejects)):
+        for row in itertools.chain(settled, (reject[0] for reject in rejects)):
             codes = pop(row, None)
             if codes:
                 warnings.update(codes)
         return warnings
 
-    def _record_attempt(self, delivered: int, rejected: int, warnings: Counter[str], **end) -> None:
+    def _record_attempt(
+        self,
+        delivered: int,
+        rejected: int,
+        warnings: Counter[str],
+        already_sent: int,
+        resent: int,
+        **end,
+    ) -> None:
         self.store.update_attempt(
             self.run_id,
             self.attempt,
             rows_read=self.rows_read,
             delivered=delivered - self._delivered_before,
             rejected=rejected - self._rejected_before,
+            already_sent=already_sent - self._already_sent_before,
+            resent=resent,
             batches=self.batches,
             requests=self.requests,
             retries=self.retries,
@@ -257,6 +307,8 @@ class RunRecorder:
             self.delivered,
             self.rejected,
             self.warnings_by_code,
+            self.already_sent,
+            self.resent,
             status=status,
             error=error,
             ended_at=time.time(),
@@ -273,7 +325,9 @@ class RunRecorder:
         match_keys = Counter(self.match_keys)
         prepared = self.prepared
         retries, batches, requests = self.retries, self.batches, self.requests
+        resent = self.resent
         for attempt in self.earlier:
+            resent += attempt["resent"]
             warnings.update(attempt["warnings"])
             coverage.update(attempt["coverage"])
             match_keys.update(attempt["match_keys"])
@@ -288,6 +342,8 @@ class RunRecorder:
             "rows_read": self.rows_read,
             "delivered": self.delivered,
             "rejected": self.rejected,
+            "already_sent": self.already_sent,
+            "resent": resent,
             "pending": self.pending,
             "rejected_by_code": dict(sorted(self.rejected_by_code.items())),
             "warnings_by_code": dict(sorted(warnings.items())),

@@ -134,6 +134,34 @@ MIGRATIONS: list[str] = [
     ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'send';
     UPDATE runs SET kind = 'dry_run' WHERE dry_run = 1;
     """,
+    """
+    -- The sent-events index (see _sent_index): per configured destination, a 16-byte
+    -- digest of the idempotency key of each item delivered, never the key itself, with
+    -- when it was sent (Unix seconds). A batch's digests are appended to sent_journal,
+    -- one row per batch, in the transaction that records the batch delivered; they are
+    -- merged into sent_keys, sorted, when a run starts and ends.
+    CREATE TABLE sent_indexes (
+        id INTEGER PRIMARY KEY,
+        destination TEXT NOT NULL UNIQUE,
+        pruned_at REAL NOT NULL DEFAULT 0
+    );
+    CREATE TABLE sent_keys (
+        index_id INTEGER NOT NULL REFERENCES sent_indexes(id) ON DELETE CASCADE,
+        digest BLOB NOT NULL,
+        sent_at INTEGER NOT NULL,
+        PRIMARY KEY (index_id, digest)
+    ) WITHOUT ROWID;
+    CREATE TABLE sent_journal (
+        index_id INTEGER NOT NULL REFERENCES sent_indexes(id) ON DELETE CASCADE,
+        sent_at INTEGER NOT NULL,
+        digests BLOB NOT NULL
+    );
+    -- Rows a run skipped because their item was delivered before (ledger outcome
+    -- "already_sent"), and rows re-sent anyway (--resend) by each attempt.
+    ALTER TABLE runs ADD COLUMN already_sent INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE run_attempts ADD COLUMN already_sent INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE run_attempts ADD COLUMN resent INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 RUN_COLUMNS = (
@@ -150,6 +178,7 @@ RUN_COLUMNS = (
     "rows_read",
     "delivered",
     "rejected",
+    "already_sent",
     "pending",
     "rejects_path",
     "output_path",
@@ -520,11 +549,12 @@ class Store:
         )
         return {code: count for code, count in rows.fetchall()}
 
-    def delivered_count(self, run_id: int) -> int:
+    def settled_count(self, run_id: int, outcome: str) -> int:
+        """The run's rows the ledger settled with ``outcome`` ("delivered", "already_sent")."""
         row = self.db.execute(
             "SELECT COALESCE(SUM(last_row - first_row + 1), 0) FROM ledger "
-            "WHERE run_id = ? AND outcome = 'delivered'",
-            (run_id,),
+            "WHERE run_id = ? AND outcome = ?",
+            (run_id, outcome),
         ).fetchone()
         return int(row[0])
 
@@ -608,6 +638,8 @@ def _attempt_dict(row: sqlite3.Row) -> dict:
     data["coverage"] = orjson.loads(data["coverage"] or "{}")
     # A database read as it is (read-only) from before schema 4 has no such column.
     data["match_keys"] = orjson.loads(data.get("match_keys") or "{}")
+    data.setdefault("already_sent", 0)
+    data.setdefault("resent", 0)
     if data["status"] is None:
         if _process_alive(data["pid"]):
             data["status"] = "running"
@@ -621,6 +653,7 @@ def _run_dict(row: sqlite3.Row) -> dict:
     names = row.keys()
     data = {column: row[column] for column in RUN_COLUMNS if column in names}
     data["dry_run"] = bool(data["dry_run"])
+    data.setdefault("already_sent", 0)  # a read-only database from before the index
     # A read-only database from before run kinds has no such column (see _credential_dict).
     data.setdefault("kind", "dry_run" if data["dry_run"] else "send")
     if data["status"] == "running" and not _process_alive(data["pid"]):

@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/send.py [--rows 1000000] [--concurrency 24]
         [--latency MS] [--baseline-rows 100000] [--profile] [--json]
+        [--sent-index on|off|warm]
 
 The input is ``examples/make_events.py`` rows (15 columns, 10% national-format
 phones), rejects included: every 25th row is bad on purpose, so 3.6% of rows end in
@@ -16,6 +17,12 @@ Three kinds of process, each pinned to one core:
 - the naive baseline (core 0): csv.DictReader, a marshmallow ``Schema.load`` per row,
   the same normalisation and SHA-256 hashing (every phone through ``phonenumbers``),
   stdlib ``json.dumps``, and one ``httpx.post`` per batch of 1,000, one at a time.
+
+``--sent-index`` sets the host's sent-events index: ``on`` (the default, as shipped:
+the fresh home's index is empty, so nothing is looked up, and every delivered event's
+key is journaled and merged), ``off`` (the plugin declares no window: no index, as
+before there was one), or ``warm`` (the index holds as many other keys as --rows
+before the send, so every event is looked up and none is found).
 
 Events/s is rows read divided by the wall time of the send; CPU is the client's CPU
 time over that wall time; peak memory is the client process's VmHWM, read by the
@@ -254,8 +261,29 @@ def timed_send(host, spec: dict) -> dict:
     }
 
 
+def fill_index(host, keys: int) -> None:
+    """Give the destination's index ``keys`` random keys sent just now, none of them an
+    event of the input, as earlier runs' would be."""
+    from amp_destinations._sent_index import SentIndex
+    from tiktok_ads_events import TikTokAdsEvents
+
+    index = SentIndex(host.store, DESTINATION, TikTokAdsEvents.idempotency_window)
+    with host.store.transaction():
+        host.store.db.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+            "INSERT INTO sent_keys SELECT ?, randomblob(16), unixepoch() FROM n",
+            (keys, index.id),
+        )
+
+
 def host_client(spec: dict) -> dict:
+    if spec["sent_index"] == "off":
+        from tiktok_ads_events import TikTokAdsEvents
+
+        TikTokAdsEvents.idempotency_window = None
     with open_host(spec) as host:
+        if spec["sent_index"] == "warm":
+            fill_index(host, spec["index_keys"])
         return timed_send(host, spec)
 
 
@@ -587,7 +615,8 @@ def report(results: dict) -> None:
 
     print(
         f"{results['rows']:,} rows from {results['csv']}, "
-        f"emulator latency {results['latency_ms']:g} ms"
+        f"emulator latency {results['latency_ms']:g} ms, sent-events index "
+        f"{results['sent_index']}"
     )
     for concurrency, r in results["host"].items():
         print(line(f"host, concurrency {concurrency}", r))
@@ -628,6 +657,13 @@ def main() -> None:
         help="milliseconds the emulator waits before each event/track/ "
         "answer, standing in for the distance to TikTok (default 0)",
     )
+    parser.add_argument(
+        "--sent-index",
+        choices=("on", "off", "warm"),
+        default="on",
+        help="the sent-events index: on (as shipped, empty at first), off, or warm "
+        "(holding --rows other keys before the send)",
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument(
         "--profile",
@@ -648,6 +684,7 @@ def main() -> None:
         "date": date.today().isoformat(),
         "rows": args.rows,
         "latency_ms": args.latency,
+        "sent_index": args.sent_index,
         "csv": str(csv_path),
         "host": {},
     }
@@ -655,7 +692,12 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="amp-dest-bench-") as work,
         EmulatorProcess(Path(work), args.latency / 1000) as emulator,
     ):
-        spec = {"csv": str(csv_path), "base_url": emulator.base_url}
+        spec = {
+            "csv": str(csv_path),
+            "base_url": emulator.base_url,
+            "sent_index": args.sent_index,
+            "index_keys": args.rows,
+        }
 
         def run(kind: str, **extra) -> dict:
             emulator.reset()

@@ -56,6 +56,21 @@ def test_the_send_benchmark_delivers_what_the_emulator_accepts(tmp_path):
     baseline = results["baseline"]
     assert (baseline["rows"], baseline["delivered"], baseline["rejected"]) == (1000, 964, 36)
     assert baseline["emulator_accepted"] == baseline["delivered"]
+    warm = json.loads(
+        run(
+            "send.py",
+            "--rows",
+            "2000",
+            "--baseline-rows",
+            "0",
+            "--sent-index",
+            "warm",
+            "--json",
+            tmp_path=tmp_path,
+        )
+    )
+    # An index holding other keys: every event looked up, none skipped.
+    assert warm["host"]["24"]["delivered"] == warm["host"]["24"]["emulator_accepted"] == 1928
     stages, top = results["profile"]
     assert "prepare (plugin)" in stages and "total CPU of the send" in stages
     assert "ncalls" in top
@@ -66,6 +81,7 @@ def test_the_send_benchmark_delivers_what_the_emulator_accepts(tmp_path):
     [
         ("readers.py", ("--rows", "2000", "--repeat", "1"), "events.csv values()"),
         ("prepare_tiktok.py", ("--rows", "2000"), "2,000 rows, best of 3"),
+        ("sent_index.py", ("--keys", "4000", "--runs", "2"), "4,000 keys: database"),
     ],
 )
 def test_the_other_benchmarks_run(tmp_path, script, args, expected):

@@ -56,6 +56,7 @@ def invocations(csv_path):
         "destinations show": (["rec"], None),
         "destinations test": (["rec"], None),
         "destinations schema": (["recorder"], None),
+        "destinations forget": (["rec", "--before", "2026-01-01"], None),
         "send": (["rec", "--input", str(csv_path)], None),
         "runs list": ([], None),
         "runs show": (["1"], None),

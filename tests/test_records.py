@@ -50,12 +50,12 @@ def test_runs_come_back_as_records_whose_dicts_keep_the_json_keys(ready_host):
     assert isinstance(attempt, amp.AttemptInfo) and attempt.status is amp.RunStatus.SUCCEEDED
 
     stored = ready_host.store.run(result.id)
-    assert set(run.to_dict()) == set(stored) | {"attempts"}
+    assert set(run.to_dict()) == set(stored) | {"attempts", "already_sent_rows"}
     assert run.to_dict()["attempts"] == ready_host.store.attempts(result.id)
     # The listing does not read attempts, and its JSON never had the key.
     [listed] = ready_host.runs()
     assert listed.attempts is None and listed.to_dict() == stored
-    assert dataclasses.replace(run, attempts=None) == listed
+    assert dataclasses.replace(run, attempts=None, already_sent_rows=None) == listed
 
 
 def test_to_dict_holds_plain_json_values(ready_host):

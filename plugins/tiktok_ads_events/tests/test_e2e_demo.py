@@ -106,14 +106,15 @@ def test_demo_lists_the_run(demo):
         "READ",
         "DELIVERED",
         "REJECTED",
+        "SKIPPED",
         "PENDING",
     ]
     row = listing[1].split()
     assert row[:4] == ["2", "tiktok-store-sales", "send", "succeeded"]
-    assert row[-4:] == ["1,200", "1,156", "44", "0"]
+    assert row[-5:] == ["1,200", "1,156", "44", "0", "0"]
     validated = listing[2].split()  # the sample's 20 test events: delivered, never counted
     assert validated[:4] == ["1", "tiktok-store-sales", "validation", "succeeded"]
-    assert validated[-4:] == ["1,200", "20", "44", "0"]
+    assert validated[-5:] == ["1,200", "20", "44", "0", "0"]
 
 
 def test_demo_stops_its_emulator(demo):
@@ -179,12 +180,16 @@ def test_demo_ends_with_the_command_that_shows_its_state(demo):
     assert {"amp-destinations.sqlite3", "runs", "events.csv", "emulator.log"} <= kept
 
 
-def test_demo_run_again_in_its_home_sends_again(demo):
+def test_demo_run_again_in_its_home_skips_what_it_sent(demo):
     _, home = demo
     again = run_demo(home)
     assert again.returncode == 0, again.stdout + again.stderr
     # The new emulator knows no earlier token: the credential is renewed there.
     assert "holds it from an earlier demo" in again.stdout
     assert "reauthorized credential tiktok-demo" in again.stdout
-    assert "run 4 succeeded: 1,200 rows read, 1,156 delivered" in again.stdout
+    # The sent-events index has the first demo's events: none is sent again.
+    assert (
+        "run 4 succeeded: 1,200 rows read, 0 delivered, 44 rejected, "
+        "1,156 already sent (skipped), 0 pending"
+    ) in again.stdout
     assert shown_run(home, 4)["status"] == "succeeded"

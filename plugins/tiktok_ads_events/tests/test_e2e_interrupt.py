@@ -30,6 +30,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import e2e_support as e2e
 
+from amp_destinations._sent_index import key_digest
 from tiktok_ads_events.emulator import Emulator
 
 pytestmark = pytest.mark.e2e
@@ -241,13 +242,73 @@ def test_stopped_send_resumes_and_every_row_arrives_once(
     assert len(rejects) == len(expected_rejects)
 
 
+def _indexed_digests(home: Path) -> list[bytes]:
+    db = sqlite3.connect(home / "amp-destinations.sqlite3")
+    try:
+        return [row[0] for row in db.execute("SELECT digest FROM sent_keys")]
+    finally:
+        db.close()
+
+
+def test_a_kill_between_tiktoks_answer_and_the_commit_loses_and_doubles_no_key(
+    operator_env, slow_emulator, big_csv, big_valid, processes
+):
+    """The test holds the database's write lock, so that the answers TikTok gives from
+    then on cannot be recorded, and kills the sender once TikTok has stored events it
+    will never hear were recorded. The resume sends those again (TikTok drops them as
+    repeats); the index ends with one key per event TikTok took, and a later send of the
+    same file sends nothing."""
+    home = Path(operator_env["AMP_DEST_HOME"])
+    process = _start_send(operator_env, processes, big_csv)
+    _wait_for_delivered_rows(home, process)
+    lock = sqlite3.connect(home / "amp-destinations.sqlite3", isolation_level=None, timeout=5)
+    try:
+        lock.execute("BEGIN IMMEDIATE")  # the sender's next commit waits for this
+        stored = slow_emulator.state.event_count(e2e.EVENT_SET_ID)
+        deadline = time.monotonic() + 2  # well within the sender's 5 s busy timeout
+        while slow_emulator.state.event_count(e2e.EVENT_SET_ID) == stored:
+            assert time.monotonic() < deadline, "TikTok took no batch while the lock was held"
+            time.sleep(0.01)
+        time.sleep(0.3)  # TikTok's answer reaches the sender, which waits to record it
+        process.kill()
+        process.communicate(timeout=e2e.PROCESS_TIMEOUT)
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    stopped = _latest_run(home)
+    taken = slow_emulator.state.event_count(e2e.EVENT_SET_ID)
+    assert stopped["delivered"] < taken  # TikTok took events the ledger does not have
+
+    slow_emulator.state.configure_faults({})
+    resumed = e2e.amp_dest(operator_env, "send", "--resume", str(stopped["id"]), "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["delivered"] == len(big_valid)
+    assert slow_emulator.state.duplicates > 0  # the unrecorded batches, sent again
+    e2e.assert_stored_once(slow_emulator, set(big_valid))
+    keys = _indexed_digests(home)
+    expected = {
+        key_digest((e2e.EVENT_SET_ID, row["event"], event_id))
+        for event_id, row in big_valid.items()
+    }
+    assert len(keys) == len(expected)
+    assert set(keys) == expected
+
+    requests = slow_emulator.state.request_count("/open_api/v1.3/event/track/")
+    again = e2e.amp_dest(operator_env, "send", DESTINATION, "--input", str(big_csv), "--json")
+    assert again.returncode == 0, again.stderr
+    result = json.loads(again.stdout)
+    assert (result["delivered"], result["already_sent"]) == (0, len(big_valid))
+    assert slow_emulator.state.request_count("/open_api/v1.3/event/track/") == requests
+
+
 # -- the progress bar ------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def progress_setup(tmp_path_factory):
     """A fast emulator, an operator's home and a 6,000-row file, shared by the progress
-    tests: each of them sends the file as a new run."""
+    tests: each of them sends the file as a new run, with --resend (the sent-events
+    index would skip every event after the first)."""
     folder = tmp_path_factory.mktemp("progress")
     events_csv = e2e.write_generated_events(folder / "events.csv", PROGRESS_ROWS)
     valid = e2e.valid_rows(e2e.read_rows(events_csv))
@@ -297,7 +358,7 @@ def _send_with_terminal_stderr(env: dict, *args: str) -> tuple[int, str, str]:
 def terminal_send(progress_setup):
     env, events_csv, _ = progress_setup
     return _send_with_terminal_stderr(
-        env, DESTINATION, "--input", str(events_csv), "--batch-size", str(BATCH_SIZE)
+        env, DESTINATION, "--input", str(events_csv), "--batch-size", str(BATCH_SIZE), "--resend"
     )
 
 
@@ -338,7 +399,7 @@ def test_progress_bar_counts_every_row_read(terminal_send):
 def test_json_send_on_a_terminal_prints_no_progress(progress_setup):
     env, events_csv, _ = progress_setup
     code, stdout, terminal = _send_with_terminal_stderr(
-        env, DESTINATION, "--input", str(events_csv), "--json"
+        env, DESTINATION, "--input", str(events_csv), "--json", "--resend"
     )
     assert code == 0, terminal
     assert terminal == ""
@@ -349,7 +410,7 @@ def test_json_send_on_a_terminal_prints_no_progress(progress_setup):
 
 def test_piped_stderr_gets_no_progress(progress_setup):
     env, events_csv, _ = progress_setup
-    completed = e2e.amp_dest(env, "send", DESTINATION, "--input", str(events_csv))
+    completed = e2e.amp_dest(env, "send", DESTINATION, "--input", str(events_csv), "--resend")
     assert completed.returncode == 0, completed.stderr
     assert completed.stderr == ""
     assert f"{PROGRESS_ROWS:,} rows read" in completed.stdout
@@ -417,7 +478,8 @@ def test_ctrl_c_at_twenty_moments_never_leaves_an_accepted_batch_pending(
         for round_number in range(SIGINT_ROUNDS):
             emulator.state.reset()
             emulator.state.configure_faults({"slow": {"fraction": 1.0, "seconds": 0.03}})
-            process = _start_send(env, processes, sigint_csv, batch_size=SIGINT_BATCH)
+            # Each round sends the file to a TikTok that lost it (reset): --resend.
+            process = _start_send(env, processes, sigint_csv, "--resend", batch_size=SIGINT_BATCH)
             last_run = _wait_for_delivered_rows(home, process, newer_than=last_run)["id"]
             time.sleep(0.013 * round_number)  # a different moment each round
             if process.poll() is None:

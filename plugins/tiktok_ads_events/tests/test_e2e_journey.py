@@ -213,6 +213,7 @@ def test_runs_list_and_show_agree_and_counts_add_up(journey):
     shown = json.loads(journey.runs_show.stdout)
     assert len(listed) == 1
     attempts = shown.pop("attempts")
+    assert shown.pop("already_sent_rows") == []  # runs show lists them, runs list counts them
     assert listed[0] == shown
     assert [(a["attempt"], a["status"], a["delivered"]) for a in attempts] == [
         (1, "succeeded", 1156)

@@ -35,6 +35,7 @@ from ._client import (
 )
 from ._constants import (
     DEFAULT_API_BASE_URL,
+    MAX_EVENT_AGE_DAYS,
     MAX_EVENTS_PER_REQUEST,
     MAX_REQUEST_BYTES,
     NAME,
@@ -44,7 +45,7 @@ from ._constants import (
     TRACK_PATH,
 )
 from ._keys import key_columns
-from ._prepare import FIELDS, EventPreparer, fields_for
+from ._prepare import FIELDS, FUTURE_SKEW_SECONDS, EventPreparer, fields_for
 from ._problems import (
     ADVERTISER,
     API,
@@ -84,6 +85,11 @@ class TikTokAdsEvents(Destination):
     }
 
     choosable = CHOOSABLE
+    # TikTok counts an event again once its 48-hour deduplication has passed, for as
+    # long as it accepts the event: 28 days after its event_time, which may be up to the
+    # allowed skew after it was sent. (TikTok's limit, not max_event_age_days: a lower
+    # setting only rejects older events here.)
+    idempotency_window = MAX_EVENT_AGE_DAYS * 86400 + FUTURE_SKEW_SECONDS
 
     @classmethod
     def choices(
@@ -181,6 +187,11 @@ class TikTokAdsEvents(Destination):
 
     def encode_item(self, item: tuple[str, dict]) -> bytes:
         return orjson.dumps(item[1])
+
+    def idempotency_key(self, item: tuple[str, dict]) -> tuple[str, str, str]:
+        """What TikTok deduplicates on: the event set (or pixel), the event, event_id."""
+        event = item[1]
+        return item[0], event["event"], event["event_id"]
 
     def batch_frame(self, key: Hashable) -> tuple[bytes, bytes, bytes]:
         return self._body_head + orjson.dumps(key) + self._body_middle, b",", b"]}"
