@@ -72,6 +72,9 @@ class SendOptions:
     # A validation run: every row prepared, then this many valid rows sent one per
     # request (the destination marks them as test events), and a verdict.
     sample: int | None = None
+    # A stop asked for by a front end that runs the send in a thread of its own, which
+    # no signal reaches (the console's Stop button): the first Ctrl-C's way of stopping.
+    stop: threading.Event | None = None
 
     @property
     def kind(self) -> RunKind:
@@ -156,7 +159,7 @@ class _Delivery:
         self.recorder = recorder
         self.progress = progress
         self.options = options
-        self.stop = threading.Event()
+        self.stop = options.stop if options.stop is not None else threading.Event()
         self.status: RunStatus | None = None
         self.error: str | None = None
         # Why a fatal outcome stopped the run (auth: the credential was refused).
@@ -333,6 +336,11 @@ def run_delivery(
             if signals.received == signal.SIGINT
             else f"stopped by {signals.received.name}"
         )
+    requested = options.stop is not None and options.stop.is_set()
+    if status is None and signals.received is None and requested:
+        # Rows may be left unread, pending or not: the run ends resumable.
+        status = RunStatus.INTERRUPTED
+        delivery.error = "stopped by the operator"
     if status is None:
         status = RunStatus.SUCCEEDED if recorder.pending == 0 else RunStatus.INCOMPLETE
     extra: dict[str, Any] = {"dry_run": options.dry_run, **options.input_facts}

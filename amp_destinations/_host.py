@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sized
 from dataclasses import dataclass
 from pathlib import Path
@@ -701,6 +702,8 @@ class Host:
         validate: bool = False,
         sample: int = DEFAULT_SAMPLE,
         test_event_code: str | None = None,
+        stop: threading.Event | None = None,
+        started: Callable[[int], object] | None = None,
     ) -> RunResult:
         """Send ``rows`` (an iterable of mappings) or the file ``input`` through the
         destination ``name``, and return the run's result.
@@ -729,6 +732,12 @@ class Host:
         and ``rows``: each row's number, record id, outcome, code and message) and
         ``ready``: every test event was accepted. A validation run is not resumed:
         validate again.
+
+        ``stop`` is for a caller that runs the send in a thread of its own, where no
+        signal reaches: setting it stops the run as the first Ctrl-C does (nothing new
+        is sent, the requests in flight are answered and recorded) and the run ends
+        interrupted, to resume. ``started`` is called with the run's id once the run is
+        recorded, before its first row is read (a front end shows its progress).
 
         A run the remote system stops, or one left with rows pending, is not an
         exception: the result's ``status`` and ``error`` say so. Raises, before a run
@@ -781,7 +790,10 @@ class Host:
                 input_progress=source.reader.progress if source.reader is not None else None,
                 input_rows=len(rows) if isinstance(rows, Sized) else None,
                 sample=sample if validate else None,
+                stop=stop,
             )
+            if started is not None:
+                started(run_id)
             return self._deliver(run, run_id, name, destination, checked, options, timeout)
         finally:
             source.close()
