@@ -133,14 +133,18 @@ def read_values(
     new: bool,
 ) -> dict[str, Any]:
     """The non-secret fields ``names`` of a posted form, typed as ``--set`` types them.
-    An unchecked checkbox is false. An empty input is left out of something ``new``
-    and clears the value otherwise (None), as an empty ``--set KEY=`` does."""
+    An unchecked checkbox is false; in something ``new``, a checkbox left as its default
+    has it stays out. An empty input is left out of something ``new`` and clears the
+    value otherwise (None), as an empty ``--set KEY=`` does."""
     declared = schema_cls._declared_fields
     assignments = []
     for name in names:
         schema_field = declared[name]
         if isinstance(schema_field, marshmallow.fields.Boolean):
-            assignments.append(f"{name}={'true' if form.get(name) else 'false'}")
+            checked = bool(form.get(name))
+            if new and schema_field.load_default is checked:
+                continue  # as the default has it: left to the default
+            assignments.append(f"{name}={'true' if checked else 'false'}")
             continue
         raw = form.get(name)
         text = raw.strip() if isinstance(raw, str) else ""
