@@ -96,11 +96,13 @@ def console(ctx, port, bind_host, no_browser, max_upload):
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn passes the Ctrl-C on once it has shut down
+        pass
     finally:
         sock.close()
-        jobs = app.state.console.jobs
-        if jobs.stop_all(_STOP_GRACE_SECONDS):
+        if app.state.console.jobs.stop_all(_STOP_GRACE_SECONDS):
             echo("amp-dest console: the sends it started were stopped; resume them", err=True)
+    echo("amp-dest console: stopped", err=True)
 
 
 def add_commands(cli: click.Group) -> None:
