@@ -88,7 +88,7 @@ def add_destination(request: Request, form: FormData) -> Response:
         settings = read_values(
             destination_cls.settings_schema,
             form,
-            _settings_names(destination_cls),
+            changed(form, _form_fields(request, destination_cls, {})),
             f"settings for {name}",
             new=True,
         )
@@ -102,27 +102,27 @@ def add_destination(request: Request, form: FormData) -> Response:
         return _new_page(request, type_name, 422, error=str(exc), errors=exc.errors, **context)
     except AmpDestError as exc:
         return _new_page(request, type_name, 400, error=str(exc), **context)
-    return _destination_page(request, saved.name, status=saved.status, applied=saved.messages)
+    return _destination_page(
+        request, saved.name, status=saved.status, applied=saved.messages, saved=True
+    )
 
 
 def choices(request: Request, form: FormData) -> Response:
     """The field ``setting`` as a select of what the remote system lists, for the
-    credential and the settings chosen so far on the form."""
+    credential and the settings set so far on the form (those left at their defaults
+    are not given, as the CLI gives only its ``--set`` ones)."""
     type_name = str(form.get("type", ""))
     setting = request.path_params["setting"]
     destination_cls = console(request).registry.destination(type_name)
-    names = _settings_names(destination_cls)
-    chosen = {k: str(v) for k, v in form.items() if k in names and k != setting and v}
-    fields = _form_fields(request, destination_cls, {**chosen, setting: form.get(setting, "")})
-    field = next(f for f in fields if f.name == setting)
+    defaults = _form_fields(request, destination_cls, {})
+    chosen = [name for name in changed(form, defaults) if name != setting]
+    field = next(f for f in defaults if f.name == setting)
+    field.value = str(form.get(setting, "")).strip()
     try:
+        typed = read_values(destination_cls.settings_schema, form, chosen, "settings", new=True)
+        credential = str(form.get("credential", "")) or None
         with console(request).open_host() as host:
-            typed = read_values(
-                destination_cls.settings_schema, form, list(chosen), "settings", new=True
-            )
-            listed = host.choices(
-                type_name, setting, str(form.get("credential", "")) or None, typed
-            )
+            listed = host.choices(type_name, setting, credential, typed)
     except AmpDestError as exc:
         field.errors = [str(exc)]
         return render(request, "_field.html", field=field)

@@ -120,7 +120,7 @@ def with_choices(form_field: FormField, choices: Sequence[Choice]) -> FormField:
     """``form_field`` as a select of the values the remote system listed, keeping the
     value it had when that is one of them."""
     form_field.widget = "select"
-    form_field.options = [(choice.value, f"{choice.label} ({choice.value})") for choice in choices]
+    form_field.options = [(choice.value, choice.label or choice.value) for choice in choices]
     return form_field
 
 
@@ -133,18 +133,14 @@ def read_values(
     new: bool,
 ) -> dict[str, Any]:
     """The non-secret fields ``names`` of a posted form, typed as ``--set`` types them.
-    An unchecked checkbox is false; in something ``new``, a checkbox left as its default
-    has it stays out. An empty input is left out of something ``new`` and clears the
+    An unchecked checkbox is false. An empty input is left out of something ``new`` and clears the
     value otherwise (None), as an empty ``--set KEY=`` does."""
     declared = schema_cls._declared_fields
     assignments = []
     for name in names:
         schema_field = declared[name]
         if isinstance(schema_field, marshmallow.fields.Boolean):
-            checked = bool(form.get(name))
-            if new and schema_field.load_default is checked:
-                continue  # as the default has it: left to the default
-            assignments.append(f"{name}={'true' if checked else 'false'}")
+            assignments.append(f"{name}={'true' if form.get(name) else 'false'}")
             continue
         raw = form.get(name)
         text = raw.strip() if isinstance(raw, str) else ""
@@ -169,9 +165,9 @@ def read_secrets(form: FormData, names: Iterable[str]) -> dict[str, str]:
 
 
 def changed(form: FormData, shown: Iterable[FormField]) -> list[str]:
-    """The fields of ``shown`` (as the page drew them) whose posted value differs: an
-    edit names only what it changes, so that a default the page showed is not frozen
-    into the stored settings."""
+    """The fields of ``shown`` (as the page drew them) whose posted value differs: a
+    save names only what the operator set or changed, so that a default the page showed
+    is not frozen into the stored settings."""
     names = []
     for form_field in shown:
         if form_field.widget == "password":
