@@ -92,10 +92,17 @@ def add_credential(request: Request, form: FormData) -> Response:
         values = read_values(credential_type.schema, form, plain, f"credential {name}", new=True)
         secrets = read_secrets(form, [field for field in names if field in secret_names])
         if mode == "authorize":
+            redirect_uri = str(form.get("redirect_uri", "")).strip() or None
             job = the_console.jobs.authorize(
                 f"authorize credential {name}",
-                lambda host, show: host.authorize_credential(
-                    name, type_name, values, secrets, browser=show
+                lambda host, show, read: host.authorize_credential(
+                    name,
+                    type_name,
+                    values,
+                    secrets,
+                    redirect_uri=redirect_uri,
+                    browser=show,
+                    read_redirect=read,
                 ),
             )
             return RedirectResponse(f"/jobs/{job.id}", status_code=303)
@@ -125,11 +132,18 @@ def _credential_page(
         used_by = [d.name for d in host.destinations() if d.credential == name]
     credential_type = console(request).registry.credential_types.get(info.type)
     fields = []
+    renew_fields = []
     if credential_type is not None:
         schema = json_schema(credential_type.schema, credential_type.title)
         fields = fields_from_schema(
             schema, info.fields, secrets=info.secrets, errors=context.pop("errors", None)
         )
+        flow = credential_type.authorization
+        renew_fields = [
+            field
+            for field in fields_from_schema(schema, secrets=info.secrets)
+            if flow is not None and field.name in flow.app_fields and field.widget == "password"
+        ]
     return render(
         request,
         "credential.html",
@@ -137,6 +151,7 @@ def _credential_page(
         credential=info,
         credential_type=credential_type,
         fields=fields,
+        renew_fields=renew_fields,
         used_by=used_by,
         notice=request.query_params.get("notice"),
         **context,
@@ -171,10 +186,22 @@ def update_credential(request: Request, form: FormData) -> Response:
 
 
 def reauthorize_credential(request: Request, form: FormData) -> Response:
+    """Renew the credential through its flow; app secrets typed (rotated) replace the
+    kept ones, the others stay."""
     name = request.path_params["name"]
+    with console(request).open_host() as host:
+        credential_type = console(request).registry.credential_type(host.credential(name).type)
+    flow = credential_type.authorization
+    app_secrets = [
+        f for f in (flow.app_fields if flow else ()) if f in credential_type.secret_fields()
+    ]
+    secrets = read_secrets(form, app_secrets)
+    redirect_uri = str(form.get("redirect_uri", "")).strip() or None
     job = console(request).jobs.authorize(
         f"reauthorize credential {name}",
-        lambda host, show: host.reauthorize_credential(name, browser=show),
+        lambda host, show, read: host.reauthorize_credential(
+            name, secrets=secrets, redirect_uri=redirect_uri, browser=show, read_redirect=read
+        ),
     )
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 

@@ -14,6 +14,7 @@ An upload is the input of one run: it is deleted when that run ends, whatever th
 from __future__ import annotations
 
 import logging
+import queue
 import secrets
 import shutil
 import threading
@@ -32,6 +33,10 @@ __all__ = ["Job", "Jobs"]
 
 log = logging.getLogger("amp_destinations.console")
 
+# How long an authorization waits for a pasted address (the provider's code expires
+# sooner; the host refuses one pasted after the flow's time limit).
+_PASTE_SECONDS = 1800.0
+
 
 @dataclass
 class Job:
@@ -48,6 +53,10 @@ class Job:
     result: RunResult | None = None
     authorized: AuthorizeResult | None = None
     auth_url: str | None = None
+    # An authorization whose redirect no listener receives: the operator pastes the
+    # address the browser was sent to (or the bare code) on the job's page.
+    paste: bool = False
+    pasted: queue.Queue[str] = field(default_factory=queue.Queue)
     upload: Path | None = None  # the folder of an uploaded input, deleted at the end
 
 
@@ -90,18 +99,33 @@ class Jobs:
         self._start(job, work)
         return job
 
-    def authorize(self, title: str, call: Callable[[Host, Callable[[str], None]], Any]) -> Job:
-        """Start an authorization: ``call(host, show)`` calls ``Host.authorize_credential``
-        (or ``reauthorize_credential``) with ``browser=show``, which keeps the page's
-        address for the operator's browser."""
+    def authorize(
+        self, title: str, call: Callable[[Host, Callable[[str], None], Callable[[str], str]], Any]
+    ) -> Job:
+        """Start an authorization: ``call(host, show, read)`` calls
+        ``Host.authorize_credential`` (or ``reauthorize_credential``) with
+        ``browser=show``, which keeps the page's address for the operator's browser, and
+        ``read_redirect=read``, which waits for the address the operator pastes when no
+        listener can receive the redirect."""
         job = self._new("authorize", title)
 
         def show(url: str) -> None:
             job.auth_url = url
             job.started.set()
 
+        def read(url: str) -> str:
+            job.auth_url = url
+            job.paste = True
+            job.started.set()
+            try:
+                return job.pasted.get(timeout=_PASTE_SECONDS)
+            except queue.Empty:
+                return ""  # the host says nothing was pasted
+            finally:
+                job.paste = False
+
         def work(host: Host) -> None:
-            job.authorized = call(host, show)
+            job.authorized = call(host, show, read)
 
         self._start(job, work)
         return job

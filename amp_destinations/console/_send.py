@@ -126,9 +126,21 @@ def job_status(request: Request) -> Response:
     return response
 
 
+def paste_redirect(request: Request, form: FormData) -> Response:
+    """The address the browser was sent to (or the code), for an authorization whose
+    redirect no listener receives."""
+    job = _job(request)
+    if not job.paste or job.done.is_set():
+        raise HTTPException(409, "this authorization is not waiting for an address")
+    job.pasted.put(str(form.get("redirect", "")))
+    job.done.wait(10)
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+
 routes = [
     Route("/send", send_form),
     Route("/send", posted(start_send), methods=["POST"]),
     Route("/jobs/{job}", job_page),
     Route("/jobs/{job}/status", job_status),
+    Route("/jobs/{job}/redirect", posted(paste_redirect), methods=["POST"]),
 ]

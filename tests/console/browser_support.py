@@ -81,6 +81,7 @@ def new_browser(user_data_dir: Path, downloads: Path):
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={user_data_dir}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # CSP reports, below
     options.add_experimental_option(
         "prefs",
         {
@@ -111,3 +112,13 @@ def screenshot(driver, name: str) -> Path:
     driver.save_screenshot(str(path))
     driver.set_window_size(1280, 1000)
     return path
+
+
+def policy_violations(driver) -> list[str]:
+    """What the browser's console said about the Content-Security-Policy since the last
+    call: a refused script, style or request is reported there."""
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if "Content Security Policy" in entry["message"] or "Refused to" in entry["message"]
+    ]

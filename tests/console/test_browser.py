@@ -18,7 +18,14 @@ from urllib.parse import urlsplit
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from browser_support import Served, chromium_paths, new_browser, screenshot, wait_until
+from browser_support import (
+    Served,
+    chromium_paths,
+    new_browser,
+    policy_violations,
+    screenshot,
+    wait_until,
+)
 
 import amp_destinations as amp
 
@@ -226,6 +233,8 @@ def test_the_whole_journey_of_a_new_operator(driver, served, app, emulator, tmp_
     driver.get(f"{base}/destinations")
     assert f"run {run_id}" in text(driver)
     screenshot(driver, "13-destinations")
+    # htmx did all of the above under the strict policy: nothing was refused.
+    assert policy_violations(driver) == []
 
 
 def test_without_the_token_or_the_csrf_token_the_console_refuses(driver, served, app):
@@ -244,6 +253,14 @@ def test_without_the_token_or_the_csrf_token_the_console_refuses(driver, served,
     wait_until(lambda: "CSRF" in text(driver), "the refusal")
     with app.state.console.open_host() as host:
         assert host.credentials() == []
+    # The policy in force: an image from another site, added to the page, is refused
+    # by the browser before any request (the address is never looked up).
+    policy_violations(driver)
+    driver.execute_script(
+        "const img = document.createElement('img');"
+        "img.src = 'https://assets.example.invalid/pixel.png'; document.body.append(img);"
+    )
+    wait_until(lambda: policy_violations(driver), "the browser to refuse the image")
     # The token was used once: a browser without the session cannot use it again.
     driver.delete_all_cookies()
     driver.get(f"{served.base_url}/?token={app.state.token}")

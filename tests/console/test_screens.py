@@ -188,3 +188,65 @@ def test_the_destinations_list_shows_each_ones_last_run(console, ready_host):
     run = ready_host.send("rec", rows=[{"id": "E1", "email": "a@example.com"}])
     page = console.get("/destinations").text
     assert f'href="/runs/{run.id}"' in page and "succeeded" in page
+
+
+def test_an_authorization_redirected_elsewhere_takes_the_pasted_address(larch_console, larch):
+    console = larch_console
+    answer = console.post(
+        "/credentials/new",
+        {
+            "type": "larch-oauth",
+            "mode": "authorize",
+            "name": "larch",
+            "client_secret": CLIENT_SECRET,
+            "redirect_uri": "https://app.example/larch/callback",
+            **app_fields(larch),
+        },
+    )
+    job_page = answer.headers["location"]
+    job = console.app.state.console.jobs.get(job_page.removeprefix("/jobs/"))
+    job.started.wait(10)
+    page = console.get(job_page).text
+    assert 'id="paste-form"' in page
+    assert "every 1s" not in page  # no polling while the operator types
+    url = re.search(r'href="([^"]+)"[^>]*id="authorization-page"', page).group(1)
+    browser = Browser()
+    browser.visit(url.replace("&amp;", "&"))  # nothing listens there: an error page
+    answer = console.post(f"{job_page}/redirect", {"redirect": browser.redirected_to})
+    assert answer.status_code == 303
+    assert job.done.is_set() and job.error is None
+    assert "Credential larch authorized." in console.get(f"{job_page}/status").text
+
+
+def test_reauthorize_renews_the_credential_in_place(larch_console, larch):
+    console = larch_console
+    with console.app.state.console.open_host() as host:
+        host.authorize_credential(
+            "larch",
+            "larch-oauth",
+            app_fields(larch),
+            {"client_secret": CLIENT_SECRET},
+            browser=Browser(),
+        )
+        before = host.secrets.get("larch", "access_token")
+    page = console.get("/credentials/larch").text
+    assert 'type="password" id="renew-client_secret"' in page  # a rotated app secret
+    answer = console.post("/credentials/larch/reauthorize")
+    job = console.app.state.console.jobs.get(answer.headers["location"].removeprefix("/jobs/"))
+    job.started.wait(10)
+    Browser()(job.auth_url)
+    assert job.done.wait(10) and job.error is None
+    with console.app.state.console.open_host() as host:
+        assert host.secrets.get("larch", "access_token") not in (None, before)
+
+
+def test_a_plugin_that_failed_to_load_is_shown_with_its_error(make_console, tmp_path):
+    import amp_destinations as amp
+
+    plugins = tmp_path / "plugins"
+    plugins.mkdir(mode=0o755)
+    (plugins / "broken.py").write_text("raise RuntimeError('no')\n")
+    plugins.chmod(0o755)
+    console = make_console(amp.load_plugins(entry_points=False, plugins_dir=plugins)).sign_in()
+    page = console.get("/plugins").text
+    assert "broken" in page and 'class="failed"' in page
