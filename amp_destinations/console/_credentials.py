@@ -5,6 +5,7 @@ through the type's authorization flow; update; remove."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -121,7 +122,7 @@ def add_credential(request: Request, form: FormData) -> Response:
         )
     except AmpDestError as exc:
         return _new_page(request, type_name, 400, name=name, values=shown, error=str(exc))
-    return RedirectResponse(f"/credentials/{name}?notice=added", status_code=303)
+    return RedirectResponse(f"/credentials/{quote(name)}?notice=added", status_code=303)
 
 
 def _credential_page(
@@ -182,7 +183,7 @@ def update_credential(request: Request, form: FormData) -> Response:
             return _credential_page(request, name, 422, errors=exc.errors, error=str(exc))
         except AmpDestError as exc:
             return _credential_page(request, name, 400, error=str(exc))
-    return RedirectResponse(f"/credentials/{name}?notice=updated", status_code=303)
+    return RedirectResponse(f"/credentials/{quote(name)}?notice=updated", status_code=303)
 
 
 def reauthorize_credential(request: Request, form: FormData) -> Response:
