@@ -26,6 +26,7 @@ from browser_support import (
     screenshot,
     wait_until,
 )
+from cli_support import start_console, stop_console
 
 import amp_destinations as amp
 
@@ -67,6 +68,15 @@ def app(home):
 def served(app):
     with Served(app) as served:
         yield served
+
+
+@pytest.fixture
+def operator_console(tmp_path):
+    """``amp-dest console`` as a new operator starts it: its address with the token,
+    and its home."""
+    process, url = start_console(tmp_path)
+    yield url, tmp_path / "home"
+    assert stop_console(process) == 0
 
 
 @pytest.fixture
@@ -125,9 +135,14 @@ def wait_for_run_end(driver) -> str:
     return driver.find_element(By.ID, "run-status").text
 
 
-def test_the_whole_journey_of_a_new_operator(driver, served, app, emulator, tmp_path, downloads):
-    base = served.base_url
-    sign_in(driver, served, app)
+def test_the_whole_journey_of_a_new_operator(
+    driver, operator_console, emulator, tmp_path, downloads
+):
+    url, home = operator_console
+    base = url.split("/?")[0]
+    driver.get(url)
+    wait_until(lambda: driver.find_elements(By.CSS_SELECTOR, "h1"), "the first page")
+    assert "token=" not in driver.current_url
     screenshot(driver, "01-destinations-empty")
 
     driver.get(f"{base}/plugins")
@@ -213,7 +228,7 @@ def test_the_whole_journey_of_a_new_operator(driver, served, app, emulator, tmp_
     wait_until(lambda: "/runs/" in driver.current_url, "the run's page")
     assert wait_for_run_end(driver) == "succeeded"
     run_id = int(driver.current_url.rsplit("/", 1)[1])
-    with app.state.console.open_host() as host:
+    with amp.Host(home) as host:  # what the console's process recorded
         run = host.run(run_id)
     assert run.rows_read == e2e.SHIPPED_ROWS == run.delivered + run.rejected
     assert run.rejected == len(e2e.make_events.expected_rejects(e2e.SHIPPED_ROWS))

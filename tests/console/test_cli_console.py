@@ -4,57 +4,22 @@ errors."""
 
 from __future__ import annotations
 
-import os
-import re
-import signal
 import socket
 import subprocess
 import sys
-import time
+from pathlib import Path
 
 import httpx
 import pytest
 
+sys.path.insert(0, str(Path(__file__).parent))
+from cli_support import console_env, start_console, stop_console
+
 from amp_destinations._cli import build_cli
-
-URL = re.compile(r"(http://127\.0\.0\.1:(\d+)/\?token=[\w-]+)")
-
-
-def console_env(tmp_path) -> dict:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AMP_DEST_")}
-    env.update(
-        AMP_DEST_HOME=str(tmp_path / "home"),
-        PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring",
-        AMP_DEST_ALLOW_INSECURE_KEYRING="1",
-        XDG_DATA_HOME=str(tmp_path / "keyring"),
-        BROWSER="true",
-    )
-    return env
-
-
-def start(tmp_path, *args: str) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "amp_destinations", "console", "--no-browser", *args],
-        env=console_env(tmp_path),
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 30
-    lines = []
-    while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        lines.append(line)
-        found = URL.search(line)
-        if found:
-            return process, found.group(1)
-        if not line and process.poll() is not None:
-            break
-    process.kill()
-    raise AssertionError("no address printed: " + "".join(lines))
 
 
 def test_the_console_serves_on_a_free_loopback_port_with_a_one_time_token(tmp_path):
-    process, url = start(tmp_path)
+    process, url = start_console(tmp_path)
     try:
         base = url.split("/?")[0]
         assert httpx.get(base + "/destinations").status_code == 403
@@ -65,8 +30,7 @@ def test_the_console_serves_on_a_free_loopback_port_with_a_one_time_token(tmp_pa
             assert str(page.url) == base + "/destinations"  # the token left the address
         assert httpx.get(url).status_code == 403  # used once
     finally:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(30) == 0
+        assert stop_console(process) == 0
 
 
 def test_a_port_in_use_is_one_line_and_a_non_zero_exit(tmp_path):
