@@ -94,9 +94,16 @@ def new_browser(user_data_dir: Path, downloads: Path):
 
 
 def wait_until(condition: Callable[[], object], what: str, timeout: float = WAIT_SECONDS):
+    """``condition()`` once it is true. An element that went away while it was read (the
+    page changed under it: a submit, a reload, an htmx swap) counts as not yet."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
     deadline = time.monotonic() + timeout
     while True:
-        found = condition()
+        try:
+            found = condition()
+        except StaleElementReferenceException:
+            found = None
         if found:
             return found
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
