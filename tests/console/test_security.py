@@ -107,3 +107,19 @@ def test_an_upload_over_the_bound_is_refused(make_console, registry, script, dec
         )
     assert answer.status_code == 413
     assert "4,096 bytes" in answer.text
+
+
+def test_the_vendored_htmx_is_the_release_its_record_names():
+    import hashlib
+    import re
+    from pathlib import Path
+
+    import amp_destinations.console as console_package
+
+    static = Path(console_package.__file__).parent / "static"
+    record = (static / "VENDORED.txt").read_text()
+    script = (static / "htmx.min.js").read_bytes()
+    version = re.search(r"htmx (\d+\.\d+\.\d+)", record).group(1)
+    assert f'version:"{version}"'.encode() in script
+    assert hashlib.sha256(script).hexdigest() in record.replace("\n", "")
+    assert "Zero-Clause BSD" in (static / "htmx-LICENSE.txt").read_text()
