@@ -342,3 +342,47 @@ def test_no_page_shows_a_secret_of_a_credential_added_by_hand(
     for path in home.rglob("*"):
         if path.is_file():
             assert e2e.LONG_TERM_TOKEN.encode() not in path.read_bytes(), path
+
+
+def replaced(element) -> bool:
+    """Whether the page no longer holds ``element`` (it navigated or reloaded)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    return False
+
+
+def test_a_run_is_watched_live_stopped_and_resumed(driver, home, registry, ready_host, tmp_path):
+    """Live progress without a reload, Stop, Resume: with the recorder plugin answering
+    slowly, so that the run lasts long enough to be watched."""
+    # 600 batches of 10, 0.3 s each, 24 in flight: about 8 s unless stopped.
+    ready_host.update_destination("rec", {"delay": 0.3})
+    path = tmp_path / "in.csv"
+    path.write_text("id,email\n" + "".join(f"E{i},user{i}@example.com\n" for i in range(1, 6001)))
+    app = create_app(home, registry=registry)
+    with Served(app) as served:
+        sign_in(driver, served, app)
+        driver.get(f"{served.base_url}/send?destination=rec")
+        fill(driver, "in-input", str(path))
+        driver.find_element(By.ID, "send").click()
+        wait_until(lambda: driver.find_elements(By.ID, "stop"), "the run's page")
+        driver.execute_script("window.stillThisPage = true")
+        first = driver.find_element(By.ID, "counts").text
+        wait_until(
+            lambda: driver.find_element(By.ID, "counts").text != first, "the figures to move"
+        )
+        assert driver.execute_script("return window.stillThisPage === true")  # no reload
+        screenshot(driver, "16-run-live")
+        driver.find_element(By.ID, "stop").click()
+        assert wait_for_run_end(driver) == "interrupted"
+        assert "stopped by the operator" in driver.find_element(By.ID, "run-error").text
+        ready_host.update_destination("rec", {"delay": 0.0})
+        progress = driver.find_element(By.ID, "progress")
+        driver.find_element(By.ID, "resume").click()
+        wait_until(lambda: replaced(progress), "the resumed run's page")
+        assert wait_for_run_end(driver) == "succeeded"
+        assert "6,000 delivered" in driver.find_element(By.ID, "counts").text
+        screenshot(driver, "17-run-resumed")
