@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from pathlib import Path
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
@@ -48,7 +49,7 @@ def send_form(request: Request) -> Response:
     return send_page(request)
 
 
-def _keep_upload(request: Request, upload: UploadFile):
+def _keep_upload(request: Request, upload: UploadFile) -> tuple[Path, Path]:
     """Copy the upload (spooled by the form parser) into a private folder of its own
     under the home, in chunks; the run reads it there and the folder goes when the run
     ends. Its name keeps the suffix, which tells the reader."""
