@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 import click
 
-from . import _cli_authorize, _cli_choices, _cli_commands
+from . import _cli_authorize, _cli_choices, _cli_commands, _cli_console
 from ._cli_hints import cli_message
 from ._cli_support import (
     EXIT_BROKEN_PIPE,
@@ -132,6 +132,7 @@ def build_cli(registry: Registry | None = None) -> click.Group:
     _cli_commands.add_commands(cli)
     _cli_authorize.add_commands(cli)
     _cli_choices.add_commands(cli)
+    _cli_console.add_commands(cli)
     register_commands(registry, cli)
     return cli
 

@@ -79,6 +79,9 @@ class SendOptions:
     sample: int | None = None
     # Send items the sent-events index has as delivered, instead of skipping them.
     resend: bool = False
+    # A stop asked for by a front end that runs the send in a thread of its own, which
+    # no signal reaches (the console's Stop button): the first Ctrl-C's way of stopping.
+    stop: threading.Event | None = None
 
     @property
     def kind(self) -> RunKind:
@@ -164,7 +167,7 @@ class _Delivery:
         self.recorder = recorder
         self.progress = progress
         self.options = options
-        self.stop = threading.Event()
+        self.stop = options.stop if options.stop is not None else threading.Event()
         self.status: RunStatus | None = None
         self.error: str | None = None
         # Why a fatal outcome stopped the run (auth: the credential was refused).
@@ -372,6 +375,11 @@ def run_delivery(
             if signals.received == signal.SIGINT
             else f"stopped by {signals.received.name}"
         )
+    requested = options.stop is not None and options.stop.is_set()
+    if status is None and signals.received is None and requested:
+        # Rows may be left unread, pending or not: the run ends resumable.
+        status = RunStatus.INTERRUPTED
+        delivery.error = "stopped by the operator"
     if status is None:
         status = RunStatus.SUCCEEDED if recorder.pending == 0 else RunStatus.INCOMPLETE
     extra: dict[str, Any] = {"dry_run": options.dry_run, **options.input_facts}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sized
 from dataclasses import dataclass
 from pathlib import Path
@@ -719,6 +720,8 @@ class Host:
         sample: int = DEFAULT_SAMPLE,
         test_event_code: str | None = None,
         resend: bool = False,
+        stop: threading.Event | None = None,
+        started: Callable[[int], object] | None = None,
     ) -> RunResult:
         """Send ``rows`` (an iterable of mappings) or the file ``input`` through the
         destination ``name``, and return the run's result.
@@ -756,6 +759,12 @@ class Host:
         A dry run counts what it would skip and adds nothing to the index; a
         validation run neither skips nor adds (its sample is test events). See
         ``forget_sent``.
+
+        ``stop`` is for a caller that runs the send in a thread of its own, where no
+        signal reaches: setting it stops the run as the first Ctrl-C does (nothing new
+        is sent, the requests in flight are answered and recorded) and the run ends
+        interrupted, to resume. ``started`` is called with the run's id once the run is
+        recorded, before its first row is read (a front end shows its progress).
 
         A run the remote system stops, or one left with rows pending, is not an
         exception: the result's ``status`` and ``error`` say so. Raises, before a run
@@ -810,7 +819,10 @@ class Host:
                 input_rows=len(rows) if isinstance(rows, Sized) else None,
                 sample=sample if validate else None,
                 resend=resend,
+                stop=stop,
             )
+            if started is not None:
+                started(run_id)
             return self._deliver(run, run_id, name, destination, checked, options, timeout)
         finally:
             source.close()

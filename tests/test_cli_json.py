@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 # Commands that print no data, only that they did what was asked: their exit code is
 # the answer, as for gh's and git's delete commands.
-NO_DATA = {"credentials remove", "destinations remove"}
+# (console serves pages until stopped: it prints only its address, to stderr.)
+NO_DATA = {"credentials remove", "destinations remove", "console"}
 # Commands that need a credential type with an authorization flow, which this home's
 # plugins lack: their --json is checked with the Larch plugin, in the files named.
 JSON_CHECKED_ELSEWHERE = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,28 @@ def test_rows_that_raise_midway_fail_the_run_and_the_error_reaches_the_caller(re
     assert record.rows_read == record.delivered + record.rejected + record.pending
     resumed = ready_host.send(rows=rows(30), resume=record.id, retry=FAST)
     assert resumed.status == "succeeded" and resumed.summary["delivered"] == 30
+
+
+def test_a_stop_from_another_thread_ends_the_run_interrupted_and_a_resume_sends_the_rest(
+    ready_host, tmp_path, script
+):
+    """The console's Stop button: no signal, an event set while the run goes."""
+    path = write_csv(tmp_path / "in.csv", 5000)
+    stop = threading.Event()
+    started: list[int] = []
+
+    def on_start(run_id: int) -> None:
+        started.append(run_id)
+        stop.set()  # before the first row: the run stops at its first check
+
+    first = ready_host.send("rec", input=path, retry=FAST, stop=stop, started=on_start)
+    assert started == [first.id]
+    assert first.status == "interrupted"
+    assert first.error == "stopped by the operator"
+    counts = first.summary
+    assert counts["rows_read"] < 5000
+    assert counts["rows_read"] == counts["delivered"] + counts["rejected"] + counts["pending"]
+    second = ready_host.send(resume=first.id, retry=FAST)
+    assert second.status == "succeeded"
+    assert second.summary["delivered"] == 5000
+    assert len({item["id"] for item in script.received}) == len(script.received) == 5000
