@@ -742,8 +742,6 @@ _RUN_FIELDS = (
     "error",
 )
 _RUN_COUNTS = ("rows_read", "delivered", "rejected", "already_sent", "pending")
-# The ranges of rows skipped as already sent that runs show lists; the rest are counted.
-_SHOWN_RANGES = 20
 # The summary's figures runs show prints (when the run has them), each as send does.
 _FIGURES: dict[str, Callable[[Any], str]] = {
     "rejected_by_code": fmt.counts,
@@ -789,7 +787,7 @@ def runs_show(ctx, run_id, as_json):
         ):
             echo(f"{key}: {shown(summary[key])}")
     if record.already_sent_rows:
-        echo(f"already_sent rows: {_ranges(record.already_sent_rows)}")
+        echo(f"already_sent rows: {fmt.ranges(record.already_sent_rows)}")
     _print_advice(summary, "")
     print_verdict(summary, record.destination, record.input)
     if record.attempts:
@@ -823,16 +821,6 @@ def runs_show(ctx, run_id, as_json):
                 "ERROR",
             ],
         )
-
-
-def _ranges(ranges: tuple[tuple[int, int], ...]) -> str:
-    """``1-500, 812, 900-1,000``, and how many more ranges past the first few."""
-    shown = ", ".join(
-        fmt.count(first) if first == last else f"{fmt.count(first)}-{fmt.count(last)}"
-        for first, last in ranges[:_SHOWN_RANGES]
-    )
-    more = len(ranges) - _SHOWN_RANGES
-    return shown + (f" and {fmt.counted(more, 'range')} more" if more > 0 else "")
 
 
 def add_commands(cli: click.Group) -> None:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["MISSING", "count", "counted", "counts", "share", "value", "when"]
+__all__ = ["MISSING", "count", "counted", "counts", "ranges", "share", "value", "when"]
 
 MISSING = "-"
 
@@ -45,6 +45,20 @@ def counted(number: int, noun: str, plural: str | None = None) -> str:
 def counts(by_name: Mapping[str, int]) -> str:
     """``email.missing 1,200, value.invalid 3``: counts by reason code or label."""
     return ", ".join(f"{name} {number:,}" for name, number in by_name.items())
+
+
+# The ranges of rows a listing shows (runs show, the console); the rest are counted.
+SHOWN_RANGES = 20
+
+
+def ranges(spans: Sequence[tuple[int, int]]) -> str:
+    """``1-500, 812, 900-1,000``, and how many more ranges past the first few."""
+    shown = ", ".join(
+        count(first) if first == last else f"{count(first)}-{count(last)}"
+        for first, last in spans[:SHOWN_RANGES]
+    )
+    more = len(spans) - SHOWN_RANGES
+    return shown + (f" and {counted(more, 'range')} more" if more > 0 else "")
 
 
 def share(fraction: float) -> str:

@@ -150,6 +150,32 @@ class RecorderPlugin:
         register(Recorder)
 
 
+# The keyed recorder's window: an hour, so that a test can age keys past it.
+KEYED_WINDOW = 3600
+
+
+class KeyedRecorder(Recorder):
+    """The recorder, with its items' ids as idempotency keys and test events."""
+
+    name = "keyed-recorder"
+    title = "Recorder with idempotency keys (tests)"
+    idempotency_window = KEYED_WINDOW
+
+    def idempotency_key(self, item):
+        return None if item["id"] is None else ("events", item["id"])
+
+    def start_test_events(self, test_event_code):
+        self.test_events = True
+
+
+class KeyedPlugin:
+    __name__ = "keyed-recorder-plugin"
+
+    @amp.hookimpl
+    def register_destinations(self, register):
+        register(KeyedRecorder)
+
+
 @pytest.fixture(autouse=True)
 def memory_keyring():
     previous = keyring.get_keyring()

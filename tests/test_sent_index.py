@@ -15,35 +15,12 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest import Recorder, RecorderPlugin
+from conftest import KEYED_WINDOW as WINDOW
+from conftest import KeyedPlugin, Recorder, RecorderPlugin
 from send_support import FAST, assert_counts_add_up, rows
 
 import amp_destinations as amp
 from amp_destinations._sent_index import key_digest
-
-WINDOW = 3600
-
-
-class KeyedRecorder(Recorder):
-    """The recorder, with its items' ids as idempotency keys and test events."""
-
-    name = "keyed-recorder"
-    title = "Recorder with idempotency keys (tests)"
-    idempotency_window = WINDOW
-
-    def idempotency_key(self, item):
-        return None if item["id"] is None else ("events", item["id"])
-
-    def start_test_events(self, test_event_code):
-        self.test_events = True
-
-
-class KeyedPlugin:
-    __name__ = "keyed-recorder-plugin"
-
-    @amp.hookimpl
-    def register_destinations(self, register):
-        register(KeyedRecorder)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from .. import _display as fmt
 from .. import _match_keys as match_keys
 from .._records import RunInfo, RunKind, RunStatus
 from ._pages import console, posted, render
@@ -98,6 +99,7 @@ def run_page(request: Request) -> Response:
         requests=_requests(run) if run.kind is RunKind.DRY_RUN else [],
         coverage=summary.get("identifier_coverage") or {},
         match_keys=summary.get("match_keys") or {},
+        skipped_rows=fmt.ranges(run.already_sent_rows or ()),
         match_key_total=sum((summary.get("match_keys") or {}).values()),
         advice=match_keys.warning(summary),
         verdict=summary.get("verdict"),

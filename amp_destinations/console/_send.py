@@ -80,6 +80,8 @@ def start_send(request: Request, form: FormData) -> Response:
         arguments["input"] = path
     else:
         return send_page(request, 400, chosen=name, error="give an input: a path or an upload")
+    if form.get("resend") == "true":
+        arguments["resend"] = True
     if action == "dry_run":
         arguments["dry_run"] = True
     elif action == "validation":
