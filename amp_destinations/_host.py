@@ -43,6 +43,7 @@ from ._plugins import PluginInfo, Registry, load_plugins
 from ._preflight import checked_input, open_reader
 from ._public import public
 from ._records import (
+    SPARK_FORMAT,
     AttemptInfo,
     AuthorizeResult,
     CredentialInfo,
@@ -803,6 +804,11 @@ class Host:
             raise AmpDestError(
                 f"run {run_id} is a validation run, which is not resumed: validate again"
             )
+        if run.format == SPARK_FORMAT:
+            raise AmpDestError(
+                f"run {run_id} was sent from Spark, which this process cannot read again: "
+                f"re-run its Spark job with the option run={run_id}"
+            )
         if run.status is RunStatus.SUCCEEDED:
             raise AmpDestError(f"run {run_id} already succeeded; there is nothing to resume")
         if run.status is RunStatus.RUNNING:
@@ -852,7 +858,8 @@ class Host:
         if rows is not None:
             if delimiter is not None:
                 raise AmpDestError("a delimiter applies to an input file, not to rows")
-            return _Input(rows, format)
+            columns = rows.columns if isinstance(rows, Reader) else None
+            return _Input(rows, format, columns=columns)
         assert input is not None  # send refused neither rows nor input
         path = os.path.abspath(input)
         reader_cls = self.registry.reader(format) if format else self.registry.reader_for(path)
