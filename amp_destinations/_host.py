@@ -703,8 +703,9 @@ class Host:
         sample: int = DEFAULT_SAMPLE,
         test_event_code: str | None = None,
     ) -> RunResult:
-        """Send ``rows`` (an iterable of mappings) or the file ``input`` through the
-        destination ``name``, and return the run's result.
+        """Send ``rows`` (an iterable of mappings, or a ``Reader`` already open, read
+        with its columns as a file is) or the file ``input`` through the destination
+        ``name``, and return the run's result.
 
         ``format`` names the input format when the file's suffix does not tell;
         ``delimiter`` separates the fields of CSV or TSV input when it is not their
