@@ -4,7 +4,8 @@
 
     result = amp_spark.send(df, "store-sales")          # the run's RunResult
 
-    amp_spark.register(session)                         # or, through Spark's own API:
+    # or through Spark's own API (Spark finds the format in pyspark_amp_destinations;
+    # amp_spark.register(session) registers it explicitly):
     df.write.format("amp-destinations").option("destination", "store-sales") \\
         .mode("append").save()
 

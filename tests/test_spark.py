@@ -192,6 +192,24 @@ def filtered(df: DataFrame, keep) -> DataFrame:
     return df.filter(udf(keep, "boolean", useArrow=False)(col("event_id")))
 
 
+def test_the_format_name_and_the_destination_option_send_through_spark_s_own_api(
+    spark, tiktok_host, emulator, rows
+):
+    # First in this module: no send() has registered the format yet; Spark found it
+    # in the pyspark_amp_destinations module by itself.
+    (
+        frame(spark, rows[:300], 2)
+        .write.format("amp-destinations")
+        .option("destination", DESTINATION)
+        .option("home", str(tiktok_host.home))
+        .mode("append")
+        .save()
+    )
+    run = tiktok_host.runs(DESTINATION, 1)[0]
+    assert (run.status, run.format, run.rows_read) == ("succeeded", "spark", 300)
+    assert set(stored_ids(emulator)) == valid_ids(rows[:300])
+
+
 def test_every_valid_row_arrives_once_and_the_run_adds_up(spark, tiktok_host, emulator, rows):
     result = amp_spark.send(frame(spark, rows), DESTINATION, host=tiktok_host)
 
@@ -246,23 +264,6 @@ def test_runs_list_and_show_have_the_spark_run_with_its_partitions(
     assert resumed.exit_code != 0
     assert "re-run its Spark job with the option run=" in resumed.output
     assert "Traceback" not in resumed.output and len(resumed.output.strip().splitlines()) == 1
-
-
-def test_the_format_name_and_the_destination_option_send_through_spark_s_own_api(
-    spark, tiktok_host, emulator, rows
-):
-    amp_spark.register(spark)
-    (
-        frame(spark, rows[:300], 2)
-        .write.format("amp-destinations")
-        .option("destination", DESTINATION)
-        .option("home", str(tiktok_host.home))
-        .mode("append")
-        .save()
-    )
-    run = tiktok_host.runs(DESTINATION, 1)[0]
-    assert (run.status, run.format, run.rows_read) == ("succeeded", "spark", 300)
-    assert set(stored_ids(emulator)) == valid_ids(rows[:300])
 
 
 def test_a_task_that_fails_once_is_tried_again_and_loses_nothing(
