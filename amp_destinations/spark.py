@@ -38,6 +38,7 @@ is ever an option: options show in Spark's UI and plans.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -182,8 +183,17 @@ def send(
             writer.save()
         except Exception:
             recorded = _job_run(host, destination, job, run)
-            if recorded is None or recorded.status is RunStatus.RUNNING:
-                raise  # the job never reached its commit or abort
+            if recorded is None:
+                raise  # stopped while Spark planned the write: nothing was recorded
+            if recorded.status is RunStatus.RUNNING:
+                # Spark failed between planning and its tasks, and called no abort.
+                host.store.update_run(
+                    recorded.id,
+                    status=RunStatus.FAILED.value,
+                    ended_at=time.time(),
+                    error="the Spark job failed before its tasks sent anything",
+                )
+                raise
             return _result(recorded)
         recorded = _job_run(host, destination, job, run)
         if recorded is None:
