@@ -175,13 +175,26 @@ def failing_once(partition: int, at_row: str, emulator_url: str, stored: int):
     return pad
 
 
-def failing_while(partition: int, at_row: str, flag: Path):
-    """Fails ``partition``'s task on that row every time, as long as ``flag`` exists."""
+def failing_while(at_row: str, flag: Path, emulator_url: str, stored: int):
+    """A filter that keeps every row but fails on the row whose event id is
+    ``at_row``, on every try, as long as ``flag`` exists: the job fails. It waits until
+    the emulator holds ``stored`` events, and a little longer, so that the other
+    partitions' tasks finished first."""
 
     def keep(event_id):
+        import json
         import os
+        import time
+        import urllib.request
 
         if event_id == at_row and os.path.exists(flag):
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                with urllib.request.urlopen(emulator_url + "/_emulator/stats") as answer:
+                    if sum(json.load(answer)["events"].values()) >= stored:
+                        break
+                time.sleep(0.1)
+            time.sleep(3)  # their tasks return their reports to the driver
             raise RuntimeError("this job cannot finish")
         return True
 
@@ -292,15 +305,18 @@ def test_a_failed_job_is_recorded_and_its_re_run_skips_the_committed_partitions(
 ):
     flag = tmp_path / "broken"
     flag.touch()
-    # The last partition (rows 901 to 1200) fails at row 1150 on every try.
-    df = filtered(frame(spark, rows), failing_while(3, rows[1149]["event_id"], flag))
+    # The last partition (rows 901 to 1200) fails at row 1150 on every try, once the
+    # other three delivered.
+    before = len(valid_ids(rows[: 3 * PER_PARTITION]))
+    keep = failing_while(rows[1149]["event_id"], flag, emulator.base_url, before)
+    df = filtered(frame(spark, rows), keep)
     failed = amp_spark.send(df, DESTINATION, host=tiktok_host, batch_size=20)
 
     assert failed.status == "failed"
     assert f"option run={failed.id}" in failed.error
     by_partition = {p["partition"]: p for p in failed.summary["partitions"]}
     committed = {n for n, p in by_partition.items() if p["status"] == "committed"}
-    assert {0, 1} <= committed and 3 not in committed
+    assert committed == {0, 1, 2}
     assert by_partition[3]["status"] == "task failed"
     delivered_first = failed.summary["delivered"]
     assert delivered_first == sum(by_partition[n]["delivered"] for n in committed) > 0
