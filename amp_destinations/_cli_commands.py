@@ -790,6 +790,8 @@ def runs_show(ctx, run_id, as_json):
         echo(f"already_sent rows: {fmt.ranges(record.already_sent_rows)}")
     _print_advice(summary, "")
     print_verdict(summary, record.destination, record.input)
+    if summary.get("partitions"):
+        _print_partitions(summary["partitions"])
     if record.attempts:
         echo("attempts:")
         print_table(
@@ -821,6 +823,28 @@ def runs_show(ctx, run_id, as_json):
                 "ERROR",
             ],
         )
+
+
+def _print_partitions(partitions: list[dict[str, Any]]) -> None:
+    """A Spark run's partitions: each one's latest delivery, by which attempt (job) of
+    the run and which try of its Spark task."""
+    echo("partitions:")
+    print_table(
+        [
+            [
+                str(p["partition"]),
+                p["status"],
+                str(p["attempt"]),
+                "" if p["task_attempt"] is None else str(p["task_attempt"]),
+                fmt.count(p["rows_read"]),
+                fmt.count(p["delivered"]),
+                fmt.count(p["rejected"]),
+                fmt.count(p["pending"]),
+            ]
+            for p in partitions
+        ],
+        ["PARTITION", "STATUS", "ATTEMPT", "TASK TRY", "READ", "DELIVERED", "REJECTED", "PENDING"],
+    )
 
 
 def add_commands(cli: click.Group) -> None:

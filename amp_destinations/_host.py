@@ -44,6 +44,7 @@ from ._plugins import PluginInfo, Registry, load_plugins
 from ._preflight import checked_input, open_reader
 from ._public import public
 from ._records import (
+    SPARK_FORMAT,
     AttemptInfo,
     AuthorizeResult,
     CredentialInfo,
@@ -723,8 +724,9 @@ class Host:
         stop: threading.Event | None = None,
         started: Callable[[int], object] | None = None,
     ) -> RunResult:
-        """Send ``rows`` (an iterable of mappings) or the file ``input`` through the
-        destination ``name``, and return the run's result.
+        """Send ``rows`` (an iterable of mappings, or a ``Reader`` already open, read
+        with its columns as a file is) or the file ``input`` through the destination
+        ``name``, and return the run's result.
 
         ``format`` names the input format when the file's suffix does not tell;
         ``delimiter`` separates the fields of CSV or TSV input when it is not their
@@ -844,6 +846,11 @@ class Host:
             raise AmpDestError(
                 f"run {run_id} is a validation run, which is not resumed: validate again"
             )
+        if run.format == SPARK_FORMAT:
+            raise AmpDestError(
+                f"run {run_id} was sent from Spark, which this process cannot read again: "
+                f"re-run its Spark job with the option run={run_id}"
+            )
         if run.status is RunStatus.SUCCEEDED:
             raise AmpDestError(f"run {run_id} already succeeded; there is nothing to resume")
         if run.status is RunStatus.RUNNING:
@@ -893,7 +900,8 @@ class Host:
         if rows is not None:
             if delimiter is not None:
                 raise AmpDestError("a delimiter applies to an input file, not to rows")
-            return _Input(rows, format)
+            columns = rows.columns if isinstance(rows, Reader) else None
+            return _Input(rows, format, columns=columns)
         assert input is not None  # send refused neither rows nor input
         path = os.path.abspath(input)
         reader_cls = self.registry.reader(format) if format else self.registry.reader_for(path)

@@ -17,6 +17,7 @@ from typing import Any
 from ._public import public
 
 __all__ = [
+    "SPARK_FORMAT",
     "RunStatus",
     "RunResult",
     "CredentialInfo",
@@ -33,6 +34,11 @@ def _fields_dict(record: Any) -> dict[str, Any]:
     return {
         name: value.value if isinstance(value, StrEnum) else value for name, value in values.items()
     }
+
+
+# The input format a run sent from Spark records (amp_destinations.spark): such a run is
+# re-run from its Spark job, never resumed by a process that cannot read its DataFrame.
+SPARK_FORMAT = "spark"
 
 
 @public

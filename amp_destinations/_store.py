@@ -162,6 +162,27 @@ MIGRATIONS: list[str] = [
     ALTER TABLE run_attempts ADD COLUMN already_sent INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE run_attempts ADD COLUMN resent INTEGER NOT NULL DEFAULT 0;
     """,
+    """
+    -- A run sent from Spark: one row per partition of the DataFrame, the latest delivery
+    -- of it, keyed by its Spark partition id. ``fingerprint`` (its row count and a hash
+    -- of its rows) lets a re-run of the job skip a committed partition whose rows are
+    -- the same; ``detail`` holds its figures (JSON, no raw value). Its rejects carry the
+    -- partition id, their row numbers counting from 1 within it.
+    CREATE TABLE run_partitions (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        partition_id INTEGER NOT NULL,
+        attempt INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        fingerprint TEXT,
+        rows_read INTEGER NOT NULL DEFAULT 0,
+        delivered INTEGER NOT NULL DEFAULT 0,
+        rejected INTEGER NOT NULL DEFAULT 0,
+        pending INTEGER NOT NULL DEFAULT 0,
+        detail TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (run_id, partition_id)
+    );
+    ALTER TABLE rejects ADD COLUMN partition_id INTEGER;
+    """,
 ]
 
 RUN_COLUMNS = (
@@ -527,17 +548,30 @@ class Store:
             ((run_id, first, last, outcome) for first, last, outcome in ranges),
         )
 
-    def add_rejects(self, run_id: int, rejects: Iterable[tuple]) -> None:
-        """``rejects`` holds (row, record id, code, field, message) tuples."""
+    def add_rejects(
+        self, run_id: int, rejects: Iterable[tuple], partition_id: int | None = None
+    ) -> None:
+        """``rejects`` holds (row, record id, code, field, message) tuples; a Spark
+        run's are those of the partition ``partition_id``."""
         self.db.executemany(
-            "INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?)",
-            ((run_id, *reject) for reject in rejects),
+            "INSERT INTO rejects (run_id, row, record_id, code, field, message, partition_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ((run_id, *reject, partition_id) for reject in rejects),
         )
 
     def rejects(self, run_id: int) -> list[tuple]:
         rows = self.db.execute(
             "SELECT row, record_id, code, field, message FROM rejects WHERE run_id = ? "
             "ORDER BY row",
+            (run_id,),
+        )
+        return [tuple(row) for row in rows.fetchall()]
+
+    def partition_rejects(self, run_id: int) -> list[tuple]:
+        """A Spark run's rejects as (partition, row, record id, code, field, message)."""
+        rows = self.db.execute(
+            "SELECT partition_id, row, record_id, code, field, message FROM rejects "
+            "WHERE run_id = ? ORDER BY partition_id, row",
             (run_id,),
         )
         return [tuple(row) for row in rows.fetchall()]
@@ -564,6 +598,36 @@ class Store:
             (run_id,),
         )
         return [tuple(row) for row in rows.fetchall()]
+
+    # partitions of a run sent from Spark ------------------------------------------
+
+    def put_partition(self, run_id: int, partition_id: int, **values: Any) -> None:
+        """Record the latest delivery of one partition, replacing an earlier one and
+        its rejects (the rows it settled are settled again by this one)."""
+        values["detail"] = _dumps(values.get("detail", {}))
+        self.db.execute(
+            "DELETE FROM rejects WHERE run_id = ? AND partition_id = ?", (run_id, partition_id)
+        )
+        columns = ", ".join(["run_id", "partition_id", *values])
+        marks = ", ".join("?" for _ in range(len(values) + 2))
+        self.db.execute(
+            f"INSERT OR REPLACE INTO run_partitions ({columns}) VALUES ({marks})",
+            (run_id, partition_id, *values.values()),
+        )
+
+    def partitions(self, run_id: int) -> list[dict]:
+        """A Spark run's partitions, by partition id; [] for any other run."""
+        if not _has_table(self.db, "run_partitions"):
+            return []  # a read-only database from before Spark runs
+        rows = self.db.execute(
+            "SELECT * FROM run_partitions WHERE run_id = ? ORDER BY partition_id", (run_id,)
+        ).fetchall()
+        return [{**dict(row), "detail": orjson.loads(row["detail"])} for row in rows]
+
+
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+    return found.fetchone() is not None
 
 
 class _Transaction:

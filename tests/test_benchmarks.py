@@ -86,3 +86,20 @@ def test_the_send_benchmark_delivers_what_the_emulator_accepts(tmp_path):
 )
 def test_the_other_benchmarks_run(tmp_path, script, args, expected):
     assert expected in run(script, *args, tmp_path=tmp_path)
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_the_spark_benchmark_sends_what_one_process_sends(tmp_path):
+    pytest.importorskip("pyspark", reason="the [spark] extra is not installed")
+    results = json.loads(run("spark_send.py", "--rows", "2000", "--json", tmp_path=tmp_path))
+    single, spark = results["single"], results["spark"]
+    for measured in (single, spark):
+        assert measured["status"] == "succeeded"
+        assert measured["emulator_accepted"] == measured["delivered"]
+    assert (spark["rows"], spark["delivered"], spark["rejected"]) == (
+        single["rows"],
+        single["delivered"],
+        single["rejected"],
+    )
+    assert spark["partitions"] == 4
