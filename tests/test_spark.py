@@ -254,6 +254,30 @@ def test_every_valid_row_arrives_once_and_the_run_adds_up(spark, tiktok_host, em
     assert (run.status, run.format, run.delivered) == ("succeeded", "spark", len(ids))
 
 
+def indexed_keys(host) -> int:
+    return host.store.db.execute("SELECT COUNT(*) FROM sent_keys").fetchone()[0]
+
+
+def test_a_spark_run_neither_skips_nor_feeds_the_sent_events_index(
+    spark, tiktok_host, emulator, rows
+):
+    # As the README says: the index lives in the driver's database, which tasks do not
+    # reach. What one process sent is sent again from Spark (TikTok drops the repeats),
+    # and what Spark sent is not in the index.
+    first = tiktok_host.send(DESTINATION, rows=rows)
+    assert first.ok and first.summary["already_sent"] == 0
+    keys = indexed_keys(tiktok_host)
+    assert keys == first.summary["delivered"] > 0
+
+    result = amp_spark.send(frame(spark, rows), DESTINATION, host=tiktok_host)
+
+    assert result.ok, result.error
+    assert result.summary["delivered"] == first.summary["delivered"]
+    assert result.summary.get("already_sent", 0) == 0
+    assert emulator.state.duplicates == keys
+    assert indexed_keys(tiktok_host) == keys
+
+
 def test_runs_list_and_show_have_the_spark_run_with_its_partitions(
     spark, tiktok_host, emulator, rows
 ):
