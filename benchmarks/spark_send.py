@@ -123,6 +123,8 @@ def main() -> None:
             "csv": str(csv_path),
             "base_url": emulator.base_url,
             "concurrency": args.concurrency,
+            # As shipped: the single process with its sent-events index (empty at first).
+            "sent_index": "on",
         }
         emulator.reset()
         results["single"] = single.run_client("host", {**spec, "home": f"{work}/home-single"})
