@@ -173,7 +173,15 @@ def test_the_whole_journey_of_a_new_operator(
         "the emulator's Authorize button",
     )[0]
     approve.click()  # the emulator redirects to the host's loopback listener
-    wait_until(lambda: "127.0.0.1" in driver.current_url, "the redirect")
+    # The emulator is on 127.0.0.1 too: wait until the tab has left it for the host's
+    # listener, or closing the tab could cancel the redirect before it is followed.
+    wait_until(
+        lambda: (
+            driver.current_url.startswith("http://127.0.0.1")
+            and not driver.current_url.startswith(emulator.base_url)
+        ),
+        "the redirect",
+    )
     driver.close()
     driver.switch_to.window(console_window)
     wait_until(lambda: driver.find_elements(By.ID, "authorized"), "the authorization to end")
