@@ -135,9 +135,13 @@ class _Progress:
     def _counts(self) -> str:
         recorder = self.recorder
         rate = recorder.rows_read / max(time.monotonic() - self.started, 1e-9)
+        # Rows the sent-events index skipped are shown once there are any: without
+        # them, read would not add up to delivered and rejected on a repeated file.
+        skipped = f", {count(recorder.already_sent)} already sent" if recorder.already_sent else ""
         return (
             f"{counted(recorder.rows_read, 'row')} read, {count(recorder.delivered)} "
-            f"delivered, {count(recorder.rejected)} rejected, {count(round(rate))} rows/s"
+            f"delivered, {count(recorder.rejected)} rejected{skipped}, "
+            f"{count(round(rate))} rows/s"
         )
 
     def refresh(self) -> None:
@@ -493,7 +497,10 @@ def _pump(
                     key = batch_key(item) if keyed else None
                     part = encode(item)
                     if digests is not None:
+                        # Digested here, inside the plugin's try: a key that is not
+                        # JSON (a set, an object) is the plugin's failure, not the host's.
                         same_as = idempotency(item)
+                        digest = None if same_as is None else key_digest(same_as)
             except Exception as exc:
                 raise _PluginFailed(
                     plugin_failure(destination, f"preparing row {row_no}", exc)
@@ -520,8 +527,8 @@ def _pump(
                         counted[label] += 1
                         keys += 1
                 carrying[keys] += 1
-            if digests is not None and same_as is not None:
-                digests[row_no] = key_digest(same_as)
+            if digests is not None and digest is not None:
+                digests[row_no] = digest
             if not add(key, row_no, record_id, part):
                 too_large(row_no, record_id)
     finally:

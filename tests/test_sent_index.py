@@ -16,7 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest import KEYED_WINDOW as WINDOW
-from conftest import KeyedPlugin, Recorder, RecorderPlugin
+from conftest import KeyedPlugin, KeyedRecorder, Recorder, RecorderPlugin
 from send_support import FAST, assert_counts_add_up, rows
 
 import amp_destinations as amp
@@ -293,3 +293,54 @@ def test_the_cli_skips_resends_forgets_and_shows_the_skipped_rows(
     assert refused.exit_code != 0
     assert "--before takes a date or time" in refused.output
     assert "Traceback" not in refused.output
+
+
+def test_the_progress_bar_counts_the_rows_already_sent(host, capsys):
+    host.send("keyed", rows(40), retry=FAST, progress=True)
+    first = capsys.readouterr().err
+    assert "already sent" not in first  # nothing skipped: the bar says nothing of it
+
+    again = host.send("keyed", rows(60), retry=FAST, progress=True)
+
+    assert again.summary["already_sent"] == 40
+    last = [line.strip() for line in bar_states(capsys.readouterr().err)][-1]
+    assert "60 rows read, 20 delivered, 0 rejected, 40 already sent, " in last
+
+
+def bar_states(stderr: str) -> list[str]:
+    """Each state the bar showed (tqdm rewrites its line with carriage returns)."""
+    return [line for line in stderr.replace("\r", "\n").splitlines() if line.strip()]
+
+
+class SetKeyed(KeyedRecorder):
+    """Keys that JSON cannot encode: a set, which a plugin author might return."""
+
+    name = "set-keyed"
+
+    def idempotency_key(self, item):
+        return {"events", item["id"]}
+
+
+class SetKeyedPlugin:
+    __name__ = "set-keyed-plugin"
+
+    @amp.hookimpl
+    def register_destinations(self, register):
+        register(SetKeyed)
+
+
+def test_a_key_the_host_cannot_encode_fails_the_run_as_the_plugins_fault(home, script):
+    Recorder.script = script
+    registry = amp.load_plugins(entry_points=False, extra=[RecorderPlugin(), SetKeyedPlugin()])
+    with amp.Host(home, registry=registry) as host:
+        host.add_credential("cred", "echo-token", {"account": "acme"}, {"token": "good"})
+        host.add_destination("odd", "set-keyed", "cred", {"label": "one"})
+
+        result = host.send("odd", rows(5), retry=FAST)
+
+    assert result.status == "failed"
+    assert result.error.startswith("the set-keyed plugin failed while preparing row 1 (TypeError")
+    assert "report this to the plugin's authors" in result.error
+    assert "user1@example.com" not in result.error
+    assert result.summary["delivered"] == 0
+    assert_counts_add_up(result)
