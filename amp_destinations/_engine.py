@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -46,10 +46,13 @@ from ._records import RunKind, RunResult, RunStatus
 from ._results import Batch, FailureType, RecordError
 from ._row_plan import RowPlan, covered
 from ._run import HEARTBEAT_SECONDS, RunRecorder, SettledRows
-from ._sent_index import SentGate, SentIndex, key_digest
+from ._sent_gate import SentGate, key_digester
 from ._stop_signals import StopSignals
 from ._store import Store
 from ._validation import Sample
+
+if TYPE_CHECKING:
+    from ._sent_index import SentIndex
 
 __all__ = ["SendOptions", "RunResult", "run_delivery"]
 
@@ -454,6 +457,7 @@ def _pump(
     # Rows' key digests, for the gate to look their batch up: None without an index.
     digests = delivery.gate.digests if delivery.gate is not None else None
     idempotency = destination.idempotency_key
+    key_digest = key_digester()
     too_large = delivery.too_large
     prepare = destination.prepare
     encode = destination.encode_item

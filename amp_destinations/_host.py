@@ -58,7 +58,7 @@ from ._results import ConnectionStatus
 from ._run import SettledRows
 from ._schemas import json_schema, load_with, provided
 from ._secrets import SecretStore
-from ._sent_index import SentIndex, forget, indexed
+from ._sent_gate import indexed
 from ._store import Store
 from ._userinfo import redact_userinfo
 
@@ -669,6 +669,8 @@ class Host:
         destination: its name may be given here still.)
 
         Raises NotFoundError when there is no such destination and no index of it."""
+        from ._sent_index import forget  # numpy: loaded when an index is used
+
         return forget(self.store, name, before)
 
     def test_destination(self, name: str) -> ConnectionStatus:
@@ -978,6 +980,8 @@ class Host:
         index = None
         window = destination.idempotency_window
         if window and indexed(destination) and options.sample is None:
+            from ._sent_index import SentIndex  # numpy: loaded when an index is used
+
             index = SentIndex(self.store, name, window)
         args = (self.store, run_id, attempt, destination, rows)
         if options.dry_run:

@@ -183,6 +183,30 @@ MIGRATIONS: list[str] = [
     );
     ALTER TABLE rejects ADD COLUMN partition_id INTEGER;
     """,
+    """
+    -- The sent-events index in segments (see _sent_segments): sorted runs of 20-byte
+    -- records (a digest and when it was sent) in chunks, whose id is the segment's
+    -- times 2**32 plus the first 4 bytes of the chunk's first digest; a segment keeps
+    -- those prefixes (``fences``, 4 bytes each, big-endian) and its Bloom filter
+    -- (little-endian 64-bit words). ``sent_indexes.version`` is one more each time its
+    -- segments change. The keys of sent_keys go back to the journal, a row each, for
+    -- the next merge to put in a segment.
+    CREATE TABLE sent_segments (
+        id INTEGER PRIMARY KEY,
+        index_id INTEGER NOT NULL REFERENCES sent_indexes(id) ON DELETE CASCADE,
+        keys INTEGER NOT NULL,
+        oldest INTEGER NOT NULL,
+        newest INTEGER NOT NULL,
+        fences BLOB NOT NULL,
+        filter BLOB NOT NULL
+    );
+    CREATE INDEX sent_segments_by_index ON sent_segments(index_id);
+    CREATE TABLE sent_chunks (id INTEGER PRIMARY KEY, records BLOB NOT NULL);
+    ALTER TABLE sent_indexes ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+    INSERT INTO sent_journal (index_id, sent_at, digests)
+        SELECT index_id, sent_at, digest FROM sent_keys ORDER BY index_id, sent_at;
+    DROP TABLE sent_keys;
+    """,
 ]
 
 RUN_COLUMNS = (

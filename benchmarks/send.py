@@ -262,18 +262,22 @@ def timed_send(host, spec: dict) -> dict:
 
 
 def fill_index(host, keys: int) -> None:
-    """Give the destination's index ``keys`` random keys sent just now, none of them an
-    event of the input, as earlier runs' would be."""
+    """Give the destination's index ``keys`` random keys sent a day ago, none of them an
+    event of the input, as earlier runs' would be: journaled a batch of 1,000 a row,
+    then merged, as a run does."""
     from amp_destinations._sent_index import SentIndex
     from tiktok_ads_events import TikTokAdsEvents
 
     index = SentIndex(host.store, DESTINATION, TikTokAdsEvents.idempotency_window)
     with host.store.transaction():
         host.store.db.execute(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
-            "INSERT INTO sent_keys SELECT ?, randomblob(16), unixepoch() FROM n",
-            (keys, index.id),
+            "WITH RECURSIVE n(i) AS "
+            "(SELECT 0 UNION ALL SELECT i + 1000 FROM n WHERE i + 1000 < ?) "
+            "INSERT INTO sent_journal "
+            "SELECT ?, unixepoch() - 86400, randomblob(16 * min(1000, ? - i)) FROM n",
+            (keys, index.id, keys),
         )
+    index.merge()
 
 
 def host_client(spec: dict) -> dict:

@@ -27,6 +27,7 @@ HEAVY = (
     "sqlite3",
     "platformdirs",
     "phonenumbers",
+    "numpy",
     "amp_destinations._host",
     "amp_destinations._engine",
     "amp_destinations._base",

@@ -25,6 +25,7 @@ from pyspark.sql.functions import col, udf
 import amp_destinations as amp
 from amp_destinations import spark as amp_spark
 from amp_destinations._cli import build_cli
+from amp_destinations._sent_index import entries
 from amp_destinations.testing import MemoryKeyring
 from tiktok_ads_events.emulator import Emulator
 
@@ -255,7 +256,7 @@ def test_every_valid_row_arrives_once_and_the_run_adds_up(spark, tiktok_host, em
 
 
 def indexed_keys(host) -> int:
-    return host.store.db.execute("SELECT COUNT(*) FROM sent_keys").fetchone()[0]
+    return sum(1 for _ in entries(host.store))
 
 
 def test_a_spark_run_neither_skips_nor_feeds_the_sent_events_index(

@@ -30,7 +30,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import e2e_support as e2e
 
-from amp_destinations._sent_index import key_digest
+from amp_destinations._sent_gate import key_digest
+from amp_destinations._sent_index import entries
+from amp_destinations._store import Store
 from tiktok_ads_events.emulator import Emulator
 
 pytestmark = pytest.mark.e2e
@@ -243,11 +245,11 @@ def test_stopped_send_resumes_and_every_row_arrives_once(
 
 
 def _indexed_digests(home: Path) -> list[bytes]:
-    db = sqlite3.connect(home / "amp-destinations.sqlite3")
+    store = Store(home)
     try:
-        return [row[0] for row in db.execute("SELECT digest FROM sent_keys")]
+        return [digest for digest, _ in entries(store)]
     finally:
-        db.close()
+        store.close()
 
 
 def test_a_kill_between_tiktoks_answer_and_the_commit_loses_and_doubles_no_key(

@@ -7,7 +7,6 @@ test_e2e_interrupt.)"""
 from __future__ import annotations
 
 import csv
-import sqlite3
 import sys
 from pathlib import Path
 
@@ -16,6 +15,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import e2e_support as e2e
 
+from amp_destinations._sent_index import entries
+from amp_destinations._store import Store
 from tiktok_ads_events.emulator import Emulator
 
 pytestmark = pytest.mark.e2e
@@ -122,8 +123,8 @@ def test_the_database_holds_no_event_id(host, emulator, tmp_path):
 
 
 def _indexed(home: Path) -> int:
-    db = sqlite3.connect(home / "amp-destinations.sqlite3")
+    store = Store(home)
     try:
-        return db.execute("SELECT COUNT(*) FROM sent_keys").fetchone()[0]
+        return sum(1 for _ in entries(store))
     finally:
-        db.close()
+        store.close()
