@@ -18,6 +18,9 @@ add.
 
 from __future__ import annotations
 
+import math
+import sqlite3
+import sys
 from hashlib import blake2s
 
 import numpy as np
@@ -25,6 +28,7 @@ import numpy as np
 __all__ = ["BITS_PER_KEY", "SentFilter", "halves"]
 
 BITS_PER_KEY = 16
+_PIECE = 1 << 20  # bytes read or written at a time
 
 
 def _masks() -> np.ndarray:
@@ -52,15 +56,16 @@ def halves(digests: bytes) -> tuple[np.ndarray, np.ndarray]:
 
 
 class SentFilter:
-    """The filter's words, ``BITS_PER_KEY`` for each key it was sized for."""
+    """The filter's words: ``BITS_PER_KEY`` for each key it was sized for, or fewer
+    (see ``sized_for``)."""
 
     def __init__(self, words: np.ndarray):
         self.words = words
         self.count = np.uint64(len(words))
 
     @classmethod
-    def sized_for(cls, keys: int) -> SentFilter:
-        return cls(np.zeros(max(1, -(-keys * BITS_PER_KEY // 64)), dtype=np.uint64))
+    def sized_for(cls, keys: int, bits_per_key: float = BITS_PER_KEY) -> SentFilter:
+        return cls(np.zeros(max(1, math.ceil(keys * bits_per_key / 64)), dtype=np.uint64))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> SentFilter:
@@ -68,6 +73,24 @@ class SentFilter:
 
     def to_bytes(self) -> bytes:
         return self.words.astype("<u8", copy=False).tobytes()
+
+    @classmethod
+    def read(cls, blob: sqlite3.Blob) -> SentFilter:
+        """The filter stored in ``blob``, read a piece at a time: no second copy of it."""
+        words = np.empty(len(blob) // 8, dtype=np.uint64)
+        view = words.data.cast("B")
+        for start in range(0, len(view), _PIECE):
+            view[start : start + _PIECE] = blob.read(_PIECE)
+        if sys.byteorder == "big":
+            words.byteswap(inplace=True)  # stored little-endian
+        return cls(words)
+
+    def write(self, blob: sqlite3.Blob) -> None:
+        """Store the filter in ``blob`` (``zeroblob`` of its size), a piece at a time."""
+        words = self.words.astype("<u8", copy=False)
+        view = words.data.cast("B")
+        for start in range(0, len(view), _PIECE):
+            blob.write(view[start : start + _PIECE])
 
     def add(self, first: np.ndarray, second: np.ndarray) -> None:
         """Add the digests whose halves (see ``halves``) are ``first`` and ``second``."""

@@ -74,6 +74,8 @@ class SentIndex:
     def merge(self) -> None:
         """Move the journal into a segment; merge segments of a size; once a day, drop
         the keys past the window from every segment."""
+        self.segments.clear()  # their filters are read again after: not twice in memory
+        self.version = -1
         with self.store.transaction():
             version, pruned_at = self.db.execute(
                 "SELECT version, pruned_at FROM sent_indexes WHERE id = ?", (self.id,)
@@ -107,7 +109,7 @@ class SentIndex:
             "SELECT version FROM sent_indexes WHERE id = ?", (self.id,)
         ).fetchone()[0]
         if version != self.version:
-            self.segments = segments.load(self.db, self.id, self.segments)
+            segments.load(self.db, self.id, self.segments)
             self.version = version
 
     def sent(self, digests: Sequence[bytes]) -> set[bytes]:

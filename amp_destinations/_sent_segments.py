@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import orjson
 
-from ._sent_filter import SentFilter, halves
+from ._sent_filter import BITS_PER_KEY, SentFilter, halves
 
 __all__ = [
     "RECORD",
@@ -44,6 +44,7 @@ __all__ = [
     "listed",
     "load",
     "slice_records",
+    "stored",
     "tiers_to_merge",
 ]
 
@@ -51,6 +52,10 @@ RECORD = np.dtype([("high", ">u8"), ("low", ">u8"), ("sent_at", ">u4")])
 RECORD_SIZE = RECORD.itemsize
 CHUNK_RECORDS = 200
 SLICE_BITS = 6  # 64 slices of the digest space
+# The filters of an index's segments take BITS_PER_KEY a key up to this size (16.7
+# million keys), and share it beyond: a run's memory stays within it whatever the index
+# holds, and past it more lookups read a chunk to find the digest is not there.
+FILTER_BUDGET = 32 << 20
 FANOUT = 4
 _SLICE_SHIFT = np.uint64(64 - SLICE_BITS)
 _PREFIX_SHIFT = np.uint64(32)
@@ -78,20 +83,26 @@ def listed(db: sqlite3.Connection, index_id: int) -> list[tuple[int, int, int, i
     ).fetchall()
 
 
-def load(db: sqlite3.Connection, index_id: int, held: dict[int, Segment]) -> dict[int, Segment]:
-    """The index's segments, those in ``held`` kept and the others read."""
-    loaded = {}
-    for segment, _, _, newest in listed(db, index_id):
+def load(db: sqlite3.Connection, index_id: int, held: dict[int, Segment]) -> None:
+    """Bring ``held`` up to the index's segments: those merged away let go first, then
+    the new ones read."""
+    segments = {segment: newest for segment, _, _, newest in listed(db, index_id)}
+    for gone in set(held) - set(segments):
+        del held[gone]
+    for segment, newest in segments.items():
         if segment in held:
-            loaded[segment] = held[segment]
             continue
-        row = db.execute(
-            "SELECT fences, filter FROM sent_segments WHERE id = ?", (segment,)
-        ).fetchone()
-        if row is not None:  # merged away since it was listed: the next load has it
-            fences = np.frombuffer(row[0], dtype=">u4").astype(np.uint32)
-            loaded[segment] = Segment(segment, newest, fences, SentFilter.from_bytes(row[1]))
-    return loaded
+        row = db.execute("SELECT fences FROM sent_segments WHERE id = ?", (segment,)).fetchone()
+        if row is None:
+            continue  # merged away since it was listed: the next load has what replaced it
+        fences = np.frombuffer(row[0], dtype=">u4").astype(np.uint32)
+        with db.blobopen("sent_segments", "filter", segment, readonly=True) as blob:
+            held[segment] = Segment(segment, newest, fences, SentFilter.read(blob))
+
+
+def filter_bits(keys: int, index_keys: int) -> float:
+    """Bits a key for the filter of a segment of ``keys`` in an index of ``index_keys``."""
+    return min(float(BITS_PER_KEY), FILTER_BUDGET * 8 / max(index_keys, keys, 1))
 
 
 def latest_once(records: np.ndarray) -> np.ndarray:
@@ -124,7 +135,7 @@ def digests_of(records: np.ndarray) -> bytes:
 class _Writer:
     """A new segment, written a slice at a time: its chunks, fences, filter, figures."""
 
-    def __init__(self, db: sqlite3.Connection, index_id: int, capacity: int):
+    def __init__(self, db: sqlite3.Connection, index_id: int, capacity: int, index_keys: int):
         self.db = db
         cursor = db.execute(
             "INSERT INTO sent_segments (index_id, keys, oldest, newest, fences, filter) "
@@ -134,7 +145,7 @@ class _Writer:
         assert cursor.lastrowid is not None
         self.id: int = cursor.lastrowid
         self.fences: list[np.ndarray] = []
-        self.filter = SentFilter.sized_for(capacity)
+        self.filter = SentFilter.sized_for(capacity, filter_bits(capacity, index_keys))
         self.keys, self.oldest, self.newest = 0, 2**32, 0
 
     def write(self, records: np.ndarray) -> None:
@@ -177,18 +188,27 @@ class _Writer:
             return 0
         fences = np.concatenate(self.fences).astype(">u4").tobytes()
         self.db.execute(
-            "UPDATE sent_segments SET keys = ?, oldest = ?, newest = ?, fences = ?, filter = ? "
-            "WHERE id = ?",
-            (self.keys, self.oldest, self.newest, fences, self.filter.to_bytes(), self.id),
+            "UPDATE sent_segments SET keys = ?, oldest = ?, newest = ?, fences = ?, "
+            "filter = zeroblob(?) WHERE id = ?",
+            (self.keys, self.oldest, self.newest, fences, 8 * len(self.filter.words), self.id),
         )
+        with self.db.blobopen("sent_segments", "filter", self.id) as blob:
+            self.filter.write(blob)
         return self.keys
 
 
 def append(db: sqlite3.Connection, index_id: int, records: np.ndarray) -> None:
     """Store ``records`` (sorted, a digest once) as a new segment."""
-    writer = _Writer(db, index_id, len(records))
+    writer = _Writer(db, index_id, len(records), stored(db, index_id) + len(records))
     writer.write(records)
     writer.close()
+
+
+def stored(db: sqlite3.Connection, index_id: int) -> int:
+    """The keys the index's segments hold (a key in two segments counts twice)."""
+    return db.execute(
+        "SELECT coalesce(sum(keys), 0) FROM sent_segments WHERE index_id = ?", (index_id,)
+    ).fetchone()[0]
 
 
 def slice_records(db: sqlite3.Connection, segment_ids: Iterable[int], part: int) -> np.ndarray:
@@ -215,7 +235,7 @@ def compact(
         "(SELECT value FROM json_each(?))",
         (orjson.dumps(segment_ids),),
     ).fetchone()[0]
-    writer = _Writer(db, index_id, capacity)
+    writer = _Writer(db, index_id, capacity, stored(db, index_id))
     removed = 0
     for part in range(1 << SLICE_BITS):
         records = slice_records(db, segment_ids, part)

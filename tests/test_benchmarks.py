@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -86,6 +87,24 @@ def test_the_send_benchmark_delivers_what_the_emulator_accepts(tmp_path):
 )
 def test_the_other_benchmarks_run(tmp_path, script, args, expected):
     assert expected in run(script, *args, tmp_path=tmp_path)
+
+
+@pytest.mark.slow
+def test_the_instruction_count_is_a_figure_a_row(tmp_path):
+    if shutil.which("valgrind") is None:
+        pytest.skip("valgrind is not installed")
+    results = json.loads(
+        run(
+            "instructions.py",
+            *("--rows", "200,600", "--sent-index", "on", "--index-keys", "1000", "--json"),
+            tmp_path=tmp_path,
+        )
+    )
+    counts = results["counts"]["on"]
+    # Interpreter start and imports (billions of instructions, the same at both row
+    # counts) cancel out: what is left is tens of thousands of instructions a row.
+    assert counts["600"] > counts["200"] > 1_000_000_000
+    assert 10_000 < results["instructions_per_row"]["on"] < 1_000_000
 
 
 @pytest.mark.spark

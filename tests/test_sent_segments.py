@@ -189,3 +189,23 @@ def test_an_index_kept_in_one_btree_is_migrated_into_segments(tmp_path, clock):
         assert stored(store) == {key: int(clock.now) for key in old}
     finally:
         store.close()
+
+
+def test_past_the_filter_budget_filters_share_it_and_every_key_is_still_found(
+    store, clock, monkeypatch
+):
+    """A run holds the segments' filters in memory: past the budget they get fewer bits
+    a key, so memory stays within it whatever the index holds; a lookup then reads more
+    chunks, and still finds exactly what was sent."""
+    monkeypatch.setattr(segments, "FILTER_BUDGET", 8 << 10)  # 8 KiB: 4,096 keys at 16 bits
+    index = SentIndex(store, "dest", WINDOW, clock)
+    sent = []
+    for _ in range(3):
+        batch = keys(6000)
+        deliver(index, batch)
+        sent += batch
+
+    filters = store.db.execute("SELECT sum(length(filter)) FROM sent_segments").fetchone()[0]
+    assert filters < 2 * (8 << 10)  # 2 bytes a key would be 36 KiB
+    assert index.sent(sent[::7]) == set(sent[::7])
+    assert index.sent(keys(2000)) == set()
