@@ -44,10 +44,11 @@ __all__ = ["SentIndex", "entries", "forget"]
 
 # Keys past the window are looked for and dropped in every segment at most once a day.
 PRUNE_EVERY = 86400.0
-# Journal keys a merge holds in memory at once (a killed run's journal may be large).
+# About the journal keys a merge holds in memory at once (see _take_journal).
 MERGE_KEYS = 100_000
 _MAX_DIGESTS = 1000
 _NEVER = 2**32  # later than any send time a record holds
+_FIRST_BYTE_SHIFT = 8 - segments.SLICE_BITS  # a digest's slice from its first byte
 
 
 class SentIndex:
@@ -168,36 +169,44 @@ def entries(store: Store, destination: str | None = None) -> Iterator[tuple[byte
 
 
 def _take_journal(db, index_id: int) -> bool:
-    """The journal's digests into new segments, one per ``MERGE_KEYS``; the journal
-    emptied. Whether it held any."""
-    rows = db.execute(
-        "SELECT sent_at, digests FROM sent_journal WHERE index_id = ? ORDER BY rowid",
-        (index_id,),
+    """The journal's digests into one new segment, the journal emptied; whether it held
+    any. A journal of more than ``MERGE_KEYS`` (a long run, a killed one's) is read once
+    per range of slices of the digest space, so that memory holds about that many
+    records, and a merge still writes one segment, not several to merge again."""
+    journaled = (
+        db.execute(
+            "SELECT coalesce(sum(length(digests)), 0) FROM sent_journal WHERE index_id = ?",
+            (index_id,),
+        ).fetchone()[0]
+        // DIGEST_SIZE
     )
-    taken = False
-    while held := list(_up_to_keys(rows, MERGE_KEYS)):
-        blobs = [blob for _, blob in held]
-        joined = b"".join(blobs)
-        records = np.empty(len(joined) // DIGEST_SIZE, dtype=segments.RECORD)
-        halves = np.frombuffer(joined, dtype=">u8").reshape(-1, 2)
-        records["high"], records["low"] = halves[:, 0], halves[:, 1]
-        stamps = np.clip([sent_at for sent_at, _ in held], 0, _NEVER - 1)
-        records["sent_at"] = np.repeat(stamps, [len(blob) // DIGEST_SIZE for blob in blobs])
-        segments.append(db, index_id, segments.latest_once(records))
-        taken = True
-    if taken:
-        db.execute("DELETE FROM sent_journal WHERE index_id = ?", (index_id,))
-    return taken
-
-
-def _up_to_keys(rows, keys: int) -> Iterator[tuple[int, bytes]]:
-    """Journal rows from ``rows`` until they hold ``keys`` digests or more."""
-    held = 0
-    for row in rows:
-        yield row
-        held += len(row[1]) // DIGEST_SIZE
-        if held >= keys:
-            return
+    if not journaled:
+        return False
+    slices = 1 << segments.SLICE_BITS
+    passes = min(slices, math.ceil(journaled / MERGE_KEYS))
+    bounds = [part * slices // passes for part in range(passes + 1)]
+    writer = segments.Writer(db, index_id, journaled, segments.stored(db, index_id) + journaled)
+    for first, last in zip(bounds, bounds[1:]):
+        picked = []
+        rows = db.execute(
+            "SELECT sent_at, digests FROM sent_journal WHERE index_id = ? ORDER BY rowid",
+            (index_id,),
+        )
+        for sent_at, digests in rows:
+            halves = np.frombuffer(digests, dtype=">u8").reshape(-1, 2)
+            if passes > 1:  # the digests of this pass's slices, by their first byte
+                part = np.frombuffer(digests, dtype=np.uint8)[::DIGEST_SIZE] >> _FIRST_BYTE_SHIFT
+                halves = halves[(part >= first) & (part < last)]
+            records = np.empty(len(halves), dtype=segments.RECORD)
+            records["high"], records["low"] = halves[:, 0], halves[:, 1]
+            records["sent_at"] = min(max(sent_at, 0), _NEVER - 1)
+            picked.append(records)
+        # concatenate() gives native byte order; a chunk stores the bytes RECORD says.
+        records = np.concatenate(picked).astype(segments.RECORD, copy=False)
+        writer.write(segments.latest_once(records))
+    writer.close()
+    db.execute("DELETE FROM sent_journal WHERE index_id = ?", (index_id,))
+    return True
 
 
 def _index_id(store: Store, destination: str, *, create: bool) -> int | None:

@@ -91,6 +91,7 @@ def main() -> None:
                     "merge_us_per_key": (merged - journaled) / per_run * 1e6,
                     "lookup_us_per_key": (done - looked) / len(unsent) * 1e6,
                     "lookup_sent_us_per_key": (repeats_done - done) / len(repeated) * 1e6,
+                    "peak_mb": peak_mb(),
                 }
             )
             if not args.json:
@@ -99,7 +100,8 @@ def main() -> None:
                     f"after run {run + 1}: {sent:,} keys in {r['segments']} segments; per "
                     f"key: digest+journal {r['journal_us_per_key']:.2f} us, merge "
                     f"{r['merge_us_per_key']:.2f} us, lookup {r['lookup_us_per_key']:.2f} us "
-                    f"(of a key sent: {r['lookup_sent_us_per_key']:.2f} us)",
+                    f"(of a key sent: {r['lookup_sent_us_per_key']:.2f} us); peak memory "
+                    f"{r['peak_mb']:.1f} MB",
                     flush=True,
                 )
         store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -10,6 +10,7 @@ import sqlite3
 
 import pytest
 
+from amp_destinations import _sent_index
 from amp_destinations import _sent_segments as segments
 from amp_destinations._sent_index import SentIndex, entries, forget
 from amp_destinations._store import MIGRATIONS, Store
@@ -209,3 +210,16 @@ def test_past_the_filter_budget_filters_share_it_and_every_key_is_still_found(
     assert filters < 2 * (8 << 10)  # 2 bytes a key would be 36 KiB
     assert index.sent(sent[::7]) == set(sent[::7])
     assert index.sent(keys(2000)) == set()
+
+
+def test_a_journal_larger_than_a_merge_holds_still_makes_one_segment(store, clock, monkeypatch):
+    """A long run's (or a killed one's) journal is read a range of slices at a time, so
+    memory holds a part of it; the merge still writes one segment, every key in it."""
+    monkeypatch.setattr(_sent_index, "MERGE_KEYS", 1000)
+    index = SentIndex(store, "dest", WINDOW, clock)
+    sent = keys(7000)
+    deliver(index, sent)
+
+    assert len(segments.listed(store.db, index.id)) == 1
+    assert len(stored(store)) == 7000
+    assert index.sent(sent) == set(sent)
