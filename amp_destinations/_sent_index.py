@@ -203,7 +203,9 @@ def _take_journal(db, index_id: int) -> bool:
             picked.append(records)
         # concatenate() gives native byte order; a chunk stores the bytes RECORD says.
         records = np.concatenate(picked).astype(segments.RECORD, copy=False)
-        writer.write(segments.latest_once(records))
+        picked.clear()  # each copy let go before the next is made: a pass's peak is less
+        records = segments.latest_once(records)
+        writer.write(records)
     writer.close()
     db.execute("DELETE FROM sent_journal WHERE index_id = ?", (index_id,))
     return True
