@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 
 from . import _sent_segments as segments
+from ._errors import StorageError
 from ._sent_gate import DIGEST_SIZE
 from ._store import Store
 
@@ -64,6 +65,7 @@ class SentIndex:
     ):
         self.store = store
         self.db = store.db
+        self.destination = destination
         self.window = window
         self.clock = clock
         index_id = _index_id(store, destination, create=True)
@@ -120,11 +122,18 @@ class SentIndex:
             return set()
         joined = b"".join(digests)
         since = int(self.clock() - self.window)
-        while True:
+        for _ in range(3):  # a chunk missing: another run merged its segment away
             self._refresh()
             found, missing = segments.find(self.db, self.segments.values(), joined, since)
             if not missing:
                 return {digests[position] for position in found}
+            self.segments.clear()
+            self.version = -1  # read every segment again
+        raise StorageError(
+            f"the sent-events index of {self.destination!r} is damaged (a segment's chunk "
+            f"is missing); clear it with `amp-dest destinations forget {self.destination}`",
+            kind="damaged",
+        )
 
     def journal(self, digests: Sequence[bytes]) -> None:
         """Record ``digests`` as sent now; inside the caller's transaction."""

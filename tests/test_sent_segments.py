@@ -12,6 +12,7 @@ import pytest
 
 from amp_destinations import _sent_index
 from amp_destinations import _sent_segments as segments
+from amp_destinations._errors import StorageError
 from amp_destinations._sent_index import SentIndex, entries, forget
 from amp_destinations._store import MIGRATIONS, Store
 
@@ -223,3 +224,14 @@ def test_a_journal_larger_than_a_merge_holds_still_makes_one_segment(store, cloc
     assert len(segments.listed(store.db, index.id)) == 1
     assert len(stored(store)) == 7000
     assert index.sent(sent) == set(sent)
+
+
+def test_a_damaged_index_is_a_clear_error_not_a_hang(store, clock):
+    index = SentIndex(store, "dest", WINDOW, clock)
+    sent = keys(2000)
+    deliver(index, sent)
+    with store.transaction():
+        store.db.execute("DELETE FROM sent_chunks")
+
+    with pytest.raises(StorageError, match="destinations forget dest"):
+        index.sent(sent[:10])
