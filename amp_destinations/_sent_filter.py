@@ -2,7 +2,7 @@
 
 Most items a run looks up were never sent, and a segment's filter says so for a whole
 batch in microseconds, in this process, where the stored keys would cost a B-tree probe
-per key. It can answer "maybe" for a digest it was never given (about 1 in 500 at 16
+per key. It can answer "maybe" for a digest it was never given (about 1 in 200 at 16
 bits a key), so a "maybe" is confirmed in the segment's chunk; it never answers "no"
 for one it was given.
 
@@ -66,13 +66,6 @@ class SentFilter:
     @classmethod
     def sized_for(cls, keys: int, bits_per_key: float = BITS_PER_KEY) -> SentFilter:
         return cls(np.zeros(max(1, math.ceil(keys * bits_per_key / 64)), dtype=np.uint64))
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> SentFilter:
-        return cls(np.frombuffer(data, dtype="<u8").astype(np.uint64))
-
-    def to_bytes(self) -> bytes:
-        return self.words.astype("<u8", copy=False).tobytes()
 
     @classmethod
     def read(cls, blob: sqlite3.Blob) -> SentFilter:
